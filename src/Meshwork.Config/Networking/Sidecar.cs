@@ -1,0 +1,5 @@
+namespace Meshwork.Config.Networking;
+
+public sealed record Sidecar
+{
+}

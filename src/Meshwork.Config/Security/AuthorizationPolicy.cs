@@ -1,0 +1,5 @@
+namespace Meshwork.Config.Security;
+
+public sealed record AuthorizationPolicy
+{
+}

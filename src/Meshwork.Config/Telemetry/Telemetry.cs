@@ -1,0 +1,5 @@
+namespace Meshwork.Config.Telemetry;
+
+public sealed record Telemetry
+{
+}
