@@ -1,1 +1,3 @@
-Console.WriteLine("x");
+using Meshwork.Ctl;
+
+return await CommandLine.RunAsync(args, Console.In, Console.Out, Console.Error);

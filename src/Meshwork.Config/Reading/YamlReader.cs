@@ -14,9 +14,10 @@ public static class YamlReader
     {
         limits ??= ReadLimits.Default;
         var documents = new List<ParsedDocument>();
+        Parser? parser = null;
         try
         {
-            var parser = new Parser(new StringReader(text));
+            parser = new Parser(new StringReader(text));
             parser.Consume<StreamStart>();
             while (!parser.Accept<StreamEnd>(out _))
             {
@@ -35,13 +36,32 @@ public static class YamlReader
         }
         catch (YamlException e)
         {
-            return new ReadResult(documents, new ReadError((int)Math.Max(1, e.Start.Line), Describe(e)));
+            return new ReadResult(documents, new ReadError(ErrorLine(text, e), Describe(e)));
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or OverflowException)
         {
-            // YamlDotNet signals a few malformed inputs with general exceptions; they are still syntax errors.
-            return new ReadResult(documents, new ReadError(1, "malformed YAML: " + e.Message));
+            // YamlDotNet signals a few malformed inputs (an unclosed flow collection) with general exceptions.
+            var line = (int)Math.Max(1, parser?.Current?.End.Line ?? 1);
+            return new ReadResult(documents, new ReadError(line, "malformed YAML: cannot parse what follows (an unclosed [ or {, or a misplaced indicator?)"));
         }
+    }
+
+    private static int ErrorLine(string text, YamlException e)
+    {
+        if (e.Message.Contains("tab", StringComparison.OrdinalIgnoreCase))
+        {
+            // YamlDotNet places tab errors on the line before; name the line that holds the tab.
+            var lines = text.Split('\n');
+            for (var i = (int)Math.Max(0, e.Start.Line - 1); i < lines.Length; i++)
+            {
+                if (lines[i].TrimStart(' ').StartsWith('\t'))
+                {
+                    return i + 1;
+                }
+            }
+        }
+
+        return (int)Math.Max(1, e.Start.Line);
     }
 
     private static string Describe(YamlException e)
@@ -160,6 +180,7 @@ public static class YamlReader
     {
         private readonly List<ConfigNode> _items = [];
         private readonly List<KeyValuePair<ScalarNode, ConfigNode>> _entries = [];
+        private readonly HashSet<string> _mergedKeys = new(StringComparer.Ordinal);
         private ConfigNode? _pendingKey;
         private long _size = 1;
 
@@ -197,6 +218,14 @@ public static class YamlReader
                 throw new ReadLimitException(key.Line, "malformed YAML: mapping keys must be scalars, got " + key.Describe());
             }
 
+            // Keys written in the mapping override keys brought in by a merge, wherever the merge stands.
+            var merged = _entries.FindIndex(e => _mergedKeys.Contains(e.Key.Value) && e.Key.Value == scalarKey.Value);
+            if (merged >= 0)
+            {
+                _entries.RemoveAt(merged);
+                _mergedKeys.Remove(scalarKey.Value);
+            }
+
             _entries.Add(KeyValuePair.Create(scalarKey, node));
             _size += node.ExpandedSize + 1;
         }
@@ -215,6 +244,7 @@ public static class YamlReader
                 {
                     if (!_entries.Any(e => e.Key.Value == entry.Key.Value))
                     {
+                        _mergedKeys.Add(entry.Key.Value);
                         _entries.Add(entry);
                         _size += entry.Value.ExpandedSize + 1;
                     }

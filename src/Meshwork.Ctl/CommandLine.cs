@@ -1,0 +1,44 @@
+using System.CommandLine;
+using Meshwork.Ctl.Commands;
+
+namespace Meshwork.Ctl;
+
+/// <summary>
+/// meshctl's command tree. Exit codes are a contract: 0 success, 1 the input has problems,
+/// 2 bad usage or unreadable input (always with a one-line reason on stderr).
+/// </summary>
+public static class CommandLine
+{
+    public const int Ok = 0;
+    public const int Invalid = 1;
+    public const int Usage = 2;
+
+    public static async Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr)
+    {
+        var root = new RootCommand("meshctl: the Meshwork service mesh's operator tool (validate config, and more to come)")
+        {
+            ValidateCommand.Create(stdin, stdout, stderr),
+            VersionCommand.Create(stdout),
+        };
+
+        var parse = root.Parse(args, new ParserConfiguration());
+        if (parse.Errors.Count > 0)
+        {
+            // An unknown word explains the problem better than the "command required" that follows from it.
+            var error = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
+            await stderr.WriteLineAsync($"meshctl: {error.Message} (see 'meshctl --help')");
+            return Usage;
+        }
+
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Last line of defence: never a stack trace, always a reason and a non-zero exit.
+            await stderr.WriteLineAsync($"meshctl: internal error: {e.GetType().Name}: {e.Message}");
+            return Usage;
+        }
+    }
+}
