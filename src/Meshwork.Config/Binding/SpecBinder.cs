@@ -174,10 +174,14 @@ public sealed class SpecBinder
         return CreateList(elementType, builder, count);
     }
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, System.Reflection.MethodInfo> ListFactories = new();
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, System.Reflection.MethodInfo> MapFactories = new();
+
     private static object CreateList(Type elementType, Array items, int count)
     {
-        var method = typeof(SpecBinder).GetMethod(nameof(MakeList), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!;
-        return method.MakeGenericMethod(elementType).Invoke(null, [items, count])!;
+        var method = ListFactories.GetOrAdd(elementType, t => typeof(SpecBinder).GetMethod(nameof(MakeList), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.MakeGenericMethod(t));
+        return method.Invoke(null, [items, count])!;
     }
 
     private static ValueList<T> MakeList<T>(Array items, int count) => new(((T[])items).AsSpan(0, count).ToImmutableArray());
@@ -217,8 +221,8 @@ public sealed class SpecBinder
             entries.Add((key, value ?? (args[1] == typeof(string) ? string.Empty : null)));
         }
 
-        var method = typeof(SpecBinder).GetMethod(nameof(MakeMap), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!;
-        return method.MakeGenericMethod(args).Invoke(null, [entries]);
+        var method = MapFactories.GetOrAdd(type, _ => typeof(SpecBinder).GetMethod(nameof(MakeMap), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.MakeGenericMethod(args));
+        return method.Invoke(null, [entries]);
     }
 
     private static ValueMap<TKey, TValue> MakeMap<TKey, TValue>(List<(object Key, object? Value)> entries)
