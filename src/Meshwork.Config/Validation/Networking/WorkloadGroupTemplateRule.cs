@@ -5,8 +5,10 @@ namespace Meshwork.Config.Validation.Networking;
 /// <summary>
 /// Istio's ValidateWorkloadGroup, template and metadata part: a template is required (its fields are
 /// not checked as a WorkloadEntry: address and labels are filled per instance) and the metadata labels
-/// must be valid. Warnings, beyond Istio: template fields the API says must be left unset, and
-/// annotation keys Kubernetes would refuse on the generated WorkloadEntries.
+/// must be valid. The template's ports are held to the CRD's schema (names DNS labels, numbers in
+/// 1..65535), which the API server enforces before Istio's webhook sees the resource. Warnings, beyond
+/// Istio: template fields the API says must be left unset, and annotation keys Kubernetes would refuse
+/// on the generated WorkloadEntries.
 /// </summary>
 public sealed class WorkloadGroupTemplateRule : SpecRule<WorkloadGroup>
 {
@@ -18,6 +20,7 @@ public sealed class WorkloadGroupTemplateRule : SpecRule<WorkloadGroup>
         }
         else
         {
+            WorkloadEntryChecks.CheckPorts(template, "spec.template", servicePorts: null, context);
             if (template.Address.Length > 0)
             {
                 context.Warning("spec.template.address", "address should not be set in the template: each WorkloadEntry gets its own");

@@ -53,4 +53,10 @@ public class WorkloadGroupTemplateRuleTests
             ],
             Validate.Warnings(yaml));
     }
+
+    [Fact]
+    public void Check_TemplatePortOutOfRange_ReportsError() =>
+        Assert.Equal(
+            ["test.yaml:10: WorkloadGroup bookinfo/reviews: spec.template.ports[http]: port number 0 must be in the range 1..65535"],
+            Validate.Errors(Group("  template:\n    serviceAccount: reviews\n    ports:\n      http: 0")));
 }
