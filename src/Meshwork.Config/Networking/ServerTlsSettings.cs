@@ -37,6 +37,9 @@ public sealed record ServerTlsSettings
     public ValueList<string> CipherSuites { get; init; }
 
     public string CaCertCredentialName { get; init; } = string.Empty;
+
+    /// <summary>Accept a client certificate that fails validation (Gateway API's AllowInsecureFallback).</summary>
+    public bool? InsecureSkipVerify { get; init; }
 }
 
 /// <summary>ServerTLSSettings.TLSCertificate: one of several certificates a server presents.</summary>

@@ -5,5 +5,19 @@ public static class NetworkingRules
 {
     public static IReadOnlyList<IValidationRule> All { get; } =
     [
+        // Gateway, ServiceEntry, WorkloadEntry, WorkloadGroup
+        new GatewayServersRule(),
+        new GatewaySelectorRule(),
+        new GatewayServerHostsRule(),
+        new GatewayServerPortRule(),
+        new GatewayServerTlsRule(),
+        new ServiceEntryHostsRule(),
+        new ServiceEntryAddressesRule(),
+        new ServiceEntryPortsRule(),
+        new ServiceEntryEndpointsRule(),
+        new ServiceEntryExportToRule(),
+        new WorkloadEntryRule(),
+        new WorkloadGroupTemplateRule(),
+        new WorkloadGroupProbeRule(),
     ];
 }
