@@ -143,7 +143,7 @@ internal sealed class ResourceDecoder(string file, List<ConfigResource> resource
 
     private static IEnumerable<ConfigDiagnostic> CheckMetadata(ObjectMeta metadata, MappingNode mapping, LineMap lines, string label)
     {
-        if (metadata.Name.Length == 0)
+        if (metadata.Name.Length == 0 && !lines.Contains("metadata.name"))
         {
             yield return new ConfigDiagnostic(Severity.Error, string.Empty, mapping["metadata"]?.Line ?? mapping.Line, "required") { Resource = label, Path = "metadata.name" };
         }

@@ -24,7 +24,7 @@ public sealed class DirectorySourceTests : IDisposable
         apiVersion: networking.istio.io/v1
         kind: ServiceEntry
         metadata:
-          name: {name}
+          name: "{name}"
           namespace: ns
         spec:
           hosts: [{host}]
@@ -135,7 +135,7 @@ public sealed class DirectorySourceTests : IDisposable
         Write("y.yaml", Entry("y", "y-final.example.com"));
         Write("x.yaml", Entry("x", "x-final.example.com"));
 
-        await Eventually.True(() => HostOf("x") == "x-final.example.com" && HostOf("y") == "y-final.example.com", "the final versions");
+        await Eventually.True(() => HostOf("x") == "x-final.example.com" && HostOf("y") == "y-final.example.com", () => $"the final versions (x={HostOf("x")}, y={HostOf("y")}, scans={_source.ScanCount}, problems={string.Join(" | ", _source.Diagnostics)})");
         await Eventually.True(() => _source.Diagnostics.Count == 0, "no problem left once the edits settle");
         lock (published)
         {
