@@ -5,5 +5,25 @@ public static class NetworkingRules
 {
     public static IReadOnlyList<IValidationRule> All { get; } =
     [
+        // DestinationRule and Sidecar
+        new DestinationRuleHostRule(),
+        new TrafficPolicyShapeRule(),
+        new TrafficPolicyOutlierDetectionRule(),
+        new TrafficPolicyConnectionPoolRule(),
+        new TrafficPolicyLoadBalancerRule(),
+        new TrafficPolicyLocalityRule(),
+        new TrafficPolicyTlsRule(),
+        new TrafficPolicyTunnelRule(),
+        new TrafficPolicyRetryBudgetRule(),
+        new DestinationRuleSubsetRule(),
+        new DestinationRuleExportToRule(),
+        new DestinationRuleWorkloadSelectorRule(),
+        new SidecarWorkloadSelectorRule(),
+        new SidecarIngressRule(),
+        new SidecarIngressTlsRule(),
+        new SidecarConnectionPoolRule(),
+        new SidecarEgressRule(),
+        new SidecarOutboundTrafficPolicyRule(),
+        // end DestinationRule and Sidecar
     ];
 }
