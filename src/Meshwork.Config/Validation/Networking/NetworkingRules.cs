@@ -19,5 +19,25 @@ public static class NetworkingRules
         new WorkloadEntryRule(),
         new WorkloadGroupTemplateRule(),
         new WorkloadGroupProbeRule(),
+
+        // DestinationRule and Sidecar
+        new DestinationRuleHostRule(),
+        new TrafficPolicyShapeRule(),
+        new TrafficPolicyOutlierDetectionRule(),
+        new TrafficPolicyConnectionPoolRule(),
+        new TrafficPolicyLoadBalancerRule(),
+        new TrafficPolicyLocalityRule(),
+        new TrafficPolicyTlsRule(),
+        new TrafficPolicyTunnelRule(),
+        new TrafficPolicyRetryBudgetRule(),
+        new DestinationRuleSubsetRule(),
+        new DestinationRuleExportToRule(),
+        new DestinationRuleWorkloadSelectorRule(),
+        new SidecarWorkloadSelectorRule(),
+        new SidecarIngressRule(),
+        new SidecarIngressTlsRule(),
+        new SidecarConnectionPoolRule(),
+        new SidecarEgressRule(),
+        new SidecarOutboundTrafficPolicyRule(),
     ];
 }

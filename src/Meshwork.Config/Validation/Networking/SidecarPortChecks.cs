@@ -1,0 +1,146 @@
+using System.Globalization;
+
+namespace Meshwork.Config.Validation.Networking;
+
+/// <summary>Istio's port protocols (pkg/config/protocol), parsed ignoring case.</summary>
+internal enum SidecarPortProtocol
+{
+    Unsupported,
+    Tcp,
+    Udp,
+    Grpc,
+    GrpcWeb,
+    Http,
+    HttpProxy,
+    Http2,
+    Https,
+    Tls,
+    Mongo,
+    Redis,
+    MySql,
+}
+
+/// <summary>The port, protocol, bind and endpoint checks of Sidecar listeners, with Istio's wording.</summary>
+internal static class SidecarPortChecks
+{
+    public const string UnixPrefix = "unix://";
+
+    public static SidecarPortProtocol ParseProtocol(string protocol) => protocol.ToLowerInvariant() switch
+    {
+        "tcp" => SidecarPortProtocol.Tcp,
+        "udp" => SidecarPortProtocol.Udp,
+        "grpc" => SidecarPortProtocol.Grpc,
+        "grpc-web" => SidecarPortProtocol.GrpcWeb,
+        "http" => SidecarPortProtocol.Http,
+        "http_proxy" => SidecarPortProtocol.HttpProxy,
+        "http2" => SidecarPortProtocol.Http2,
+        "https" => SidecarPortProtocol.Https,
+        "tls" => SidecarPortProtocol.Tls,
+        "mongo" => SidecarPortProtocol.Mongo,
+        "redis" => SidecarPortProtocol.Redis,
+        "mysql" => SidecarPortProtocol.MySql,
+        _ => SidecarPortProtocol.Unsupported,
+    };
+
+    public static bool IsHttp(string protocol) => ParseProtocol(protocol) is SidecarPortProtocol.Http or SidecarPortProtocol.Http2
+        or SidecarPortProtocol.HttpProxy or SidecarPortProtocol.Grpc or SidecarPortProtocol.GrpcWeb;
+
+    public static bool IsTls(string protocol) => ParseProtocol(protocol) is SidecarPortProtocol.Https or SidecarPortProtocol.Tls;
+
+    /// <summary>Istio's ValidateProtocol: empty means "detect", anything else must be known.</summary>
+    public static string? Protocol(string protocol) =>
+        protocol.Length > 0 && ParseProtocol(protocol) == SidecarPortProtocol.Unsupported
+            ? $"unsupported protocol: {protocol}, expected one of HTTP, HTTPS, HTTP2, HTTP_PROXY, GRPC, GRPC-WEB, TCP, TLS, UDP, MONGO, REDIS, MYSQL"
+            : null;
+
+    /// <summary>Istio's ValidatePortName (called only for names that were given).</summary>
+    public static string? PortName(string name) => Checks.IsDns1123Label(name) ? null : $"invalid port name: {name}";
+
+    /// <summary>Istio's ValidateUnixAddress on the part after <c>unix://</c>.</summary>
+    public static string? UnixAddress(string address)
+    {
+        if (address.Length == 0)
+        {
+            return "unix address must not be empty";
+        }
+
+        // Linux abstract sockets.
+        if (address.StartsWith('@'))
+        {
+            return null;
+        }
+
+        return !address.StartsWith('/') || address.EndsWith('/') ? $"{address} is not an absolute path to a file" : null;
+    }
+
+    /// <summary>Go's net.SplitHostPort, with its error text.</summary>
+    public static bool TrySplitHostPort(string hostPort, out string host, out string port, out string? error)
+    {
+        host = port = string.Empty;
+        error = null;
+        var last = hostPort.LastIndexOf(':');
+        if (last < 0)
+        {
+            error = $"address {hostPort}: missing port in address";
+            return false;
+        }
+
+        int j = 0, k = 0;
+        if (hostPort.StartsWith('['))
+        {
+            var end = hostPort.IndexOf(']', StringComparison.Ordinal);
+            if (end < 0)
+            {
+                error = $"address {hostPort}: missing ']' in address";
+                return false;
+            }
+
+            if (end + 1 == hostPort.Length)
+            {
+                error = $"address {hostPort}: missing port in address";
+                return false;
+            }
+
+            if (end + 1 != last)
+            {
+                error = hostPort[end + 1] == ':' ? $"address {hostPort}: too many colons in address" : $"address {hostPort}: missing port in address";
+                return false;
+            }
+
+            host = hostPort[1..end];
+            (j, k) = (1, end + 1);
+        }
+        else
+        {
+            host = hostPort[..last];
+            if (host.Contains(':', StringComparison.Ordinal))
+            {
+                error = $"address {hostPort}: too many colons in address";
+                host = string.Empty;
+                return false;
+            }
+        }
+
+        if (hostPort[j..].Contains('[', StringComparison.Ordinal))
+        {
+            error = $"address {hostPort}: unexpected '[' in address";
+        }
+        else if (hostPort[k..].Contains(']', StringComparison.Ordinal))
+        {
+            error = $"address {hostPort}: unexpected ']' in address";
+        }
+
+        if (error != null)
+        {
+            host = string.Empty;
+            return false;
+        }
+
+        port = hostPort[(last + 1)..];
+        return true;
+    }
+
+    /// <summary>Go's strconv.Atoi: optional sign, decimal digits, within 64 bits.</summary>
+    public static bool TryAtoi(string text, out long value) =>
+        long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+}
