@@ -61,7 +61,7 @@ public sealed class SidecarIngressTlsRule : SpecRule<Sidecar>
                 context.Error(path, $"server cannot have TLS settings for non HTTPS/TLS ports, got protocol \"{port.Protocol}\"");
             }
 
-            SidecarServerTlsChecks.Check(context, path, tls);
+            ServerTlsChecks.Check(tls, path, context);
         }
     }
 }

@@ -2,55 +2,19 @@ using System.Globalization;
 
 namespace Meshwork.Config.Validation.Networking;
 
-/// <summary>Istio's port protocols (pkg/config/protocol), parsed ignoring case.</summary>
-internal enum SidecarPortProtocol
-{
-    Unsupported,
-    Tcp,
-    Udp,
-    Grpc,
-    GrpcWeb,
-    Http,
-    HttpProxy,
-    Http2,
-    Https,
-    Tls,
-    Mongo,
-    Redis,
-    MySql,
-}
-
 /// <summary>The port, protocol, bind and endpoint checks of Sidecar listeners, with Istio's wording.</summary>
 internal static class SidecarPortChecks
 {
     public const string UnixPrefix = "unix://";
 
-    public static SidecarPortProtocol ParseProtocol(string protocol) => protocol.ToLowerInvariant() switch
-    {
-        "tcp" => SidecarPortProtocol.Tcp,
-        "udp" => SidecarPortProtocol.Udp,
-        "grpc" => SidecarPortProtocol.Grpc,
-        "grpc-web" => SidecarPortProtocol.GrpcWeb,
-        "http" => SidecarPortProtocol.Http,
-        "http_proxy" => SidecarPortProtocol.HttpProxy,
-        "http2" => SidecarPortProtocol.Http2,
-        "https" => SidecarPortProtocol.Https,
-        "tls" => SidecarPortProtocol.Tls,
-        "mongo" => SidecarPortProtocol.Mongo,
-        "redis" => SidecarPortProtocol.Redis,
-        "mysql" => SidecarPortProtocol.MySql,
-        _ => SidecarPortProtocol.Unsupported,
-    };
+    public static bool IsHttp(string protocol) => PortProtocols.Parse(protocol).IsHttp();
 
-    public static bool IsHttp(string protocol) => ParseProtocol(protocol) is SidecarPortProtocol.Http or SidecarPortProtocol.Http2
-        or SidecarPortProtocol.HttpProxy or SidecarPortProtocol.Grpc or SidecarPortProtocol.GrpcWeb;
-
-    public static bool IsTls(string protocol) => ParseProtocol(protocol) is SidecarPortProtocol.Https or SidecarPortProtocol.Tls;
+    public static bool IsTls(string protocol) => PortProtocols.Parse(protocol).IsTls();
 
     /// <summary>Istio's ValidateProtocol: empty means "detect", anything else must be known.</summary>
     public static string? Protocol(string protocol) =>
-        protocol.Length > 0 && ParseProtocol(protocol) == SidecarPortProtocol.Unsupported
-            ? $"unsupported protocol: {protocol}, expected one of HTTP, HTTPS, HTTP2, HTTP_PROXY, GRPC, GRPC-WEB, TCP, TLS, UDP, MONGO, REDIS, MYSQL"
+        protocol.Length > 0 && PortProtocols.Parse(protocol) == PortProtocol.Unsupported
+            ? $"unsupported protocol \"{protocol}\", expected one of {PortProtocols.Supported} (or unset to sniff)"
             : null;
 
     /// <summary>Istio's ValidatePortName (called only for names that were given).</summary>

@@ -27,7 +27,7 @@ public class SidecarIngressRuleTests
         Assert.Equal(
             [
                 At(8, "spec.ingress[0].port.number: port number 70000 must be in the range 1..65535"),
-                At(9, "spec.ingress[0].port.protocol: unsupported protocol: HTTP3, expected one of HTTP, HTTPS, HTTP2, HTTP_PROXY, GRPC, GRPC-WEB, TCP, TLS, UDP, MONGO, REDIS, MYSQL"),
+                At(9, "spec.ingress[0].port.protocol: unsupported protocol \"HTTP3\", expected one of HTTP, HTTPS, HTTP2, GRPC, GRPC-WEB, HTTP_PROXY, TCP, TLS, UDP, MONGO, MYSQL, REDIS (or unset to sniff)"),
                 At(10, "spec.ingress[0].port.name: invalid port name: http_1"),
                 At(11, "spec.ingress[0].port.targetPort: targetPort has no impact on Sidecars"),
                 At(12, "spec.ingress[0].bind: 1.2.3 is not a valid IP"),

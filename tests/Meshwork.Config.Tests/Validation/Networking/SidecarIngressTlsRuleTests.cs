@@ -69,8 +69,8 @@ public class SidecarIngressTlsRuleTests
         Assert.Empty(Validate.Errors(yaml));
         Assert.Equal(
             [
-                Warning(13, "spec.ingress[0].tls.cipherSuites: ignoring invalid cipher suites: [FOO-BAR]"),
-                Warning(13, "spec.ingress[0].tls.cipherSuites: ignoring duplicate cipher suites: [AES128-SHA]"),
+                Warning(13, "spec.ingress[0].tls.cipherSuites[0]: ignoring invalid cipher suite \"FOO-BAR\""),
+                Warning(13, "spec.ingress[0].tls.cipherSuites[2]: ignoring duplicate cipher suite \"AES128-SHA\""),
             ],
             Validate.Warnings(yaml));
     }
@@ -80,6 +80,6 @@ public class SidecarIngressTlsRuleTests
     {
         var yaml = Tls("HTTPS", "mode: SIMPLE, serverCertificate: c, privateKey: k, minProtocolVersion: TLSV1_0");
 
-        Assert.Equal([Warning(9, "spec.ingress[0].tls.minProtocolVersion: TLS version below TLSV1_2 require setting compatible ciphers as by default they no longer include compatible ciphers.")], Validate.Warnings(yaml));
+        Assert.Equal([Warning(9, "spec.ingress[0].tls.minProtocolVersion: TLSV1_0 needs cipherSuites: the default ciphers no longer include ones compatible with TLS versions below TLSV1_2")], Validate.Warnings(yaml));
     }
 }
