@@ -62,20 +62,7 @@ public sealed class SidecarEgressRule : SpecRule<Sidecar>
 
     private static void CheckPort(RuleContext context, string path, IstioEgressListener listener, SidecarPort port)
     {
-        if (port.TargetPort > 0)
-        {
-            context.Error(path + ".port.targetPort", "targetPort has no impact on Sidecars");
-        }
-
-        if (port.Name.Length > 0 && SidecarPortChecks.PortName(port.Name) is { } nameError)
-        {
-            context.Error(path + ".port.name", nameError);
-        }
-
-        if (SidecarPortChecks.Protocol(port.Protocol) is { } protocolError)
-        {
-            context.Error(path + ".port.protocol", protocolError);
-        }
+        SidecarPortChecks.CheckNameAndProtocol(context, path, port);
 
         if (port.Number == 0)
         {
@@ -83,7 +70,7 @@ public sealed class SidecarEgressRule : SpecRule<Sidecar>
             {
                 context.Error(path + ".bind", "ports with 0 value must have a unix domain socket bind address");
             }
-            else if (SidecarPortChecks.UnixAddress(listener.Bind[SidecarPortChecks.UnixPrefix.Length..]) is { } unixError)
+            else if (UnixSockets.Check(listener.Bind[SidecarPortChecks.UnixPrefix.Length..]) is { } unixError)
             {
                 context.Error(path + ".bind", unixError);
             }

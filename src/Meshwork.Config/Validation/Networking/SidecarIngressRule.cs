@@ -29,20 +29,7 @@ public sealed class SidecarIngressRule : SpecRule<Sidecar>
                 continue;
             }
 
-            if (port.TargetPort > 0)
-            {
-                context.Error(path + ".port.targetPort", "targetPort has no impact on Sidecars");
-            }
-
-            if (port.Name.Length > 0 && SidecarPortChecks.PortName(port.Name) is { } nameError)
-            {
-                context.Error(path + ".port.name", nameError);
-            }
-
-            if (SidecarPortChecks.Protocol(port.Protocol) is { } protocolError)
-            {
-                context.Error(path + ".port.protocol", protocolError);
-            }
+            SidecarPortChecks.CheckNameAndProtocol(context, path, port);
 
             if (Checks.Port(port.Number) is { } portError)
             {
@@ -70,7 +57,7 @@ public sealed class SidecarIngressRule : SpecRule<Sidecar>
     {
         if (endpoint.StartsWith(SidecarPortChecks.UnixPrefix, StringComparison.Ordinal))
         {
-            if (SidecarPortChecks.UnixAddress(endpoint[SidecarPortChecks.UnixPrefix.Length..]) is { } unixError)
+            if (UnixSockets.Check(endpoint[SidecarPortChecks.UnixPrefix.Length..]) is { } unixError)
             {
                 context.Error(path, unixError);
             }

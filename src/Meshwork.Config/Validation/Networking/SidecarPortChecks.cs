@@ -20,21 +20,23 @@ internal static class SidecarPortChecks
     /// <summary>Istio's ValidatePortName (called only for names that were given).</summary>
     public static string? PortName(string name) => Checks.IsDns1123Label(name) ? null : $"invalid port name: {name}";
 
-    /// <summary>Istio's ValidateUnixAddress on the part after <c>unix://</c>.</summary>
-    public static string? UnixAddress(string address)
+    /// <summary>The checks ingress and egress listener ports share: no targetPort, a valid name and a known protocol.</summary>
+    public static void CheckNameAndProtocol(RuleContext context, string path, Meshwork.Config.Networking.SidecarPort port)
     {
-        if (address.Length == 0)
+        if (port.TargetPort > 0)
         {
-            return "unix address must not be empty";
+            context.Error(path + ".port.targetPort", "targetPort has no impact on Sidecars");
         }
 
-        // Linux abstract sockets.
-        if (address.StartsWith('@'))
+        if (port.Name.Length > 0 && PortName(port.Name) is { } nameError)
         {
-            return null;
+            context.Error(path + ".port.name", nameError);
         }
 
-        return !address.StartsWith('/') || address.EndsWith('/') ? $"{address} is not an absolute path to a file" : null;
+        if (Protocol(port.Protocol) is { } protocolError)
+        {
+            context.Error(path + ".port.protocol", protocolError);
+        }
     }
 
     /// <summary>Go's net.SplitHostPort, with its error text.</summary>
