@@ -1,3 +1,5 @@
+using Meshwork.Config.Validation.Security;
+
 namespace Meshwork.Config.Validation.Telemetry;
 
 /// <summary>The validation rules for Telemetry resources, in the order they run.</summary>
@@ -5,5 +7,10 @@ public static class TelemetryRules
 {
     public static IReadOnlyList<IValidationRule> All { get; } =
     [
+        new PolicyTargetRule<Config.Telemetry.Telemetry>(s => s.Selector, s => s.TargetRef, s => s.TargetRefs),
+        new TelemetryProvidersRule(),
+        new MetricsOverridesRule(),
+        new TracingRule(),
+        new AccessLogFilterRule(),
     ];
 }
