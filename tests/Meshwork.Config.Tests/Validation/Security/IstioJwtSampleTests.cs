@@ -8,11 +8,11 @@ namespace Meshwork.Config.Tests.Validation.Security;
 /// <summary>Istio's JWT tasks, with the issuer, keys and tokens from Istio's own samples (security/jwt).</summary>
 public sealed class IstioJwtSampleTests
 {
-    private static string Jwks => File.ReadAllText(SecurityTestFiles.IstioSample("security/jwt/jwks.json")).Trim();
+    private static string Jwks => File.ReadAllText(Path.Combine(RepoPaths.IstioSamples, "security/jwt/jwks.json")).Trim();
 
     private static JsonElement Claims(string token)
     {
-        var payload = File.ReadAllText(SecurityTestFiles.IstioSample($"security/jwt/{token}")).Trim().Split('.')[1];
+        var payload = File.ReadAllText(Path.Combine(RepoPaths.IstioSamples, $"security/jwt/{token}")).Trim().Split('.')[1];
         var padded = payload.Replace('-', '+').Replace('_', '/').PadRight(payload.Length + ((4 - (payload.Length % 4)) % 4), '=');
         return JsonDocument.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(padded))).RootElement;
     }

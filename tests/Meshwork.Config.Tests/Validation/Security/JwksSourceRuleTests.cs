@@ -41,7 +41,7 @@ public sealed class JwksSourceRuleTests
     [Fact]
     public void Check_InlineJwksFromIstioSample_IsValid()
     {
-        var jwks = File.ReadAllText(SecurityTestFiles.IstioSample("security/jwt/jwks.json")).Trim();
+        var jwks = File.ReadAllText(Path.Combine(RepoPaths.IstioSamples, "security/jwt/jwks.json")).Trim();
 
         Validate.Valid(Spec($"    jwks: '{jwks}'"));
     }
