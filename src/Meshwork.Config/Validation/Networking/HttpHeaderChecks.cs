@@ -70,7 +70,7 @@ public static partial class HttpHeaderChecks
     {
         if (!NoControlCharacters().IsMatch(value))
         {
-            return $"header value configuration {value} is invalid";
+            return $"invalid header value \"{Printable(value)}\": control characters are not allowed";
         }
 
         return EnvoyFormatError(value) is { } error ? $"header value configuration: {error}" : null;
@@ -92,6 +92,10 @@ public static partial class HttpHeaderChecks
         var rest = name[prefix.Length..];
         return (rest.StartsWith('.') && rest.Length > 1) || (rest.StartsWith('[') && rest.EndsWith(']') && rest.Length > 2);
     }
+
+    /// <summary>The value with control characters written as <c>\uXXXX</c>, so a message never carries them raw.</summary>
+    private static string Printable(string value) =>
+        string.Concat(value.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()));
 
     private static bool IsInternal(string name) => name.StartsWith(':') || string.Equals(name, "host", StringComparison.OrdinalIgnoreCase);
 

@@ -298,7 +298,8 @@ public static class Re2Syntax
         var valid = j < p.Length && p[j] is ')' or ':' && (!sawMinus || flagsAfterMinus > 0);
         if (!valid)
         {
-            var shown = p[i..Math.Min(p.Length, Math.Max(j + 1, i + 3))];
+            var lookbehind = rest.StartsWith("<=") || rest.StartsWith("<!");
+            var shown = p[i..Math.Min(p.Length, lookbehind ? i + 4 : Math.Max(j + 1, i + 3))];
             error = $"invalid or unsupported Perl syntax: `{shown}`";
             return 2;
         }
