@@ -208,6 +208,8 @@ public class VirtualServiceBindingTests
               - route: [{destination: {host: a.example.com}}]
                 fault:
                   abort: {httpStatus: 418}
+                rewrite: {uri: /v1}
+                headers: {response: {add: {x-cache: miss}}}
             """);
 
         Assert.Equal(
@@ -225,6 +227,8 @@ public class VirtualServiceBindingTests
         Assert.Equal(new FaultDelay { Percent = 10, ExponentialDelay = TimeSpan.FromSeconds(1) }, route.Fault?.Delay);
         Assert.Equal(new FaultAbort { Http2Error = "PROTOCOL_ERROR" }, route.Fault?.Abort);
         Assert.Equal(418, vs.Http[6].Fault?.Abort?.HttpStatus);
+        Assert.Equal(new HttpRewrite { Uri = "/v1" }, vs.Http[6].Rewrite);
+        Assert.Equal(new ValueMap<string, string>([new("x-cache", "miss")]), vs.Http[6].Headers?.Response?.Add);
     }
 
     [Fact]
