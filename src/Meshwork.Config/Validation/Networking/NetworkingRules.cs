@@ -5,6 +5,28 @@ public static class NetworkingRules
 {
     public static IReadOnlyList<IValidationRule> All { get; } =
     [
+        // VirtualService
+        new VirtualServiceShapeRule(),
+        new VirtualServiceHostsRule(),
+        new VirtualServiceGatewaysRule(),
+        new HttpRouteActionRule(),
+        new HttpMatchRule(),
+        new HttpHeadersRule(),
+        new CorsPolicyRule(),
+        new FaultInjectionRule(),
+        new MirrorRule(),
+        new HttpRedirectRule(),
+        new HttpDirectResponseRule(),
+        new HttpRetryRule(),
+        new HttpRewriteRule(),
+        new RouteDestinationRule(),
+        new HttpTimeoutRule(),
+        new TlsRouteRule(),
+        new TcpRouteRule(),
+        new VirtualServiceExportToRule(),
+        new UnreachableRouteRule(),
+        new VirtualServiceDeprecationRule(),
+
         // Gateway, ServiceEntry, WorkloadEntry, WorkloadGroup
         new GatewayServersRule(),
         new GatewaySelectorRule(),
