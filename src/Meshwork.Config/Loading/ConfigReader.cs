@@ -8,8 +8,14 @@ namespace Meshwork.Config.Loading;
 /// <summary>What reading one or more files produced: the resources that decoded cleanly, every problem found, and how many non-Istio resources were passed over.</summary>
 public sealed record ReadOutcome(IReadOnlyList<ConfigResource> Resources, IReadOnlyList<ConfigDiagnostic> Diagnostics, int Skipped)
 {
+    /// <summary>Resources whose spec bound only in part (the fields with errors left unset): never usable, only validated for a fuller report.</summary>
+    public IReadOnlyList<PartialResource> Partial { get; init; } = [];
+
     public bool HasErrors => Diagnostics.Any(d => d.IsError);
 }
+
+/// <summary>A resource that had binding errors, and the field paths of those errors.</summary>
+public sealed record PartialResource(ConfigResource Resource, IReadOnlyList<string> ErrorPaths);
 
 /// <summary>
 /// Reads Istio config from text or files: YAML (multi-document) or JSON, with <c>kind: List</c>
@@ -55,7 +61,8 @@ public static class ConfigReader
     {
         var resources = new List<ConfigResource>();
         var diagnostics = new List<ConfigDiagnostic>();
-        var decoder = new ResourceDecoder(file, resources, diagnostics);
+        var partial = new List<PartialResource>();
+        var decoder = new ResourceDecoder(file, resources, partial, diagnostics);
         foreach (var document in result.Documents)
         {
             if (document.Root is { } root && !(root is ScalarNode { IsNull: true }))
@@ -69,7 +76,7 @@ public static class ConfigReader
             diagnostics.Add(new ConfigDiagnostic(Severity.Error, file, error.Line, error.Message));
         }
 
-        return new ReadOutcome(resources, diagnostics, decoder.Skipped);
+        return new ReadOutcome(resources, diagnostics, decoder.Skipped) { Partial = partial };
     }
 
     private static ReadOutcome Failed(string file, int line, string message) =>

@@ -11,7 +11,7 @@ namespace Meshwork.Config.Loading;
 /// (apiVersion, kind, metadata), finds the kind, and binds the spec. Kubernetes kinds outside
 /// Istio's groups are counted as skipped, not errors, so mixed manifests (Bookinfo's) read cleanly.
 /// </summary>
-internal sealed class ResourceDecoder(string file, List<ConfigResource> resources, List<ConfigDiagnostic> diagnostics)
+internal sealed class ResourceDecoder(string file, List<ConfigResource> resources, List<PartialResource> partial, List<ConfigDiagnostic> diagnostics)
 {
     private static readonly HashSet<string> EnvelopeFields = ["apiVersion", "kind", "metadata", "spec", "status"];
 
@@ -79,12 +79,7 @@ internal sealed class ResourceDecoder(string file, List<ConfigResource> resource
         var errors = binder.Issues.Select(i => Diagnostic(i.Line, label, i.Path, i.Message)).ToList();
         errors.AddRange(CheckMetadata(metadata, mapping, lines, label).Select(d => d with { File = file }));
         diagnostics.AddRange(errors);
-        if (errors.Count > 0)
-        {
-            return;
-        }
-
-        resources.Add(new ConfigResource
+        var resource = new ConfigResource
         {
             Kind = kind,
             ApiVersion = apiVersion,
@@ -92,7 +87,15 @@ internal sealed class ResourceDecoder(string file, List<ConfigResource> resource
             Spec = spec,
             Source = new SourceLocation(file, mapping.Line),
             Lines = lines,
-        });
+        };
+        if (errors.Count > 0)
+        {
+            // Never usable, but still worth running the rules over what did bind (see ConfigValidator.Complete).
+            partial.Add(new PartialResource(resource, errors.Select(e => e.Path ?? string.Empty).ToList()));
+            return;
+        }
+
+        resources.Add(resource);
     }
 
     private void DecodeList(ConfigNode items)

@@ -43,6 +43,11 @@ public static class ConfigValidator
     /// <summary>Reads and validates text in one step: every read problem and every rule finding, in file order.</summary>
     public static ValidationOutcome ValidateText(string text, string file) => Complete(ConfigReader.ReadText(text, file));
 
+    private static bool Related(string a, string b) => IsWithin(a, b) || IsWithin(b, a);
+
+    private static bool IsWithin(string inner, string outer) =>
+        inner.StartsWith(outer, StringComparison.Ordinal) && (inner.Length == outer.Length || inner[outer.Length] is '.' or '[');
+
     public static ValidationOutcome Complete(ReadOutcome read)
     {
         var diagnostics = new List<ConfigDiagnostic>(read.Diagnostics);
@@ -55,6 +60,13 @@ public static class ConfigValidator
             {
                 valid.Add(resource);
             }
+        }
+
+        foreach (var partial in read.Partial)
+        {
+            // A field that failed to bind is left unset; a rule finding on that field, inside it or
+            // around it would only echo the binding error, so those are dropped.
+            diagnostics.AddRange(Validate(partial.Resource).Where(d => !partial.ErrorPaths.Any(p => Related(p, d.Path ?? string.Empty))));
         }
 
         // Report in source order: by file as first met, then by line (a stable sort keeps rule order within a line).
