@@ -26,6 +26,49 @@ public static class ConfigReader
     /// <summary>Files larger than this are refused rather than read: no Istio config comes near it.</summary>
     public const long MaxFileBytes = 64L * 1024 * 1024;
 
+    /// <summary>Reads and decodes one file; unreadable, oversized and endless inputs (a FIFO, /dev/zero) become a diagnostic.</summary>
+    public static ReadOutcome ReadFile(string path, string displayName, ReadLimits? limits = null)
+    {
+        var (bytes, problem) = ReadFileBytes(path, displayName);
+        return bytes == null ? new ReadOutcome([], [problem!], 0) : ReadBytes(bytes, displayName, limits);
+    }
+
+    /// <summary>The bytes of a file, read up to <see cref="MaxFileBytes"/> (never trusting the reported length), or the problem.</summary>
+    public static (byte[]? Bytes, ConfigDiagnostic? Problem) ReadFileBytes(string path, string displayName)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 64 * 1024);
+            var bytes = ReadBounded(stream);
+            return bytes == null
+                ? (null, new ConfigDiagnostic(Severity.Error, displayName, 1, $"file is larger than the {MaxFileBytes / (1024 * 1024)} MiB limit"))
+                : (bytes, null);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return (null, new ConfigDiagnostic(Severity.Error, displayName, 1, "cannot read: " + e.Message));
+        }
+    }
+
+    /// <summary>All of <paramref name="stream"/>, or null when it holds more than <see cref="MaxFileBytes"/>.</summary>
+    public static byte[]? ReadBounded(Stream stream)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[64 * 1024];
+        int read;
+        while ((read = stream.Read(chunk, 0, chunk.Length)) > 0)
+        {
+            if (buffer.Length + read > MaxFileBytes)
+            {
+                return null;
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+
     public static ReadOutcome ReadText(string text, string file, ReadLimits? limits = null)
     {
         var result = LooksLikeJson(file, text) ? JsonReader.Read(Encoding.UTF8.GetBytes(text), limits) : YamlReader.Read(text, limits);

@@ -166,15 +166,11 @@ public sealed class DirectorySource : IDisposable
 
     private FileState ReadFile(string path, FileState? previous)
     {
-        byte[] bytes;
-        try
+        var (bytes, problem) = ConfigReader.ReadFileBytes(path, Display(path));
+        if (bytes == null)
         {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Vanished or locked between listing and reading: keep what we had; the next event rescans.
-            return previous ?? new FileState(string.Empty, [], [new ConfigDiagnostic(Severity.Error, Display(path), 1, "cannot read: " + e.Message)]);
+            // Vanished, locked or oversized: keep what we had (the next event rescans) and say why.
+            return new FileState(string.Empty, previous?.LastValid ?? [], [problem!]);
         }
 
         var hash = Convert.ToHexString(SHA256.HashData(bytes));
@@ -183,9 +179,7 @@ public sealed class DirectorySource : IDisposable
             return previous;
         }
 
-        var outcome = ConfigValidator.Complete(bytes.LongLength > ConfigReader.MaxFileBytes
-            ? new ReadOutcome([], [new ConfigDiagnostic(Severity.Error, Display(path), 1, "file is larger than the size limit")], 0)
-            : ConfigReader.ReadBytes(bytes, Display(path)));
+        var outcome = ConfigValidator.Complete(ConfigReader.ReadBytes(bytes, Display(path)));
         var errors = outcome.Diagnostics.Where(d => d.IsError).ToImmutableArray();
         if (errors.Length > 0)
         {

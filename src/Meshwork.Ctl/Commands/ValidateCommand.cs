@@ -41,7 +41,9 @@ internal static class ValidateCommand
         var filesWithErrors = 0;
         foreach (var input in inputs.Files)
         {
-            var read = input.Path == "-" ? ConfigReader.ReadText(stdin.ReadToEnd(), "<stdin>") : ReadFile(input);
+            var read = input.Path != "-" ? ConfigReader.ReadFile(input.Path, input.DisplayName)
+                : stdin == Console.In ? ReadStdin()
+                : ConfigReader.ReadText(stdin.ReadToEnd(), "<stdin>");
             var outcome = ConfigValidator.Complete(read);
             foreach (var diagnostic in outcome.Diagnostics)
             {
@@ -70,22 +72,12 @@ internal static class ValidateCommand
         return CommandLine.Ok;
     }
 
-    private static ReadOutcome ReadFile(InputFile input)
+    private static ReadOutcome ReadStdin()
     {
-        try
-        {
-            var info = new FileInfo(input.Path);
-            if (info.Length > ConfigReader.MaxFileBytes)
-            {
-                return new ReadOutcome([], [new ConfigDiagnostic(Severity.Error, input.DisplayName, 1, $"file is {info.Length / (1024 * 1024)} MiB, larger than the {ConfigReader.MaxFileBytes / (1024 * 1024)} MiB limit")], 0);
-            }
-
-            return ConfigReader.ReadBytes(File.ReadAllBytes(input.Path), input.DisplayName);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return new ReadOutcome([], [new ConfigDiagnostic(Severity.Error, input.DisplayName, 1, "cannot read: " + e.Message)], 0);
-        }
+        var bytes = ConfigReader.ReadBounded(Console.OpenStandardInput());
+        return bytes == null
+            ? new ReadOutcome([], [new ConfigDiagnostic(Severity.Error, "<stdin>", 1, $"input is larger than the {ConfigReader.MaxFileBytes / (1024 * 1024)} MiB limit")], 0)
+            : ConfigReader.ReadBytes(bytes, "<stdin>");
     }
 
     private static string Plural(int n) => n == 1 ? string.Empty : "s";
