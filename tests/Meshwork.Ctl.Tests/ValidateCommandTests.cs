@@ -144,6 +144,15 @@ public sealed class ValidateCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Validate_EndlessDevice_StopsAtTheSizeLimit()
+    {
+        var (exit, stdout, _) = await Run("validate", "-f", "/dev/zero");
+
+        Assert.Equal(1, exit);
+        Assert.Equal("/dev/zero:1: file is larger than the 64 MiB limit", stdout.Trim());
+    }
+
+    [Fact]
     public async Task Validate_Stdin_IsRead()
     {
         var stdout = new StringWriter();
