@@ -17,11 +17,22 @@ public sealed class SpecBinder
 {
     private readonly List<BindIssue> _issues = [];
 
+    private readonly List<BindIssue> _ignored = [];
+
     public SpecBinder(LineMap lines) => Lines = lines;
 
     public LineMap Lines { get; }
 
     public IReadOnlyList<BindIssue> Issues => _issues;
+
+    /// <summary>
+    /// When set, unknown fields are collected in <see cref="Ignored"/> instead of being errors. For documents
+    /// such as MeshConfig, where Istio has many fields that have no meaning in Meshwork.
+    /// </summary>
+    public bool IgnoreUnknownFields { get; init; }
+
+    /// <summary>The unknown fields passed over under <see cref="IgnoreUnknownFields"/>.</summary>
+    public IReadOnlyList<BindIssue> Ignored => _ignored;
 
     public T? Bind<T>(ConfigNode node, string path)
         where T : class => (T?)Bind(typeof(T), node, path);
@@ -269,7 +280,8 @@ public sealed class SpecBinder
             {
                 var fieldPath = prefix + keyNode.Value;
                 Lines.Record(fieldPath, keyNode.Line);
-                Error(fieldPath, keyNode.Line, $"unknown field \"{keyNode.Value}\", expected one of: {string.Join(", ", shape.Fields.Select(f => f.WireName))}");
+                var issue = new BindIssue(fieldPath, keyNode.Line, $"unknown field \"{keyNode.Value}\", expected one of: {string.Join(", ", shape.Fields.Select(f => f.WireName))}");
+                (IgnoreUnknownFields ? _ignored : _issues).Add(issue);
                 continue;
             }
 

@@ -1,0 +1,232 @@
+using Meshwork.Config.Binding;
+using Meshwork.Config.Networking;
+using Meshwork.Config.Values;
+
+namespace Meshwork.Config.Mesh;
+
+/// <summary>
+/// istio.mesh.v1alpha1.MeshConfig, the subset that has meaning in Meshwork. Istio's defaults
+/// (pkg/config/mesh/mesh.go DefaultMeshConfig) apply to what a file leaves out; fields Istio has
+/// and Meshwork does not use are reported as ignored, not rejected.
+/// </summary>
+public sealed record MeshConfig
+{
+    public static MeshConfig Default { get; } = new();
+
+    [Duration]
+    public TimeSpan? ConnectTimeout { get; init; }
+
+    [Duration]
+    public TimeSpan? ProtocolDetectionTimeout { get; init; }
+
+    public bool EnableTracing { get; init; } = true;
+
+    /// <summary>Where proxies write access logs (<c>/dev/stdout</c>); empty disables them.</summary>
+    public string AccessLogFile { get; init; } = string.Empty;
+
+    public string AccessLogFormat { get; init; } = string.Empty;
+
+    public AccessLogEncoding AccessLogEncoding { get; init; }
+
+    public ProxyConfig? DefaultConfig { get; init; }
+
+    public OutboundTrafficPolicy? OutboundTrafficPolicy { get; init; }
+
+    public bool? EnableAutoMtls { get; init; }
+
+    public string TrustDomain { get; init; } = string.Empty;
+
+    public ValueList<string> TrustDomainAliases { get; init; }
+
+    public string RootNamespace { get; init; } = string.Empty;
+
+    public ValueList<string> DefaultServiceExportTo { get; init; }
+
+    public ValueList<string> DefaultVirtualServiceExportTo { get; init; }
+
+    public ValueList<string> DefaultDestinationRuleExportTo { get; init; }
+
+    public LocalityLoadBalancerSetting? LocalityLbSetting { get; init; }
+
+    [Duration]
+    public TimeSpan? DnsRefreshRate { get; init; }
+
+    public HttpRetry? DefaultHttpRetryPolicy { get; init; }
+
+    public ValueList<ExtensionProvider> ExtensionProviders { get; init; }
+
+    public DefaultProviders? DefaultProviders { get; init; }
+
+    /// <summary>The trust domain in force: the file's, else <c>cluster.local</c>.</summary>
+    public string EffectiveTrustDomain => TrustDomain.Length > 0 ? TrustDomain : "cluster.local";
+
+    /// <summary>The root namespace in force: the file's, else <c>istio-system</c>.</summary>
+    public string EffectiveRootNamespace => RootNamespace.Length > 0 ? RootNamespace : "istio-system";
+
+    /// <summary>Auto mutual TLS is on unless the file turns it off.</summary>
+    public bool AutoMtls => EnableAutoMtls ?? true;
+
+    public TimeSpan EffectiveConnectTimeout => ConnectTimeout ?? TimeSpan.FromSeconds(10);
+
+    public OutboundTrafficMode EffectiveOutboundTrafficMode => OutboundTrafficPolicy?.Mode ?? OutboundTrafficMode.AllowAny;
+}
+
+public enum AccessLogEncoding
+{
+    Text = 0,
+    Json = 1,
+}
+
+/// <summary>MeshConfig.OutboundTrafficPolicy.</summary>
+public sealed record OutboundTrafficPolicy
+{
+    public OutboundTrafficMode Mode { get; init; } = OutboundTrafficMode.AllowAny;
+}
+
+/// <summary>MeshConfig.OutboundTrafficPolicy.Mode (note: its numbers differ from the Sidecar resource's).</summary>
+public enum OutboundTrafficMode
+{
+    RegistryOnly = 0,
+    AllowAny = 1,
+}
+
+/// <summary>istio.mesh.v1alpha1.ProxyConfig: the defaults every proxy starts from.</summary>
+public sealed record ProxyConfig
+{
+    public string DiscoveryAddress { get; init; } = string.Empty;
+
+    [Duration]
+    public TimeSpan? DrainDuration { get; init; }
+
+    [Duration]
+    public TimeSpan? TerminationDrainDuration { get; init; }
+
+    public ValueMap<string, string> ProxyMetadata { get; init; }
+
+    public int? Concurrency { get; init; }
+
+    public int StatusPort { get; init; }
+
+    public bool? HoldApplicationUntilProxyStarts { get; init; }
+
+    public TracingConfig? Tracing { get; init; }
+}
+
+/// <summary>ProxyConfig's tracing: the sampling rate (percent) and a Zipkin collector.</summary>
+public sealed record TracingConfig
+{
+    public double Sampling { get; init; }
+
+    public ZipkinTracing? Zipkin { get; init; }
+}
+
+public sealed record ZipkinTracing
+{
+    public string Address { get; init; } = string.Empty;
+}
+
+/// <summary>MeshConfig.ExtensionProvider: a named telemetry or authorization backend, one kind per provider.</summary>
+public sealed record ExtensionProvider
+{
+    public string Name { get; init; } = string.Empty;
+
+    [OneOf("provider")]
+    public OpenTelemetryProvider? Opentelemetry { get; init; }
+
+    [OneOf("provider")]
+    public ZipkinProvider? Zipkin { get; init; }
+
+    [OneOf("provider")]
+    public PrometheusProvider? Prometheus { get; init; }
+
+    [OneOf("provider")]
+    public FileAccessLogProvider? EnvoyFileAccessLog { get; init; }
+
+    [OneOf("provider")]
+    public ExtAuthzHttpProvider? EnvoyExtAuthzHttp { get; init; }
+
+    [OneOf("provider")]
+    public ExtAuthzGrpcProvider? EnvoyExtAuthzGrpc { get; init; }
+}
+
+public sealed record OpenTelemetryProvider
+{
+    public string Service { get; init; } = string.Empty;
+
+    public uint Port { get; init; }
+
+    public uint MaxTagLength { get; init; }
+}
+
+public sealed record ZipkinProvider
+{
+    public string Service { get; init; } = string.Empty;
+
+    public uint Port { get; init; }
+
+    public uint MaxTagLength { get; init; }
+
+    public string Path { get; init; } = string.Empty;
+}
+
+public sealed record PrometheusProvider
+{
+}
+
+public sealed record FileAccessLogProvider
+{
+    public string Path { get; init; } = string.Empty;
+
+    public FileAccessLogFormat? LogFormat { get; init; }
+}
+
+public sealed record FileAccessLogFormat
+{
+    [OneOf("logFormat")]
+    public string? Text { get; init; }
+
+    [OneOf("logFormat")]
+    public ValueMap<string, string>? Labels { get; init; }
+}
+
+public sealed record ExtAuthzHttpProvider
+{
+    public string Service { get; init; } = string.Empty;
+
+    public uint Port { get; init; }
+
+    [Duration]
+    public TimeSpan? Timeout { get; init; }
+
+    public string PathPrefix { get; init; } = string.Empty;
+
+    public bool FailOpen { get; init; }
+
+    public ValueList<string> IncludeRequestHeadersInCheck { get; init; }
+
+    public ValueList<string> HeadersToUpstreamOnAllow { get; init; }
+
+    public ValueList<string> HeadersToDownstreamOnDeny { get; init; }
+}
+
+public sealed record ExtAuthzGrpcProvider
+{
+    public string Service { get; init; } = string.Empty;
+
+    public uint Port { get; init; }
+
+    [Duration]
+    public TimeSpan? Timeout { get; init; }
+
+    public bool FailOpen { get; init; }
+}
+
+/// <summary>MeshConfig.DefaultProviders: providers used when no Telemetry resource names one.</summary>
+public sealed record DefaultProviders
+{
+    public ValueList<string> Tracing { get; init; }
+
+    public ValueList<string> Metrics { get; init; }
+
+    public ValueList<string> AccessLogging { get; init; }
+}

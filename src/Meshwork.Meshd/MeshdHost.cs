@@ -1,0 +1,106 @@
+using System.Net;
+using Meshwork.Config.Mesh;
+using Meshwork.Config.Store;
+using Meshwork.Meshd.Config;
+using Meshwork.Meshd.Monitoring;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace Meshwork.Meshd;
+
+/// <summary>
+/// The composition root of the control plane: config ingestion, the xDS server and the monitoring
+/// endpoints in one process, as istiod is. Stops gracefully on SIGTERM or Ctrl-C.
+/// </summary>
+public static partial class MeshdHost
+{
+    public static async Task<int> RunAsync(MeshdOptions options, CancellationToken cancellationToken)
+    {
+        var mesh = LoadMeshConfig(options);
+        if (mesh == null)
+        {
+            return 1;
+        }
+
+        var app = Build(options, mesh);
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("meshd");
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            app.Services.GetRequiredService<Readiness>().Listening();
+            Log.Listening(logger, string.Join(", ", app.Urls));
+        });
+        app.Lifetime.ApplicationStopping.Register(() => Log.Stopping(logger));
+        try
+        {
+            await app.RunAsync(cancellationToken).ConfigureAwait(false);
+            return 0;
+        }
+        catch (IOException e) when (e.InnerException is System.Net.Sockets.SocketException || e.Message.Contains("address", StringComparison.OrdinalIgnoreCase))
+        {
+            await Console.Error.WriteLineAsync($"meshd: cannot listen: {e.Message}");
+            return 1;
+        }
+    }
+
+    public static WebApplication Build(MeshdOptions options, MeshConfig mesh)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(options.XdsAddress, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(options.MonitoringAddress, listen => listen.Protocols = HttpProtocols.Http1);
+        });
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(mesh);
+        builder.Services.AddSingleton<ConfigStore>();
+        builder.Services.AddSingleton<Readiness>();
+        builder.Services.AddHostedService<ConfigWatcher>();
+        builder.Services.AddRouting();
+
+        var app = builder.Build();
+        MonitoringEndpoints.Map(app, options.MonitoringAddress.Port);
+        return app;
+    }
+
+    private static MeshConfig? LoadMeshConfig(MeshdOptions options)
+    {
+        var mesh = MeshConfig.Default;
+        if (options.MeshConfigFile is { } file)
+        {
+            var outcome = MeshConfigReader.ReadFile(file, file);
+            foreach (var diagnostic in outcome.Diagnostics)
+            {
+                Console.Error.WriteLine(diagnostic.ToString());
+            }
+
+            if (outcome.Config == null)
+            {
+                Console.Error.WriteLine($"meshd: mesh config {file} is invalid");
+                return null;
+            }
+
+            mesh = outcome.Config;
+        }
+
+        return options.TrustDomain is { Length: > 0 } trustDomain ? mesh with { TrustDomain = trustDomain } : mesh;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "meshd listening on {Addresses}")]
+        public static partial void Listening(ILogger logger, string addresses);
+
+        [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "meshd stopping")]
+        public static partial void Stopping(ILogger logger);
+    }
+}

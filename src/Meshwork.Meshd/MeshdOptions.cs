@@ -1,0 +1,36 @@
+using System.Net;
+
+namespace Meshwork.Meshd;
+
+/// <summary>meshd's settings, bound from its flags and checked before anything starts.</summary>
+public sealed record MeshdOptions
+{
+    public IReadOnlyList<string> ConfigDirectories { get; init; } = [];
+
+    /// <summary>ADS over plaintext HTTP/2 (Istio's 15010).</summary>
+    public IPEndPoint XdsAddress { get; init; } = new(IPAddress.Loopback, 15010);
+
+    /// <summary><c>/ready</c>, <c>/metrics</c> and <c>/debug/*</c> (Istio's 15014).</summary>
+    public IPEndPoint MonitoringAddress { get; init; } = new(IPAddress.Loopback, 15014);
+
+    public string? MeshConfigFile { get; init; }
+
+    /// <summary>Overrides the mesh config's trust domain when set.</summary>
+    public string? TrustDomain { get; init; }
+
+    /// <summary>Parses <c>IP:PORT</c> (<c>[::1]:PORT</c> for IPv6); <c>localhost</c> means 127.0.0.1.</summary>
+    public static bool TryParseAddress(string text, out IPEndPoint endpoint, out string? error)
+    {
+        endpoint = new IPEndPoint(IPAddress.Loopback, 0);
+        error = null;
+        var candidate = text.StartsWith("localhost:", StringComparison.OrdinalIgnoreCase) ? "127.0.0.1" + text["localhost".Length..] : text;
+        if (!IPEndPoint.TryParse(candidate, out var parsed) || !candidate.Contains(':', StringComparison.Ordinal) || candidate.EndsWith(':'))
+        {
+            error = $"\"{text}\" is not an address of the form IP:PORT";
+            return false;
+        }
+
+        endpoint = parsed;
+        return true;
+    }
+}

@@ -1,0 +1,30 @@
+using System.Text.Json;
+using Meshwork.Config.Mesh;
+using Meshwork.Config.Serialization;
+using Meshwork.Config.Store;
+using Prometheus;
+
+namespace Meshwork.Meshd.Monitoring;
+
+/// <summary>The monitoring port's endpoints (Istio's 15014): readiness, Prometheus metrics and debug views.</summary>
+public static class MonitoringEndpoints
+{
+    public static void Map(WebApplication app, int port)
+    {
+        var host = $"*:{port}";
+        app.MapGet("/ready", (Readiness readiness) => readiness.IsReady ? Results.Text("ready\n") : Results.Text(readiness.Reason + "\n", statusCode: 503)).RequireHost(host);
+        app.MapGet("/metrics", async (HttpContext context) =>
+        {
+            context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+            await Metrics.DefaultRegistry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
+        }).RequireHost(host);
+        app.MapGet("/debug/configz", (ConfigStore store) =>
+        {
+            var snapshot = store.Current;
+            var body = new { version = snapshot.Version, resources = snapshot.Resources.Values.Select(ConfigJson.Describe) };
+            return Results.Text(JsonSerializer.Serialize(body, ConfigJson.Options), "application/json");
+        }).RequireHost(host);
+        app.MapGet("/debug/mesh", (MeshConfig mesh) => Results.Text(JsonSerializer.Serialize(mesh, ConfigJson.Options), "application/json")).RequireHost(host);
+        app.MapGet("/debug/list", () => Results.Text(string.Join("\n", "/ready", "/metrics", "/debug/configz", "/debug/mesh") + "\n")).RequireHost(host);
+    }
+}

@@ -1,0 +1,3 @@
+using Meshwork.Meshd;
+
+return await MeshdCommand.RunAsync(args);

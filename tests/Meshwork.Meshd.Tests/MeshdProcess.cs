@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Meshwork.Meshd.Tests;
+
+/// <summary>
+/// A real meshd process on free loopback ports, its output captured. Disposing ends it (by its
+/// PID, SIGTERM first) so no test leaves one behind.
+/// </summary>
+public sealed class MeshdProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private MeshdProcess(Process process, int xdsPort, int monitoringPort)
+    {
+        _process = process;
+        XdsPort = xdsPort;
+        MonitoringPort = monitoringPort;
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public int XdsPort { get; }
+
+    public int MonitoringPort { get; }
+
+    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    public Uri Monitoring(string path) => new($"http://127.0.0.1:{MonitoringPort}{path}");
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    public static MeshdProcess Start(params string[] extraArgs)
+    {
+        var xds = FreePort();
+        var monitoring = FreePort();
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "meshd.dll"));
+        start.ArgumentList.Add("--xds-address");
+        start.ArgumentList.Add($"127.0.0.1:{xds}");
+        start.ArgumentList.Add("--monitoring-address");
+        start.ArgumentList.Add($"127.0.0.1:{monitoring}");
+        foreach (var arg in extraArgs)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return new MeshdProcess(Process.Start(start)!, xds, monitoring);
+    }
+
+    public static async Task<(int Exit, string Output)> RunToExitAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "meshd.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    public async Task WaitReadyAsync()
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            if (_process.HasExited)
+            {
+                Assert.Fail($"meshd exited with {_process.ExitCode} before it was ready:\n{Output}");
+            }
+
+            try
+            {
+                using var response = await Http.GetAsync(Monitoring("/ready"));
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(50);
+        }
+
+        Assert.Fail("meshd was not ready within 30 s:\n" + Output);
+    }
+
+    public async Task WaitForOutputAsync(string text, int timeoutMs = 15_000)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!Output.Contains(text, StringComparison.Ordinal))
+        {
+            if (clock.ElapsedMilliseconds > timeoutMs)
+            {
+                Assert.Fail($"meshd did not print \"{text}\" within {timeoutMs} ms:\n{Output}");
+            }
+
+            await Task.Delay(25);
+        }
+    }
+
+    /// <summary>Sends SIGTERM and waits for the exit; true when it stopped on its own.</summary>
+    public async Task<bool> TerminateAsync(TimeSpan timeout)
+    {
+        if (_process.HasExited)
+        {
+            return true;
+        }
+
+        Signal(_process.Id, 15);
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            _process.Kill(entireProcessTree: true);
+            return false;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await TerminateAsync(TimeSpan.FromSeconds(10));
+        _process.Dispose();
+        Http.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line != null)
+        {
+            lock (_output)
+            {
+                _output.AppendLine(line);
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true, EntryPoint = "kill")]
+    private static extern int Signal(int pid, int signal);
+}
