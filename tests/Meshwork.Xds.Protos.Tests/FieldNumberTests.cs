@@ -1,0 +1,141 @@
+using Envoy.Config.Cluster.V3;
+using Envoy.Config.Core.V3;
+using Envoy.Config.Endpoint.V3;
+using Envoy.Config.Listener.V3;
+using Envoy.Config.Route.V3;
+using Envoy.Extensions.Filters.Http.Fault.V3;
+using Envoy.Extensions.Filters.Http.Router.V3;
+using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
+using Envoy.Extensions.Filters.Network.TcpProxy.V3;
+using Envoy.Extensions.TransportSockets.Tls.V3;
+using Envoy.Service.Discovery.V3;
+using Envoy.Type.Matcher.V3;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Istio.V1.Auth;
+using Meshwork.Xds.Protos.Tests.Support;
+using CommonFault = Envoy.Extensions.Filters.Common.Fault.V3;
+using CoreHttp = Envoy.Config.Core.V3.HttpProtocolOptions;
+using CorsFilter = Envoy.Extensions.Filters.Http.Cors.V3;
+using RouteCors = Envoy.Config.Route.V3.CorsPolicy;
+using UpstreamHttp = Envoy.Extensions.Upstreams.Http.V3;
+
+namespace Meshwork.Xds.Protos.Tests;
+
+// Each case sets one field, serializes, and reads the raw tag back. The expected numbers were
+// read from Envoy's (and Istio's) own .proto files, not from these hand-written ones.
+public class FieldNumberTests
+{
+    private static readonly Duration OneSecond = Duration.FromTimeSpan(TimeSpan.FromSeconds(1));
+
+    private static readonly (string Field, int Number, Func<IMessage> Build)[] Cases =
+    [
+        ("Listener.api_listener", 19, () => new Listener { ApiListener = new ApiListener() }),
+        ("Listener.default_filter_chain", 25, () => new Listener { DefaultFilterChain = new FilterChain() }),
+        ("Listener.traffic_direction", 16, () => new Listener { TrafficDirection = TrafficDirection.Inbound }),
+        ("Listener.bind_to_port", 26, () => new Listener { BindToPort = false }),
+        ("Listener.listener_filters", 9, () => new Listener { ListenerFilters = { new ListenerFilter() } }),
+        ("ApiListener.api_listener", 1, () => new ApiListener { ApiListener_ = Any.Pack(new HttpConnectionManager()) }),
+        ("FilterChainMatch.destination_port", 8, () => new FilterChainMatch { DestinationPort = 80 }),
+        ("FilterChainMatch.server_names", 11, () => new FilterChainMatch { ServerNames = { "a.example" } }),
+        ("FilterChainMatch.application_protocols", 10, () => new FilterChainMatch { ApplicationProtocols = { "h2" } }),
+        ("FilterChain.transport_socket", 6, () => new FilterChain { TransportSocket = new TransportSocket() }),
+        ("HttpConnectionManager.rds", 3, () => new HttpConnectionManager { Rds = new Rds() }),
+        ("HttpConnectionManager.http_filters", 5, () => new HttpConnectionManager { HttpFilters = { new HttpFilter { Name = "r" } } }),
+        ("HttpConnectionManager.common_http_protocol_options", 35, () => new HttpConnectionManager { CommonHttpProtocolOptions = new CoreHttp() }),
+        ("HttpConnectionManager.stream_idle_timeout", 24, () => new HttpConnectionManager { StreamIdleTimeout = OneSecond }),
+        ("HttpConnectionManager.forward_client_cert_details", 16, () => new HttpConnectionManager { ForwardClientCertDetails = HttpConnectionManager.Types.ForwardClientCertDetails.AppendForward }),
+        ("HttpConnectionManager.preserve_external_request_id", 32, () => new HttpConnectionManager { PreserveExternalRequestId = true }),
+        ("HttpFilter.typed_config", 4, () => new HttpFilter { TypedConfig = Any.Pack(new Router()) }),
+        ("HttpFilter.is_optional", 6, () => new HttpFilter { IsOptional = true }),
+        ("Rds.route_config_name", 2, () => new Rds { RouteConfigName = "r" }),
+        ("RouteConfiguration.validate_clusters", 7, () => new RouteConfiguration { ValidateClusters = false }),
+        ("VirtualHost.typed_per_filter_config", 15, () => new VirtualHost { TypedPerFilterConfig = { ["f"] = Any.Pack(new FilterConfig()) } }),
+        ("VirtualHost.retry_policy", 16, () => new VirtualHost { RetryPolicy = new RetryPolicy() }),
+        ("Route.name", 14, () => new Route { Name = "r" }),
+        ("Route.non_forwarding_action", 18, () => new Route { NonForwardingAction = new NonForwardingAction() }),
+        ("Route.typed_per_filter_config", 13, () => new Route { TypedPerFilterConfig = { ["f"] = Any.Pack(new FilterConfig()) } }),
+        ("RouteMatch.safe_regex", 10, () => new RouteMatch { SafeRegex = new RegexMatcher { Regex = ".*" } }),
+        ("RouteMatch.path_separated_prefix", 14, () => new RouteMatch { PathSeparatedPrefix = "/api" }),
+        ("RouteMatch.runtime_fraction", 9, () => new RouteMatch { RuntimeFraction = new RuntimeFractionalPercent() }),
+        ("HeaderMatcher.string_match", 13, () => new HeaderMatcher { StringMatch = new StringMatcher() }),
+        ("HeaderMatcher.treat_missing_header_as_empty", 14, () => new HeaderMatcher { TreatMissingHeaderAsEmpty = true }),
+        ("WeightedCluster.ClusterWeight.typed_per_filter_config", 10, () => new WeightedCluster.Types.ClusterWeight { TypedPerFilterConfig = { ["f"] = Any.Pack(new FilterConfig()) } }),
+        ("RouteAction.idle_timeout", 24, () => new RouteAction { IdleTimeout = OneSecond }),
+        ("RouteAction.hash_policy", 15, () => new RouteAction { HashPolicy = { new RouteAction.Types.HashPolicy() } }),
+        ("RouteAction.request_mirror_policies", 30, () => new RouteAction { RequestMirrorPolicies = { new RouteAction.Types.RequestMirrorPolicy() } }),
+        ("RouteAction.regex_rewrite", 32, () => new RouteAction { RegexRewrite = new RegexMatchAndSubstitute() }),
+        ("RouteAction.max_stream_duration", 36, () => new RouteAction { MaxStreamDuration = new RouteAction.Types.MaxStreamDuration() }),
+        ("RouteAction.MaxStreamDuration.grpc_timeout_header_max", 2, () => new RouteAction.Types.MaxStreamDuration { GrpcTimeoutHeaderMax = OneSecond }),
+        ("RouteAction.HashPolicy.Cookie.attributes", 4, () => new RouteAction.Types.HashPolicy.Types.Cookie { Attributes = { new RouteAction.Types.HashPolicy.Types.CookieAttribute() } }),
+        ("RetryPolicy.retry_back_off", 8, () => new RetryPolicy { RetryBackOff = new RetryPolicy.Types.RetryBackOff() }),
+        ("RetryPolicy.per_try_idle_timeout", 13, () => new RetryPolicy { PerTryIdleTimeout = OneSecond }),
+        ("RedirectAction.scheme_redirect", 7, () => new RedirectAction { SchemeRedirect = "https" }),
+        ("route.v3.CorsPolicy.allow_private_network_access", 12, () => new RouteCors { AllowPrivateNetworkAccess = true }),
+        ("cors.v3.CorsPolicy.allow_private_network_access", 9, () => new CorsFilter.CorsPolicy { AllowPrivateNetworkAccess = true }),
+        ("HTTPFault.abort", 2, () => new HTTPFault { Abort = new FaultAbort() }),
+        ("FaultAbort.grpc_status", 5, () => new FaultAbort { GrpcStatus = 14 }),
+        ("FaultDelay.fixed_delay", 3, () => new CommonFault.FaultDelay { FixedDelay = OneSecond }),
+        ("TcpProxy.weighted_clusters", 10, () => new TcpProxy { WeightedClusters = new TcpProxy.Types.WeightedCluster() }),
+        ("TcpProxy.max_connect_attempts", 7, () => new TcpProxy { MaxConnectAttempts = 2 }),
+        ("Cluster.lb_policy", 6, () => new Cluster { LbPolicy = Cluster.Types.LbPolicy.RingHash }),
+        ("Cluster.cluster_type", 38, () => new Cluster { ClusterType = new Cluster.Types.CustomClusterType() }),
+        ("Cluster.load_assignment", 33, () => new Cluster { LoadAssignment = new ClusterLoadAssignment() }),
+        ("Cluster.typed_extension_protocol_options", 36, () => new Cluster { TypedExtensionProtocolOptions = { ["k"] = Any.Pack(new UpstreamHttp.HttpProtocolOptions()) } }),
+        ("Cluster.outlier_detection", 19, () => new Cluster { OutlierDetection = new OutlierDetection() }),
+        ("Cluster.transport_socket_matches", 43, () => new Cluster { TransportSocketMatches = { new Cluster.Types.TransportSocketMatch() } }),
+        ("Cluster.maglev_lb_config", 52, () => new Cluster { MaglevLbConfig = new Cluster.Types.MaglevLbConfig() }),
+        ("Cluster.load_balancing_policy", 41, () => new Cluster { LoadBalancingPolicy = new LoadBalancingPolicy() }),
+        ("Cluster.lrs_server", 42, () => new Cluster { LrsServer = new ConfigSource() }),
+        ("CircuitBreakers.Thresholds.retry_budget", 8, () => new CircuitBreakers.Types.Thresholds { RetryBudget = new CircuitBreakers.Types.Thresholds.Types.RetryBudget() }),
+        ("OutlierDetection.split_external_local_origin_errors", 12, () => new OutlierDetection { SplitExternalLocalOriginErrors = true }),
+        ("OutlierDetection.max_ejection_time", 21, () => new OutlierDetection { MaxEjectionTime = OneSecond }),
+        ("UpstreamHttp.HttpProtocolOptions.explicit_http_config", 3, () => new UpstreamHttp.HttpProtocolOptions { ExplicitHttpConfig = new UpstreamHttp.HttpProtocolOptions.Types.ExplicitHttpConfig() }),
+        ("core.HttpProtocolOptions.max_stream_duration", 4, () => new CoreHttp { MaxStreamDuration = OneSecond }),
+        ("ClusterLoadAssignment.policy", 4, () => new ClusterLoadAssignment { Policy = new ClusterLoadAssignment.Types.Policy() }),
+        ("LocalityLbEndpoints.load_balancing_weight", 3, () => new LocalityLbEndpoints { LoadBalancingWeight = 1 }),
+        ("LocalityLbEndpoints.priority", 5, () => new LocalityLbEndpoints { Priority = 1 }),
+        ("LbEndpoint.load_balancing_weight", 4, () => new LbEndpoint { LoadBalancingWeight = 1 }),
+        ("Endpoint.additional_addresses", 4, () => new Endpoint { AdditionalAddresses = { new Endpoint.Types.AdditionalAddress() } }),
+        ("DiscoveryRequest.error_detail", 6, () => new DiscoveryRequest { ErrorDetail = new Google.Rpc.Status() }),
+        ("DeltaDiscoveryResponse.removed_resources", 6, () => new DeltaDiscoveryResponse { RemovedResources = { "a" } }),
+        ("Resource.name", 3, () => new Resource { Name = "a" }),
+        ("Node.user_agent_version", 7, () => new Node { UserAgentVersion = "1.14.1" }),
+        ("Node.client_features", 10, () => new Node { ClientFeatures = { "envoy.lb.does_not_support_overprovisioning" } }),
+        ("ConfigSource.self", 5, () => new ConfigSource { Self = new SelfConfigSource() }),
+        ("ConfigSource.resource_api_version", 6, () => new ConfigSource { ResourceApiVersion = ApiVersion.V3 }),
+        ("HeaderValueOption.append_action", 3, () => new HeaderValueOption { AppendAction = HeaderValueOption.Types.HeaderAppendAction.OverwriteIfExistsOrAdd }),
+        ("DataSource.environment_variable", 4, () => new DataSource { EnvironmentVariable = "CERT" }),
+        ("StringMatcher.contains", 7, () => new StringMatcher { Contains = "x" }),
+        ("StringMatcher.ignore_case", 6, () => new StringMatcher { IgnoreCase = true }),
+        ("CommonTlsContext.tls_certificate_provider_instance", 14, () => new CommonTlsContext { TlsCertificateProviderInstance = new CertificateProviderPluginInstance() }),
+        ("CertificateValidationContext.match_typed_subject_alt_names", 15, () => new CertificateValidationContext { MatchTypedSubjectAltNames = { new SubjectAltNameMatcher() } }),
+        ("UpstreamTlsContext.sni", 2, () => new UpstreamTlsContext { Sni = "outbound_.80_._.a" }),
+        ("DownstreamTlsContext.require_client_certificate", 2, () => new DownstreamTlsContext { RequireClientCertificate = true }),
+        ("Secret.validation_context", 4, () => new Secret { ValidationContext = new CertificateValidationContext() }),
+        ("IstioCertificateRequest.validity_duration", 3, () => new IstioCertificateRequest { ValidityDuration = 3600 }),
+        ("IstioCertificateRequest.metadata", 4, () => new IstioCertificateRequest { Metadata = new Struct() }),
+    ];
+
+    public static TheoryData<string, int> FieldsAndNumbers()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var (field, number, _) in Cases)
+        {
+            data.Add(field, number);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(FieldsAndNumbers))]
+    public void Serialize_SingleFieldSet_WritesEnvoysFieldNumber(string field, int number)
+    {
+        var message = Cases.Single(c => c.Field == field).Build();
+
+        var written = WireFields.TopLevel(message);
+
+        Assert.Equal([number], written.Select(f => f.Number));
+    }
+}
