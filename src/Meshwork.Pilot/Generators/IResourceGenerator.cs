@@ -1,0 +1,30 @@
+using Google.Protobuf.WellKnownTypes;
+using Meshwork.Pilot.Model;
+using Meshwork.Pilot.Push;
+
+namespace Meshwork.Pilot.Generators;
+
+/// <summary>One xDS resource ready to send: its name, the packed message and a version derived from its bytes.</summary>
+public sealed record GeneratedResource(string Name, Any Resource)
+{
+    /// <summary>Changes exactly when the serialized resource changes, so unchanged resources are never resent.</summary>
+    public string Version { get; } = Hash(Resource);
+
+    private static string Hash(Any resource) =>
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(resource.Value.Span))[..16].ToLowerInvariant();
+}
+
+/// <summary>
+/// Produces one xDS type for one proxy from an immutable snapshot: a pure function of its inputs.
+/// Each generator also says whether a push concerns it, so an endpoint change regenerates only EDS.
+/// </summary>
+public interface IResourceGenerator
+{
+    string TypeUrl { get; }
+
+    /// <summary>The resources for <paramref name="proxy"/>; <paramref name="names"/> null means all it should have.</summary>
+    IReadOnlyList<GeneratedResource> Generate(MeshSnapshot snapshot, ProxyNode proxy, IReadOnlySet<string>? names);
+
+    /// <summary>Whether <paramref name="request"/> can change what this generator produces for <paramref name="proxy"/>.</summary>
+    bool Concerns(PushRequest request, ProxyNode proxy);
+}

@@ -1,0 +1,13 @@
+using Meshwork.Config.Mesh;
+using Meshwork.Config.Store;
+
+namespace Meshwork.Pilot.Model;
+
+/// <summary>
+/// Everything translation reads, frozen at one moment: the mesh config, the valid Istio config and
+/// the service registry. Immutable and versioned; a new one is built for each push and swapped whole.
+/// </summary>
+public sealed record MeshSnapshot(long Version, MeshConfig Mesh, ConfigSnapshot Config)
+{
+    public static MeshSnapshot Empty { get; } = new(0, MeshConfig.Default, ConfigSnapshot.Empty);
+}

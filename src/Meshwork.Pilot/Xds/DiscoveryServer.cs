@@ -1,0 +1,170 @@
+using System.Collections.Concurrent;
+using Envoy.Service.Discovery.V3;
+using Meshwork.Pilot.Generators;
+using Meshwork.Pilot.Model;
+using Meshwork.Pilot.Push;
+using Microsoft.Extensions.Logging;
+
+namespace Meshwork.Pilot.Xds;
+
+/// <summary>Told when proxies connect and leave, so they can register themselves as workloads.</summary>
+public interface IProxyLifecycle
+{
+    void Connected(XdsConnection connection);
+
+    void Disconnected(XdsConnection connection);
+}
+
+/// <summary>
+/// The ADS server's logic, independent of gRPC: per-connection request handling (new subscriptions,
+/// ACKs, NACKs, stale nonces), pushes fanned out to every connection with bounded concurrency, and
+/// per-resource versions so unchanged resources are never resent.
+/// </summary>
+public sealed partial class DiscoveryServer
+{
+    private readonly ConcurrentDictionary<string, XdsConnection> _connections = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IResourceGenerator> _generators;
+    private readonly SemaphoreSlim _throttle;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly IProxyLifecycle? _lifecycle;
+    private long _nonce;
+    private long _connectionCounter;
+    private volatile MeshSnapshot _snapshot = MeshSnapshot.Empty;
+
+    public DiscoveryServer(IEnumerable<IResourceGenerator> generators, ILogger<DiscoveryServer> logger, IProxyLifecycle? lifecycle = null, TimeProvider? time = null, int? pushThrottle = null)
+    {
+        _generators = generators.ToDictionary(g => g.TypeUrl, StringComparer.Ordinal);
+        _logger = logger;
+        _lifecycle = lifecycle;
+        _time = time ?? TimeProvider.System;
+        // Istio's PILOT_PUSH_THROTTLE default: min(15 + 5 * cores, 100) pushes at a time.
+        _throttle = new SemaphoreSlim(pushThrottle ?? Math.Min(15 + (5 * Environment.ProcessorCount), 100));
+    }
+
+    public MeshSnapshot Snapshot => _snapshot;
+
+    public IReadOnlyCollection<XdsConnection> Connections => (IReadOnlyCollection<XdsConnection>)_connections.Values;
+
+    /// <summary>Publishes a new snapshot and pushes what <paramref name="request"/> says changed to every connection.</summary>
+    public void Push(MeshSnapshot snapshot, PushRequest request)
+    {
+        _snapshot = snapshot;
+        foreach (var (reason, count) in request.Reasons)
+        {
+            XdsMetrics.PushTriggers.WithLabels(reason.ToString().ToLowerInvariant()).Inc(count);
+        }
+
+        foreach (var connection in _connections.Values)
+        {
+            connection.QueuePush(request);
+        }
+    }
+
+    /// <summary>Replaces the snapshot without pushing (start-up, before any proxy connects).</summary>
+    public void SetSnapshot(MeshSnapshot snapshot) => _snapshot = snapshot;
+
+    public XdsConnection? Find(string proxyId) => _connections.Values.FirstOrDefault(c => c.Proxy.Id == proxyId);
+
+    internal string NextNonce() => Interlocked.Increment(ref _nonce).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    internal XdsConnection Open(Envoy.Config.Core.V3.Node node, bool delta, out string? error)
+    {
+        var proxy = ProxyNode.Parse(node.Id, node.Metadata, out error);
+        if (proxy == null)
+        {
+            return null!;
+        }
+
+        var id = $"{proxy.Id}-{Interlocked.Increment(ref _connectionCounter)}";
+        var connection = new XdsConnection(id, proxy, delta, _time.GetUtcNow());
+        _connections[id] = connection;
+        XdsMetrics.Connected.WithLabels("meshwork").Set(_connections.Count);
+        Log.Connected(_logger, proxy.Id, delta ? "delta" : "sotw");
+        _lifecycle?.Connected(connection);
+        return connection;
+    }
+
+    internal void Close(XdsConnection connection)
+    {
+        if (_connections.TryRemove(connection.Id, out _))
+        {
+            XdsMetrics.Connected.WithLabels("meshwork").Set(_connections.Count);
+            Log.Disconnected(_logger, connection.Proxy.Id);
+            _lifecycle?.Disconnected(connection);
+        }
+    }
+
+    /// <summary>Runs the generator for one watch, or an empty list for a type nobody generates.</summary>
+    internal IReadOnlyList<GeneratedResource> Generate(XdsConnection connection, WatchedResource watch)
+    {
+        if (!_generators.TryGetValue(watch.TypeUrl, out var generator))
+        {
+            return [];
+        }
+
+        return generator.Generate(_snapshot, connection.Proxy, watch.Requested);
+    }
+
+    internal bool Concerns(string typeUrl, PushRequest request, ProxyNode proxy) =>
+        _generators.TryGetValue(typeUrl, out var generator) && generator.Concerns(request, proxy);
+
+    internal async Task<T> ThrottledAsync<T>(Func<Task<T>> work, CancellationToken cancellationToken)
+    {
+        await _throttle.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await work().ConfigureAwait(false);
+        }
+        finally
+        {
+            _throttle.Release();
+        }
+    }
+
+    internal void Acked(XdsConnection connection, WatchedResource watch, string version, string nonce, PushRequest? lastPush)
+    {
+        watch.VersionAcked = version;
+        watch.NonceAcked = nonce;
+        watch.LastNack = null;
+        if (lastPush != null && watch.LastSent is { } sent)
+        {
+            XdsMetrics.Convergence.Observe(Math.Max(0, (_time.GetUtcNow() - lastPush.Start).TotalSeconds));
+        }
+    }
+
+    internal void Nacked(XdsConnection connection, WatchedResource watch, string nonce, string message)
+    {
+        watch.LastNack = message;
+        watch.NonceAcked = nonce;
+        XdsMetrics.Reject(TypeUrls.Short(watch.TypeUrl));
+        Log.Nack(_logger, connection.Proxy.Id, TypeUrls.Short(watch.TypeUrl), nonce, message);
+    }
+
+    internal void StaleNonce(XdsConnection connection, string typeUrl, string nonce)
+    {
+        XdsMetrics.ExpiredNonces.WithLabels(TypeUrls.Short(typeUrl).ToLowerInvariant()).Inc();
+        Log.StaleNonce(_logger, connection.Proxy.Id, TypeUrls.Short(typeUrl), nonce);
+    }
+
+    internal void Sent(string typeUrl) => XdsMetrics.Pushes.WithLabels(TypeUrls.Short(typeUrl).ToLowerInvariant()).Inc();
+
+    internal DateTimeOffset Now => _time.GetUtcNow();
+
+    internal ILogger Logger => _logger;
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "ADS: {ProxyId} connected ({Mode})")]
+        public static partial void Connected(ILogger logger, string proxyId, string mode);
+
+        [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "ADS: {ProxyId} disconnected")]
+        public static partial void Disconnected(ILogger logger, string proxyId);
+
+        [LoggerMessage(EventId = 302, Level = LogLevel.Warning, Message = "ADS: {ProxyId} rejected {Type} (nonce {Nonce}): {Reason}")]
+        public static partial void Nack(ILogger logger, string proxyId, string type, string nonce, string reason);
+
+        [LoggerMessage(EventId = 303, Level = LogLevel.Debug, Message = "ADS: {ProxyId} sent {Type} with an expired nonce {Nonce}; ignored")]
+        public static partial void StaleNonce(ILogger logger, string proxyId, string type, string nonce);
+    }
+}

@@ -1,0 +1,34 @@
+namespace Meshwork.Pilot.Xds;
+
+/// <summary>
+/// What one connection asked for of one type and where the exchange stands: Istio's WatchedResource.
+/// Touched only by the connection's own loop, so it needs no lock.
+/// </summary>
+public sealed class WatchedResource(string typeUrl)
+{
+    public string TypeUrl { get; } = typeUrl;
+
+    /// <summary>True when the proxy asked for every resource of the type (an empty first LDS/CDS request).</summary>
+    public bool Wildcard { get; set; }
+
+    public HashSet<string> Names { get; } = new(StringComparer.Ordinal);
+
+    public string NonceSent { get; set; } = string.Empty;
+
+    public string VersionSent { get; set; } = string.Empty;
+
+    public string VersionAcked { get; set; } = string.Empty;
+
+    public string NonceAcked { get; set; } = string.Empty;
+
+    /// <summary>The proxy's reason for its last NACK, cleared by the next ACK.</summary>
+    public string? LastNack { get; set; }
+
+    public DateTimeOffset? LastSent { get; set; }
+
+    /// <summary>Versions of the resources last sent, by name: what the proxy holds (delta xDS diffs against it).</summary>
+    public Dictionary<string, string> SentVersions { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The names to generate: null for everything (wildcard).</summary>
+    public IReadOnlySet<string>? Requested => Wildcard ? null : Names;
+}
