@@ -1,0 +1,107 @@
+using Meshwork.Config.Store;
+using Meshwork.Registry.AutoRegistration;
+using Meshwork.Registry.Model;
+using Meshwork.Registry.ServiceEntries;
+
+namespace Meshwork.Registry.Publishing;
+
+/// <summary>
+/// The live registry: combines the latest config and the auto-registered workloads into immutable
+/// <see cref="RegistrySnapshot"/>s, and tells subscribers what each one changed, keeping endpoint
+/// churn apart from service churn. Readers take <see cref="Current"/> and never lock.
+/// (Not named Registry: inside any Meshwork.* namespace that name would bind to the namespace.)
+/// </summary>
+public sealed class MeshRegistry : IDisposable
+{
+    private readonly object _gate = new();
+    private readonly WorkloadRegistry _workloads;
+    private readonly IDisposable _workloadSubscription;
+    private readonly List<Action<RegistryChange>> _subscribers = [];
+    private ConfigSnapshot _config = ConfigSnapshot.Empty;
+    private long _workloadVersion;
+    private volatile RegistrySnapshot _current = RegistrySnapshot.Empty;
+
+    public MeshRegistry(WorkloadRegistry workloads)
+    {
+        _workloads = workloads;
+        _workloadSubscription = workloads.Subscribe(_ => OnWorkloadsChanged());
+        OnWorkloadsChanged();
+    }
+
+    public RegistrySnapshot Current => _current;
+
+    /// <summary>Calls <paramref name="onChange"/> after every publication that changed something, in publication order.</summary>
+    public IDisposable Subscribe(Action<RegistryChange> onChange)
+    {
+        lock (_gate)
+        {
+            _subscribers.Add(onChange);
+        }
+
+        return new Subscription(this, onChange);
+    }
+
+    /// <summary>Takes a new config snapshot; publishes when the services or endpoints it yields differ.</summary>
+    public RegistryChange UpdateConfig(ConfigSnapshot config)
+    {
+        lock (_gate)
+        {
+            _config = config;
+            return RebuildLocked();
+        }
+    }
+
+    /// <summary>Applies the store's current config now and every config it publishes later, until disposed.</summary>
+    public IDisposable Follow(ConfigStore store)
+    {
+        var subscription = store.Subscribe(change => UpdateConfig(change.Current));
+        UpdateConfig(store.Current);
+        return subscription;
+    }
+
+    public void Dispose() => _workloadSubscription.Dispose();
+
+    private void OnWorkloadsChanged()
+    {
+        lock (_gate)
+        {
+            // Workload changes may be delivered out of order; rebuilding from the latest set makes that harmless.
+            if (_workloads.Current.Version != _workloadVersion)
+            {
+                RebuildLocked();
+            }
+        }
+    }
+
+    private RegistryChange RebuildLocked()
+    {
+        var workloads = _workloads.Current;
+        _workloadVersion = workloads.Version;
+        var previous = _current;
+        var content = ServiceEntryConverter.Convert(_config, workloads.All);
+        var change = RegistryChange.Between(previous, RegistrySnapshot.Create(previous.Version + 1, content));
+        if (change.IsEmpty)
+        {
+            return change with { Current = previous };
+        }
+
+        _current = change.Current;
+        foreach (var subscriber in _subscribers.ToArray())
+        {
+            subscriber(change);
+        }
+
+        return change;
+    }
+
+    private sealed class Subscription(MeshRegistry registry, Action<RegistryChange> handler) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (registry._gate)
+            {
+                registry._subscribers.Remove(handler);
+            }
+        }
+    }
+}
