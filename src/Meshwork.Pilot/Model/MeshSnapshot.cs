@@ -1,5 +1,6 @@
 using Meshwork.Config.Mesh;
 using Meshwork.Config.Store;
+using Meshwork.Registry.Model;
 
 namespace Meshwork.Pilot.Model;
 
@@ -7,7 +8,7 @@ namespace Meshwork.Pilot.Model;
 /// Everything translation reads, frozen at one moment: the mesh config, the valid Istio config and
 /// the service registry. Immutable and versioned; a new one is built for each push and swapped whole.
 /// </summary>
-public sealed record MeshSnapshot(long Version, MeshConfig Mesh, ConfigSnapshot Config)
+public sealed record MeshSnapshot(long Version, MeshConfig Mesh, ConfigSnapshot Config, RegistrySnapshot Registry)
 {
-    public static MeshSnapshot Empty { get; } = new(0, MeshConfig.Default, ConfigSnapshot.Empty);
+    public static MeshSnapshot Empty { get; } = new(0, MeshConfig.Default, ConfigSnapshot.Empty, RegistrySnapshot.Empty);
 }

@@ -53,6 +53,17 @@ public sealed record ProxyNode
 
     public bool IsProxylessGrpc => Generator == "grpc";
 
+    /// <summary>The workload this proxy stands for, for auto-registration in the service registry.</summary>
+    public Registry.AutoRegistration.ProxyRegistration ToRegistration() => new()
+    {
+        Name = Name,
+        Namespace = Namespace,
+        Address = IpAddress,
+        Labels = Labels,
+        Ports = new ValueMap<string, uint>(Ports.GroupBy(p => p.Name, StringComparer.Ordinal).Select(g => KeyValuePair.Create(g.Key, g.First().Port))),
+        ServiceAccount = ServiceAccount,
+    };
+
     /// <summary>Istio's ParseServiceNodeWithMetadata. Returns null and a reason when the id is malformed.</summary>
     public static ProxyNode? Parse(string id, Struct? metadata, out string? error)
     {
