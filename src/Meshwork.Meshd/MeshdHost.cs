@@ -2,6 +2,11 @@ using System.Net;
 using Meshwork.Config.Mesh;
 using Meshwork.Config.Store;
 using Meshwork.Meshd.Config;
+using Meshwork.Meshd.Discovery;
+using Meshwork.Pilot.Generators;
+using Meshwork.Pilot.Xds;
+using Meshwork.Registry.AutoRegistration;
+using Meshwork.Registry.Publishing;
 using Meshwork.Meshd.Monitoring;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
@@ -64,11 +69,27 @@ public static partial class MeshdHost
         builder.Services.AddSingleton(mesh);
         builder.Services.AddSingleton<ConfigStore>();
         builder.Services.AddSingleton<Readiness>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(sp => new WorkloadRegistry(sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new MeshRegistry(sp.GetRequiredService<WorkloadRegistry>()));
+        builder.Services.AddSingleton<IProxyLifecycle, ProxyRegistrations>();
+        builder.Services.AddSingleton(sp => new DiscoveryServer(
+            sp.GetServices<IResourceGenerator>(),
+            sp.GetRequiredService<ILogger<DiscoveryServer>>(),
+            sp.GetRequiredService<IProxyLifecycle>(),
+            sp.GetRequiredService<TimeProvider>()));
+        Generators.Register(builder.Services);
+        builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = 16 * 1024 * 1024);
+
+        // Start order matters: config loads first, then the push pipeline takes its first snapshot.
         builder.Services.AddHostedService<ConfigWatcher>();
+        builder.Services.AddHostedService<PushPipeline>();
         builder.Services.AddRouting();
 
         var app = builder.Build();
+        app.MapGrpcService<AdsService>().RequireHost($"*:{options.XdsAddress.Port}");
         MonitoringEndpoints.Map(app, options.MonitoringAddress.Port);
+        DebugEndpoints.Map(app, $"*:{options.MonitoringAddress.Port}");
         return app;
     }
 

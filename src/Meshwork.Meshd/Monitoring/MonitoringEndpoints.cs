@@ -25,6 +25,6 @@ public static class MonitoringEndpoints
             return Results.Text(JsonSerializer.Serialize(body, ConfigJson.Options), "application/json");
         }).RequireHost(host);
         app.MapGet("/debug/mesh", (MeshConfig mesh) => Results.Text(JsonSerializer.Serialize(mesh, ConfigJson.Options), "application/json")).RequireHost(host);
-        app.MapGet("/debug/list", () => Results.Text(string.Join("\n", "/ready", "/metrics", "/debug/configz", "/debug/mesh") + "\n")).RequireHost(host);
+        app.MapGet("/debug/list", () => Results.Text(string.Join("\n", "/ready", "/metrics", "/debug/configz", "/debug/mesh", "/debug/syncz", "/debug/adsz", "/debug/registryz", "/debug/config_dump?proxyID=") + "\n")).RequireHost(host);
     }
 }

@@ -25,13 +25,7 @@ public sealed class GoldenCase
 {
     public static string TestData { get; } = FindTestData();
 
-    private static readonly TypeRegistry Types = TypeRegistry.FromFiles(
-        typeof(Envoy.Config.Cluster.V3.Cluster).Assembly.GetTypes()
-            .Where(t => typeof(IMessage).IsAssignableFrom(t) && t.GetProperty("Descriptor", System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static) != null)
-            .Select(t => ((MessageDescriptor)t.GetProperty("Descriptor")!.GetValue(null)!).File)
-            .Distinct());
-
-    private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithTypeRegistry(Types).WithIndentation("  ").WithFormatDefaultValues(false));
+    private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithTypeRegistry(Meshwork.Xds.Protos.XdsJson.Types).WithIndentation("  ").WithFormatDefaultValues(false));
 
     private GoldenCase(string name, MeshSnapshot snapshot, ProxyNode proxy)
     {

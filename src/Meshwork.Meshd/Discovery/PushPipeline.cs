@@ -1,0 +1,83 @@
+using Meshwork.Config.Mesh;
+using Meshwork.Config.Store;
+using Meshwork.Pilot.Model;
+using Meshwork.Pilot.Push;
+using Meshwork.Pilot.Xds;
+using Meshwork.Registry.Publishing;
+
+namespace Meshwork.Meshd.Discovery;
+
+/// <summary>
+/// Connects config and registry changes to pushes: each change becomes a push request, the
+/// debouncer merges them (100 ms quiet, 10 s max), and each push publishes one immutable
+/// MeshSnapshot to the discovery server. Endpoint-only registry changes stay incremental (EDS).
+/// </summary>
+public sealed partial class PushPipeline(
+    ConfigStore store,
+    MeshRegistry registry,
+    MeshConfig mesh,
+    DiscoveryServer server,
+    TimeProvider time,
+    ILogger<PushPipeline> logger) : IHostedService, IDisposable
+{
+    private readonly List<IDisposable> _subscriptions = [];
+    private Debouncer? _debouncer;
+    private long _version;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _debouncer = new Debouncer(PushAsync, time);
+        _subscriptions.Add(registry.Follow(store));
+        _subscriptions.Add(store.Subscribe(change =>
+            _debouncer.Enqueue(PushRequest.ForConfig(change.Added.Concat(change.Updated).Concat(change.Removed).Select(k => $"{k.Kind}/{k.Namespace}/{k.Name}"), time.GetUtcNow()))));
+        _subscriptions.Add(registry.Subscribe(OnRegistryChange));
+        server.SetSnapshot(Build());
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        Dispose();
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        foreach (var subscription in _subscriptions)
+        {
+            subscription.Dispose();
+        }
+
+        _subscriptions.Clear();
+        _debouncer?.Dispose();
+    }
+
+    private void OnRegistryChange(RegistryChange change)
+    {
+        if (change.IsEmpty)
+        {
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        _debouncer?.Enqueue(change.IsEndpointOnly
+            ? PushRequest.ForEndpoints(change.EndpointsChanged.Select(e => e.Hostname), now)
+            : PushRequest.ForServices(change.ServicesChanged.Concat(change.EndpointsChanged.Select(e => e.Hostname)), now));
+    }
+
+    private Task PushAsync(PushRequest request)
+    {
+        var snapshot = Build();
+        Log.Pushing(logger, snapshot.Version, request.Full ? "full" : "incremental", server.Connections.Count, string.Join(",", request.Reasons.Select(r => $"{r.Key}:{r.Value}")));
+        server.Push(snapshot, request);
+        return Task.CompletedTask;
+    }
+
+    private MeshSnapshot Build() => new(Interlocked.Increment(ref _version), mesh, store.Current, registry.Current);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "push v{Version} ({Kind}) to {Proxies} proxies, triggers {Reasons}")]
+        public static partial void Pushing(ILogger logger, long version, string kind, int proxies, string reasons);
+    }
+}

@@ -1,0 +1,98 @@
+using Envoy.Config.Cluster.V3;
+using Envoy.Service.Discovery.V3;
+using Meshwork.Pilot.Push;
+using Meshwork.Pilot.Xds;
+
+namespace Meshwork.Pilot.Tests.Xds;
+
+public sealed class DeltaStreamTests : IAsyncLifetime
+{
+    private AdsHarness _ads = null!;
+
+    public async Task InitializeAsync() => _ads = await AdsHarness.StartAsync();
+
+    public async Task DisposeAsync() => await _ads.DisposeAsync();
+
+    private static DeltaDiscoveryRequest Ack(DeltaDiscoveryResponse response) => new() { TypeUrl = response.TypeUrl, ResponseNonce = response.Nonce };
+
+    [Fact]
+    public async Task WildcardCds_ThenOnlyChangesAndRemovals()
+    {
+        _ads.Clusters.Set(("a", 1), ("b", 2));
+        using var call = _ads.Client.DeltaAggregatedResources();
+        await call.RequestStream.WriteAsync(new DeltaDiscoveryRequest { Node = AdsHarness.Node(), TypeUrl = TypeUrls.Cluster });
+        var first = await _ads.NextAsync(call.ResponseStream);
+        Assert.Equal(["a", "b"], first.Resources.Select(r => r.Name));
+        Assert.All(first.Resources, r => Assert.Equal(r.Name, r.Resource_.Unpack<Cluster>().Name));
+        await call.RequestStream.WriteAsync(Ack(first));
+        await _ads.WaitAckedAsync(first.TypeUrl, first.Nonce);
+
+        _ads.Clusters.Set(("a", 1), ("b", 3), ("c", 4));
+        _ads.Push(new PushRequest { Full = true });
+        var second = await _ads.NextAsync(call.ResponseStream);
+        Assert.Equal(["b", "c"], second.Resources.Select(r => r.Name));
+        Assert.Empty(second.RemovedResources);
+        await call.RequestStream.WriteAsync(Ack(second));
+        await _ads.WaitAckedAsync(second.TypeUrl, second.Nonce);
+
+        _ads.Clusters.Set(("b", 3), ("c", 4));
+        _ads.Push(new PushRequest { Full = true });
+        var third = await _ads.NextAsync(call.ResponseStream);
+        Assert.Empty(third.Resources);
+        Assert.Equal(["a"], third.RemovedResources);
+    }
+
+    [Fact]
+    public async Task Reconnect_WithInitialVersions_DoesNotResendWhatTheProxyHas()
+    {
+        _ads.Clusters.Set(("a", 1), ("b", 2));
+        string aVersion;
+        using (var call = _ads.Client.DeltaAggregatedResources())
+        {
+            await call.RequestStream.WriteAsync(new DeltaDiscoveryRequest { Node = AdsHarness.Node(), TypeUrl = TypeUrls.Cluster });
+            var first = await _ads.NextAsync(call.ResponseStream);
+            aVersion = first.Resources.Single(r => r.Name == "a").Version;
+        }
+
+        using var again = _ads.Client.DeltaAggregatedResources();
+        await again.RequestStream.WriteAsync(new DeltaDiscoveryRequest { Node = AdsHarness.Node(), TypeUrl = TypeUrls.Cluster, InitialResourceVersions = { ["a"] = aVersion } });
+        var response = await _ads.NextAsync(again.ResponseStream);
+
+        Assert.Equal(["b"], response.Resources.Select(r => r.Name));
+    }
+
+    [Fact]
+    public async Task SubscribeAndUnsubscribe_ByName()
+    {
+        _ads.Endpoints.Set(("a", 1), ("b", 1));
+        using var call = _ads.Client.DeltaAggregatedResources();
+        await call.RequestStream.WriteAsync(new DeltaDiscoveryRequest { Node = AdsHarness.Node(), TypeUrl = TypeUrls.Endpoint, ResourceNamesSubscribe = { "a" } });
+        var first = await _ads.NextAsync(call.ResponseStream);
+        Assert.Equal(["a"], first.Resources.Select(r => r.Name));
+
+        await call.RequestStream.WriteAsync(new DeltaDiscoveryRequest { TypeUrl = TypeUrls.Endpoint, ResponseNonce = first.Nonce, ResourceNamesSubscribe = { "b" }, ResourceNamesUnsubscribe = { "a" } });
+        var second = await _ads.NextAsync(call.ResponseStream);
+        Assert.Equal(["b"], second.Resources.Select(r => r.Name));
+
+        await call.RequestStream.WriteAsync(Ack(second));
+
+        await _ads.WaitAckedAsync(second.TypeUrl, second.Nonce);
+        _ads.Endpoints.Set(("a", 5), ("b", 1));
+        _ads.Push(PushRequest.ForEndpoints(["a"], DateTimeOffset.UtcNow));
+        await _ads.AssertSilentAsync(call.ResponseStream);
+    }
+
+    [Fact]
+    public async Task Nack_KeepsTheAckedStateAndIsRecorded()
+    {
+        _ads.Clusters.Set(("a", 1));
+        using var call = _ads.Client.DeltaAggregatedResources();
+        await call.RequestStream.WriteAsync(new DeltaDiscoveryRequest { Node = AdsHarness.Node(), TypeUrl = TypeUrls.Cluster });
+        var first = await _ads.NextAsync(call.ResponseStream);
+
+        await call.RequestStream.WriteAsync(new DeltaDiscoveryRequest { TypeUrl = TypeUrls.Cluster, ResponseNonce = first.Nonce, ErrorDetail = new Google.Rpc.Status { Code = 3, Message = "no thanks" } });
+        await _ads.AssertSilentAsync(call.ResponseStream);
+
+        Assert.Equal("no thanks", Assert.Single(_ads.Server.Connections).Watched[TypeUrls.Cluster].LastNack);
+    }
+}
