@@ -15,9 +15,10 @@ public static class CommandLine
 
     public static async Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr)
     {
-        var root = new RootCommand("meshctl: the Meshwork service mesh's operator tool (validate config, and more to come)")
+        var root = new RootCommand("meshctl: the Meshwork service mesh's operator tool")
         {
             ValidateCommand.Create(stdin, stdout, stderr),
+            ProxyStatusCommand.Create(stdout, stderr),
             VersionCommand.Create(stdout),
         };
 
