@@ -28,6 +28,7 @@ public sealed partial class DiscoveryServer
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly IProxyLifecycle? _lifecycle;
+    private readonly TranslationCache _cache = new();
     private long _nonce;
     private long _connectionCounter;
     private volatile MeshSnapshot _snapshot = MeshSnapshot.Empty;
@@ -43,6 +44,9 @@ public sealed partial class DiscoveryServer
     }
 
     public MeshSnapshot Snapshot => _snapshot;
+
+    /// <summary>Generator results by their exact inputs; a proxy's request right after a push reuses the push's work.</summary>
+    public TranslationCache Cache => _cache;
 
     public IReadOnlyCollection<XdsConnection> Connections => (IReadOnlyCollection<XdsConnection>)_connections.Values;
 
@@ -103,7 +107,7 @@ public sealed partial class DiscoveryServer
             return [];
         }
 
-        return generator.Generate(_snapshot, connection.Proxy, watch.Requested);
+        return _cache.GetOrGenerate(generator, _snapshot, connection.Proxy, watch.Requested);
     }
 
     internal bool Concerns(string typeUrl, PushRequest request, ProxyNode proxy) =>
