@@ -110,6 +110,8 @@ public class FieldNumberTests
         ("StringMatcher.ignore_case", 6, () => new StringMatcher { IgnoreCase = true }),
         ("CommonTlsContext.tls_certificate_provider_instance", 14, () => new CommonTlsContext { TlsCertificateProviderInstance = new CertificateProviderPluginInstance() }),
         ("CertificateValidationContext.match_typed_subject_alt_names", 15, () => new CertificateValidationContext { MatchTypedSubjectAltNames = { new SubjectAltNameMatcher() } }),
+        ("CertificateValidationContext.match_subject_alt_names", 9, () => new CertificateValidationContext { MatchSubjectAltNames = { new StringMatcher { Exact = "spiffe://td/ns/a/sa/b" } } }),
+        ("CertificateValidationContext.ca_certificate_provider_instance", 13, () => new CertificateValidationContext { CaCertificateProviderInstance = new CertificateProviderPluginInstance() }),
         ("UpstreamTlsContext.sni", 2, () => new UpstreamTlsContext { Sni = "outbound_.80_._.a" }),
         ("DownstreamTlsContext.require_client_certificate", 2, () => new DownstreamTlsContext { RequireClientCertificate = true }),
         ("Secret.validation_context", 4, () => new Secret { ValidationContext = new CertificateValidationContext() }),

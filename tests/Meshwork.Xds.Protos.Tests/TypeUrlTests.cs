@@ -34,6 +34,7 @@ public class TypeUrlTests
         ["envoy.config.route.v3.FilterConfig"] = new FilterConfig(),
         ["envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy"] = new TcpProxy(),
         ["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"] = new UpstreamHttp.HttpProtocolOptions(),
+        ["envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer"] = new Envoy.Extensions.TransportSockets.RawBuffer.V3.RawBuffer(),
     };
 
     public static TheoryData<string> FullNames => new(Messages.Keys);

@@ -27,4 +27,11 @@ public interface IResourceGenerator
 
     /// <summary>Whether <paramref name="request"/> can change what this generator produces for <paramref name="proxy"/>.</summary>
     bool Concerns(PushRequest request, ProxyNode proxy);
+
+    /// <summary>
+    /// The same question with the snapshot the push generates from, for generators that can narrow
+    /// it by what the proxy sees (EDS: only endpoint changes of visible hosts). By default the
+    /// snapshot is not needed.
+    /// </summary>
+    bool Concerns(PushRequest request, ProxyNode proxy, MeshSnapshot snapshot) => Concerns(request, proxy);
 }

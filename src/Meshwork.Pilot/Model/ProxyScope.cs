@@ -26,17 +26,31 @@ public sealed record ProxyScope(ConfigResource? Sidecar, IReadOnlyList<MeshServi
 
     public static ProxyScope For(MeshSnapshot snapshot, ProxyNode proxy)
     {
-        var sidecar = SidecarFor(snapshot, proxy);
+        // Istio applies Sidecar resources to sidecars only; a gateway sees every service exported to its namespace.
+        var sidecar = proxy.Type == ProxyType.Sidecar ? SidecarFor(snapshot, proxy) : null;
         var spec = sidecar?.SpecAs<Sidecar>();
         var hosts = spec?.Egress.SelectMany(e => e.Hosts).ToList();
-        var visible = snapshot.Registry.Services
+        var visible = OnePerHostname(snapshot.Registry.Services
             .Where(s => s.ExportTo.IsVisibleTo(proxy.Namespace))
-            .Where(s => hosts == null || hosts.Count == 0 || hosts.Any(h => EgressHostMatches(h, s, proxy.Namespace, sidecar!.Namespace)))
-            .ToList();
+            .Where(s => hosts == null || hosts.Count == 0 || hosts.Any(h => EgressHostMatches(h, s, proxy.Namespace, sidecar!.Namespace))),
+            proxy.Namespace);
         var mode = spec?.OutboundTrafficPolicy is { } policy
             ? (policy.Mode == OutboundTrafficPolicyMode.RegistryOnly ? OutboundTrafficMode.RegistryOnly : OutboundTrafficMode.AllowAny)
             : snapshot.Mesh.EffectiveOutboundTrafficMode;
         return new ProxyScope(sidecar, visible, mode);
+    }
+
+    /// <summary>
+    /// One definition per hostname, as Istio's SidecarScope keeps: the proxy's own namespace's
+    /// definition wins, else the oldest (the registry lists services oldest first). Two definitions
+    /// of one host would otherwise give two clusters and listeners of the same name.
+    /// </summary>
+    public static List<MeshService> OnePerHostname(IEnumerable<MeshService> services, string proxyNamespace)
+    {
+        var list = services.ToList();
+        var own = list.Where(s => s.Namespace == proxyNamespace).Select(s => s.Hostname).ToHashSet(StringComparer.Ordinal);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        return list.Where(s => (!own.Contains(s.Hostname) || s.Namespace == proxyNamespace) && seen.Add(s.Hostname)).ToList();
     }
 
     /// <summary>An egress host <c>ns/dnsName</c>: ns is <c>*</c>, <c>.</c> (the Sidecar's namespace), <c>~</c> (none) or a name; dnsName is <c>*</c>, <c>*.suffix</c> or exact.</summary>

@@ -111,7 +111,7 @@ public sealed partial class DiscoveryServer
     }
 
     internal bool Concerns(string typeUrl, PushRequest request, ProxyNode proxy) =>
-        _generators.TryGetValue(typeUrl, out var generator) && generator.Concerns(request, proxy);
+        _generators.TryGetValue(typeUrl, out var generator) && generator.Concerns(request, proxy, _snapshot);
 
     internal async Task<T> ThrottledAsync<T>(Func<Task<T>> work, CancellationToken cancellationToken)
     {

@@ -1,0 +1,80 @@
+using Envoy.Config.Cluster.V3;
+using Google.Protobuf.WellKnownTypes;
+using Meshwork.Pilot.Model;
+using Meshwork.Pilot.Push;
+using Meshwork.Pilot.Xds;
+
+namespace Meshwork.Pilot.Generators.Clusters;
+
+/// <summary>
+/// CDS (Istio's ConfigGeneratorImpl.BuildClusters and grpcgen.BuildClusters). A sidecar gets an
+/// outbound cluster per visible service port and DestinationRule subset, its inbound clusters, and
+/// BlackHole/Passthrough; a gateway gets the outbound clusters and BlackHole; a proxyless gRPC
+/// client gets the EDS clusters it asks for by name. Sorted by name; the first of two clusters with
+/// one name wins, as in Istio.
+/// </summary>
+public sealed class ClusterGenerator : IResourceGenerator
+{
+    public string TypeUrl => TypeUrls.Cluster;
+
+    public IReadOnlyList<GeneratedResource> Generate(MeshSnapshot snapshot, ProxyNode proxy, IReadOnlySet<string>? names)
+    {
+        var scope = ProxyScope.For(snapshot, proxy);
+        var plan = OutboundClusterPlan.For(snapshot, proxy, scope);
+        var clusters = proxy.IsProxylessGrpc ? ForProxyless(snapshot, proxy, plan, names) : ForEnvoy(snapshot, proxy, scope, plan);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        return clusters
+            .Where(c => seen.Add(c.Name))
+            .Where(c => names == null || names.Contains(c.Name))
+            .OrderBy(c => c.Name, StringComparer.Ordinal)
+            .Select(c => new GeneratedResource(c.Name, Any.Pack(c)))
+            .ToList();
+    }
+
+    /// <summary>Clusters change with config and services only; DNS-resolved endpoints, which live in CDS, arrive as service changes (full pushes).</summary>
+    public bool Concerns(PushRequest request, ProxyNode proxy) => request.Full;
+
+    private static IEnumerable<Cluster> ForEnvoy(MeshSnapshot snapshot, ProxyNode proxy, ProxyScope scope, IReadOnlyList<OutboundCluster> plan)
+    {
+        var outbound = new OutboundClusterBuilder(snapshot, proxy);
+        foreach (var planned in plan)
+        {
+            if (outbound.Build(planned) is { } cluster)
+            {
+                yield return cluster;
+            }
+        }
+
+        yield return CatchAllClusters.BlackHole(snapshot.Mesh);
+        if (proxy.Type != ProxyType.Sidecar)
+        {
+            yield break; // gateways have no original-destination listeners and no workload behind them
+        }
+
+        yield return CatchAllClusters.Passthrough(snapshot.Mesh);
+        yield return CatchAllClusters.Passthrough(snapshot.Mesh, ClusterNames.InboundPassthrough);
+        foreach (var cluster in new InboundClusterBuilder(snapshot, proxy, scope).Build())
+        {
+            yield return cluster;
+        }
+    }
+
+    private static IEnumerable<Cluster> ForProxyless(MeshSnapshot snapshot, ProxyNode proxy, IReadOnlyList<OutboundCluster> plan, IReadOnlySet<string>? names)
+    {
+        var sans = new OutboundClusterBuilder(snapshot, proxy);
+        var planned = plan.Where(p => p.IsEds).ToDictionary(p => p.Name, StringComparer.Ordinal);
+        foreach (var cluster in planned.Values.Where(p => names == null || names.Contains(p.Name)))
+        {
+            yield return ProxylessClusterBuilder.Build(cluster, sans.ServiceSans(cluster.Service, cluster.Port.Number));
+        }
+
+        // A default cluster asked for by name that the proxy cannot see still gets an (empty) EDS cluster, as Istio does.
+        foreach (var name in names ?? new HashSet<string>())
+        {
+            if (!planned.ContainsKey(name) && ClusterNames.TryParseOutbound(name, out _, out var subset, out _) && subset.Length == 0)
+            {
+                yield return ProxylessClusterBuilder.Eds(name);
+            }
+        }
+    }
+}

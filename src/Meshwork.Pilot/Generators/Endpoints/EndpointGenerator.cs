@@ -1,0 +1,51 @@
+using Envoy.Config.Endpoint.V3;
+using Google.Protobuf.WellKnownTypes;
+using Meshwork.Pilot.Generators.Clusters;
+using Meshwork.Pilot.Model;
+using Meshwork.Pilot.Push;
+using Meshwork.Pilot.Xds;
+using Meshwork.Registry.ServiceEntries;
+
+namespace Meshwork.Pilot.Generators.Endpoints;
+
+/// <summary>
+/// EDS (Istio's EdsGenerator and EndpointBuilder): one ClusterLoadAssignment per EDS cluster of the
+/// proxy, named as the cluster, with the endpoints of the cluster's service port on the definition
+/// the proxy sees, narrowed to the subset's labels and grouped by locality. An outbound cluster name
+/// the proxy asks for but cannot see gets an empty assignment, so the client does not wait for it.
+/// </summary>
+public sealed class EndpointGenerator : IResourceGenerator
+{
+    public string TypeUrl => TypeUrls.Endpoint;
+
+    public IReadOnlyList<GeneratedResource> Generate(MeshSnapshot snapshot, ProxyNode proxy, IReadOnlySet<string>? names)
+    {
+        var plan = OutboundClusterPlan.For(snapshot, proxy, ProxyScope.For(snapshot, proxy))
+            .Where(c => c.IsEds)
+            .DistinctBy(c => c.Name, StringComparer.Ordinal)
+            .ToDictionary(c => c.Name, StringComparer.Ordinal);
+        var wanted = names?.Where(n => plan.ContainsKey(n) || ClusterNames.TryParseOutbound(n, out _, out _, out _)) ?? plan.Keys;
+        return wanted
+            .Order(StringComparer.Ordinal)
+            .Select(name => plan.TryGetValue(name, out var cluster) ? Assignment(snapshot, proxy, cluster) : new ClusterLoadAssignment { ClusterName = name })
+            .Select(a => new GeneratedResource(a.ClusterName, Any.Pack(a)))
+            .ToList();
+    }
+
+    /// <summary>Full pushes can change which clusters exist and their subsets; endpoint pushes matter only for hosts the proxy sees.</summary>
+    public bool Concerns(PushRequest request, ProxyNode proxy) => request.Full || !request.EndpointsUpdated.IsEmpty;
+
+    public bool Concerns(PushRequest request, ProxyNode proxy, MeshSnapshot snapshot) =>
+        request.Full || (!request.EndpointsUpdated.IsEmpty && ProxyScope.For(snapshot, proxy).Services.Any(s => request.EndpointsUpdated.Contains(s.Hostname)));
+
+    public static ClusterLoadAssignment Assignment(MeshSnapshot snapshot, ProxyNode proxy, OutboundCluster cluster)
+    {
+        var endpoints = snapshot.Registry.EndpointsFor(cluster.Service.Key, cluster.Port.Number)
+            .Where(e => IstioLabels.Selects(cluster.SubsetLabels, e.Labels));
+        return new ClusterLoadAssignment
+        {
+            ClusterName = cluster.Name,
+            Endpoints = { LocalityEndpoints.Build(endpoints, ipOnly: proxy.IsProxylessGrpc) },
+        };
+    }
+}
