@@ -1,4 +1,6 @@
 using Meshwork.Pilot.Generators;
+using Meshwork.Pilot.Generators.Clusters;
+using Meshwork.Pilot.Generators.Endpoints;
 
 namespace Meshwork.Meshd.Discovery;
 
@@ -7,6 +9,7 @@ public static class Generators
 {
     public static void Register(IServiceCollection services)
     {
-        _ = services;
+        services.AddSingleton<IResourceGenerator, ClusterGenerator>();
+        services.AddSingleton<IResourceGenerator, EndpointGenerator>();
     }
 }
