@@ -9,7 +9,7 @@ namespace Meshwork.Pilot.Model;
 /// select. Listeners and routes are built per egress listener, so a port-specific egress listener
 /// only sees its own hosts.
 /// </summary>
-public sealed record EgressListenerScope(IstioEgressListener? Listener, IReadOnlyList<string> Hosts, IReadOnlyList<MeshService> Services, string SidecarNamespace)
+public sealed record EgressListenerScope(IstioEgressListener? Listener, IReadOnlyList<string> Hosts, IReadOnlyList<MeshService> Services, string ConfigNamespace)
 {
     private static readonly string[] ImportAll = ["*/*"];
 
@@ -21,15 +21,16 @@ public sealed record EgressListenerScope(IstioEgressListener? Listener, IReadOnl
     {
         var sidecar = ProxyScope.SidecarFor(snapshot, proxy);
         var egress = sidecar?.SpecAs<Sidecar>().Egress ?? default;
-        var sidecarNamespace = sidecar?.Namespace ?? proxy.Namespace;
+        // Istio reads "." as the proxy's namespace (configNamespace), even for the root namespace's Sidecar.
+        var configNamespace = proxy.Namespace;
         if (egress.IsEmpty)
         {
-            return [Build(snapshot, proxy, null, ImportAll, sidecarNamespace)];
+            return [Build(snapshot, proxy, null, ImportAll, configNamespace)];
         }
 
         return egress
             .OrderBy(e => e.Port is null or { Number: 0 } ? 1 : 0)
-            .Select(e => Build(snapshot, proxy, e, e.Hosts.ToArray(), sidecarNamespace))
+            .Select(e => Build(snapshot, proxy, e, e.Hosts.ToArray(), configNamespace))
             .ToList();
     }
 
@@ -46,7 +47,7 @@ public sealed record EgressListenerScope(IstioEgressListener? Listener, IReadOnl
             {
                 "*" => true,
                 "~" => false,
-                "." => virtualServiceNamespace == SidecarNamespace,
+                "." => virtualServiceNamespace == ConfigNamespace,
                 _ => virtualServiceNamespace == ns,
             };
             if (nsMatches && hosts.Any(h => h == "*" || dnsName == "*" || Hostnames.Matches(h, dnsName)))
@@ -58,16 +59,16 @@ public sealed record EgressListenerScope(IstioEgressListener? Listener, IReadOnl
         return false;
     }
 
-    private static EgressListenerScope Build(MeshSnapshot snapshot, ProxyNode proxy, IstioEgressListener? listener, IReadOnlyList<string> hosts, string sidecarNamespace)
+    private static EgressListenerScope Build(MeshSnapshot snapshot, ProxyNode proxy, IstioEgressListener? listener, IReadOnlyList<string> hosts, string configNamespace)
     {
         // One definition per hostname, the proxy's own namespace first (Istio's SidecarScope keeps one service per host).
         var services = snapshot.Registry.Services
             .Where(s => s.ExportTo.IsVisibleTo(proxy.Namespace))
-            .Where(s => hosts.Any(h => ProxyScope.EgressHostMatches(h, s, proxy.Namespace, sidecarNamespace)))
+            .Where(s => hosts.Any(h => ProxyScope.EgressHostMatches(h, s, proxy.Namespace, configNamespace)))
             .GroupBy(s => s.Hostname, StringComparer.Ordinal)
             .Select(g => g.FirstOrDefault(s => s.Namespace == proxy.Namespace) ?? g.First())
             .OrderBy(s => s.Hostname, StringComparer.Ordinal)
             .ToList();
-        return new EgressListenerScope(listener, hosts, services, sidecarNamespace);
+        return new EgressListenerScope(listener, hosts, services, configNamespace);
     }
 }

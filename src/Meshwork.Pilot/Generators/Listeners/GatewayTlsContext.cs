@@ -12,6 +12,7 @@ namespace Meshwork.Pilot.Generators.Listeners;
 /// files the server names (or, with <c>credentialName</c>, from SDS as <c>kubernetes://NAME</c>),
 /// ALPN h2 and http/1.1, and for MUTUAL a client certificate checked against the CA file (plus
 /// CRL, SPKI/hash pins and SANs when given). Protocol versions and cipher suites as written.
+/// ISTIO_MUTUAL uses the proxy's own identity and the mesh root from SDS, as Istio does.
 /// </summary>
 internal static class GatewayTlsContext
 {
@@ -27,6 +28,18 @@ internal static class GatewayTlsContext
         var context = new DownstreamTlsContext { CommonTlsContext = common, RequireClientCertificate = mutual };
 
         var credentials = tls.CredentialNames.IsEmpty && tls.CredentialName.Length > 0 ? [tls.CredentialName] : tls.CredentialNames.ToList();
+        if (tls.Mode == ServerTlsMode.IstioMutual)
+        {
+            // The workload identity and mesh root, from the proxy's own SDS (Istio's "default" and "ROOTCA").
+            common.TlsCertificateSdsSecretConfigs.Add(new SdsSecretConfig { Name = "default", SdsConfig = HttpConnectionManagers.Ads() });
+            common.CombinedValidationContext = new CommonTlsContext.Types.CombinedCertificateValidationContext
+            {
+                DefaultValidationContext = new CertificateValidationContext(),
+                ValidationContextSdsSecretConfig = new SdsSecretConfig { Name = "ROOTCA", SdsConfig = HttpConnectionManagers.Ads() },
+            };
+            return context;
+        }
+
         if (credentials.Count > 0)
         {
             foreach (var credential in credentials)

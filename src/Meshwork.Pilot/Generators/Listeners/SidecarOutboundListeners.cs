@@ -1,6 +1,5 @@
 using Envoy.Config.Core.V3;
 using Envoy.Config.Listener.V3;
-using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
 using Meshwork.Config.Validation.Networking;
 using Meshwork.Pilot.Generators.Routes;
 using Meshwork.Pilot.Model;

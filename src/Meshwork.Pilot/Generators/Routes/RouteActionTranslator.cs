@@ -3,7 +3,6 @@ using Envoy.Config.Route.V3;
 using Envoy.Type.Matcher.V3;
 using Google.Protobuf.WellKnownTypes;
 using Meshwork.Config.Networking;
-using Meshwork.Pilot.Model;
 
 namespace Meshwork.Pilot.Generators.Routes;
 
