@@ -15,16 +15,17 @@ internal sealed record BoundVirtualService(string Name, string Namespace, Virtua
 {
     public const string MeshGateway = "mesh";
 
-    /// <summary>Every VirtualService in Istio's order (creation time, then name, then namespace), resolved.</summary>
+    /// <summary>Every VirtualService in Istio's order (creation time, then name, then namespace), resolved, with delegates merged into their roots.</summary>
     public static IReadOnlyList<BoundVirtualService> All(MeshSnapshot snapshot)
     {
         var defaultExportTo = snapshot.Mesh.DefaultVirtualServiceExportTo;
-        return snapshot.Config.OfKind(ResourceKinds.VirtualService)
+        var bound = snapshot.Config.OfKind(ResourceKinds.VirtualService)
             .OrderBy(r => r.Metadata.CreationTimestamp, StringComparer.Ordinal)
             .ThenBy(r => r.Name, StringComparer.Ordinal)
             .ThenBy(r => r.Namespace, StringComparer.Ordinal)
             .Select(r => Bind(r, defaultExportTo))
             .ToList();
+        return VirtualServiceDelegation.Merge(bound);
     }
 
     public static BoundVirtualService Bind(ConfigResource resource, ValueList<string> defaultExportTo)
