@@ -5,8 +5,10 @@ using Envoy.Config.Listener.V3;
 using Envoy.Config.Route.V3;
 using Envoy.Extensions.Filters.Http.Fault.V3;
 using Envoy.Extensions.Filters.Http.Router.V3;
+using Envoy.Extensions.Filters.Listener.TlsInspector.V3;
 using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
 using Envoy.Extensions.Filters.Network.TcpProxy.V3;
+using Envoy.Extensions.Retry.Priority.PreviousPriorities.V3;
 using Envoy.Extensions.TransportSockets.Tls.V3;
 using Envoy.Service.Discovery.V3;
 using Envoy.Type.Matcher.V3;
@@ -117,6 +119,11 @@ public class FieldNumberTests
         ("Secret.validation_context", 4, () => new Secret { ValidationContext = new CertificateValidationContext() }),
         ("IstioCertificateRequest.validity_duration", 3, () => new IstioCertificateRequest { ValidityDuration = 3600 }),
         ("IstioCertificateRequest.metadata", 4, () => new IstioCertificateRequest { Metadata = new Struct() }),
+        ("TlsInspector.enable_ja3_fingerprinting", 1, () => new TlsInspector { EnableJa3Fingerprinting = true }),
+        ("TlsInspector.initial_read_buffer_size", 2, () => new TlsInspector { InitialReadBufferSize = 4096 }),
+        ("PreviousPrioritiesConfig.update_frequency", 1, () => new PreviousPrioritiesConfig { UpdateFrequency = 2 }),
+        ("Http1ProtocolOptions.allow_absolute_url", 1, () => new Http1ProtocolOptions { AllowAbsoluteUrl = true }),
+        ("RetryPolicy.host_selection_retry_max_attempts", 6, () => new RetryPolicy { HostSelectionRetryMaxAttempts = 5 }),
     ];
 
     public static TheoryData<string, int> FieldsAndNumbers()

@@ -1,6 +1,8 @@
 using Meshwork.Pilot.Generators;
 using Meshwork.Pilot.Generators.Clusters;
 using Meshwork.Pilot.Generators.Endpoints;
+using Meshwork.Pilot.Generators.Listeners;
+using Meshwork.Pilot.Generators.Routes;
 
 namespace Meshwork.Meshd.Discovery;
 
@@ -11,5 +13,7 @@ public static class Generators
     {
         services.AddSingleton<IResourceGenerator, ClusterGenerator>();
         services.AddSingleton<IResourceGenerator, EndpointGenerator>();
+        services.AddSingleton<IResourceGenerator, ListenerGenerator>();
+        services.AddSingleton<IResourceGenerator, RouteGenerator>();
     }
 }

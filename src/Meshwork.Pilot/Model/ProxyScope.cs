@@ -32,7 +32,7 @@ public sealed record ProxyScope(ConfigResource? Sidecar, IReadOnlyList<MeshServi
         var hosts = spec?.Egress.SelectMany(e => e.Hosts).ToList();
         var visible = OnePerHostname(snapshot.Registry.Services
             .Where(s => s.ExportTo.IsVisibleTo(proxy.Namespace))
-            .Where(s => hosts == null || hosts.Count == 0 || hosts.Any(h => EgressHostMatches(h, s, proxy.Namespace, sidecar!.Namespace))),
+            .Where(s => hosts == null || hosts.Count == 0 || hosts.Any(h => EgressHostMatches(h, s, proxy.Namespace, proxy.Namespace))),
             proxy.Namespace);
         var mode = spec?.OutboundTrafficPolicy is { } policy
             ? (policy.Mode == OutboundTrafficPolicyMode.RegistryOnly ? OutboundTrafficMode.RegistryOnly : OutboundTrafficMode.AllowAny)
@@ -53,7 +53,10 @@ public sealed record ProxyScope(ConfigResource? Sidecar, IReadOnlyList<MeshServi
         return list.Where(s => (!own.Contains(s.Hostname) || s.Namespace == proxyNamespace) && seen.Add(s.Hostname)).ToList();
     }
 
-    /// <summary>An egress host <c>ns/dnsName</c>: ns is <c>*</c>, <c>.</c> (the Sidecar's namespace), <c>~</c> (none) or a name; dnsName is <c>*</c>, <c>*.suffix</c> or exact.</summary>
+    /// <summary>
+    /// An egress host <c>ns/dnsName</c>: ns is <c>*</c>, <c>.</c>, <c>~</c> (none) or a name; dnsName is <c>*</c>, <c>*.suffix</c> or exact.
+    /// <c>.</c> is the proxy's own namespace (Istio's configNamespace), also for a mesh-wide Sidecar in the root namespace.
+    /// </summary>
     public static bool EgressHostMatches(string egressHost, MeshService service, string proxyNamespace, string sidecarNamespace)
     {
         var slash = egressHost.IndexOf('/', StringComparison.Ordinal);

@@ -1,0 +1,49 @@
+using Envoy.Config.Listener.V3;
+using Google.Protobuf.WellKnownTypes;
+using Meshwork.Pilot.Model;
+using Meshwork.Pilot.Push;
+using Meshwork.Pilot.Xds;
+
+namespace Meshwork.Pilot.Generators.Listeners;
+
+/// <summary>
+/// LDS: the listeners of one proxy. Sidecars get their inbound listeners (one per served port, on
+/// the workload's address), then <c>virtualOutbound</c>, egress and per-port TCP/TLS listeners;
+/// routers one listener per Gateway server port; proxyless gRPC clients one api_listener per
+/// <c>host:port</c> they asked for. With names, only those listeners are returned.
+/// </summary>
+public sealed class ListenerGenerator : IResourceGenerator
+{
+    public string TypeUrl => TypeUrls.Listener;
+
+    public IReadOnlyList<GeneratedResource> Generate(MeshSnapshot snapshot, ProxyNode proxy, IReadOnlySet<string>? names)
+    {
+        IEnumerable<Listener> listeners;
+        if (proxy.IsProxylessGrpc)
+        {
+            listeners = ProxylessListeners.Build(snapshot, proxy, names);
+        }
+        else if (proxy.Type == ProxyType.Router)
+        {
+            listeners = GatewayListeners.Build(snapshot, proxy);
+        }
+        else
+        {
+            var address = proxy.IpAddress.Length > 0 ? proxy.IpAddress : "0.0.0.0";
+            var taken = new HashSet<string>(StringComparer.Ordinal);
+
+            // Inbound claims names first: a port the workload serves is never also an outbound listener.
+            var inbound = SidecarInboundListeners.Build(snapshot, proxy, address, taken).ToList();
+            listeners = inbound.Concat(SidecarOutboundListeners.Build(snapshot, proxy, address, taken).ToList());
+        }
+
+        return listeners
+            .Where(l => names == null || proxy.IsProxylessGrpc || names.Contains(l.Name))
+            .OrderBy(l => l.Name, StringComparer.Ordinal)
+            .Select(l => new GeneratedResource(l.Name, Any.Pack(l)))
+            .ToList();
+    }
+
+    /// <summary>Listeners change only with config or services (full pushes); an endpoint-only push never rebuilds them.</summary>
+    public bool Concerns(PushRequest request, ProxyNode proxy) => request.Full;
+}

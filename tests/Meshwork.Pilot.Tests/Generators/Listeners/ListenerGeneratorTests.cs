@@ -1,0 +1,95 @@
+using Envoy.Config.Listener.V3;
+using Envoy.Config.Route.V3;
+using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
+using Meshwork.Pilot.Generators.Listeners;
+using Meshwork.Pilot.Generators.Routes;
+using Meshwork.Pilot.Model;
+using Meshwork.Pilot.Push;
+
+namespace Meshwork.Pilot.Tests.Generators.Listeners;
+
+public class ListenerGeneratorTests
+{
+    private static readonly ProxyNode Mongo = RouteTestMesh.Proxy("mongo-client", "127.0.0.10", "app=mongo-client", ports: "mongo=27017");
+
+    private static readonly string Services =
+        RouteTestMesh.Service("mongo-client", ports: "{number: 27017, name: mongo, protocol: MONGO}") +
+        RouteTestMesh.Service("mongodb", ports: "{number: 27017, name: mongo, protocol: MONGO}") +
+        RouteTestMesh.Service("reviews");
+
+    [Fact]
+    public void Generate_InboundPortEqualsOutboundTcpPort_InboundKeepsTheName()
+    {
+        var snapshot = RouteTestMesh.Snapshot(Services, [Mongo]);
+
+        var listeners = new ListenerGenerator().Generate(snapshot, Mongo, null).Select(r => r.Resource.Unpack<Listener>()).ToList();
+
+        Assert.Equal(["127.0.0.10_27017", "virtualOutbound"], listeners.Select(l => l.Name));
+        Assert.Equal(Envoy.Config.Core.V3.TrafficDirection.Inbound, listeners[0].TrafficDirection);
+    }
+
+    [Fact]
+    public void Generate_NamesGiven_OnlyThoseListeners()
+    {
+        var snapshot = RouteTestMesh.Snapshot(Services, [Mongo]);
+
+        var listeners = new ListenerGenerator().Generate(snapshot, Mongo, new HashSet<string> { "virtualOutbound", "missing" });
+
+        Assert.Equal(["virtualOutbound"], listeners.Select(l => l.Name));
+    }
+
+    [Fact]
+    public void Generate_VirtualOutbound_AcceptsProxyFormOnTheProxyAddressWithRouterLast()
+    {
+        var snapshot = RouteTestMesh.Snapshot(Services, [Mongo]);
+
+        var listener = new ListenerGenerator().Generate(snapshot, Mongo, new HashSet<string> { "virtualOutbound" }).Single().Resource.Unpack<Listener>();
+
+        Assert.Equal(("127.0.0.10", 15001u), (listener.Address.SocketAddress.Address, listener.Address.SocketAddress.PortValue));
+        var manager = listener.FilterChains.Single().Filters.Single().TypedConfig.Unpack<HttpConnectionManager>();
+        Assert.True(manager.HttpProtocolOptions.AllowAbsoluteUrl);
+        Assert.Equal("outbound", manager.Rds.RouteConfigName);
+        Assert.Equal(["envoy.filters.http.fault", "envoy.filters.http.cors", "envoy.filters.http.router"], manager.HttpFilters.Select(f => f.Name));
+    }
+
+    [Fact]
+    public void Generate_ProxylessUnknownName_NoListener()
+    {
+        var client = RouteTestMesh.Proxy("grpc-client", "127.0.0.20", "app=grpc-client", ports: "", generator: "grpc");
+        var snapshot = RouteTestMesh.Snapshot(Services, [client]);
+
+        var listeners = new ListenerGenerator().Generate(snapshot, client, new HashSet<string> { "reviews:9080", "nothing.default.svc.cluster.local:1" });
+
+        var listener = Assert.Single(listeners).Resource.Unpack<Listener>();
+        Assert.Equal("reviews:9080", listener.Name);
+        Assert.Empty(listener.FilterChains);
+        var manager = listener.ApiListener.ApiListener_.Unpack<HttpConnectionManager>();
+        Assert.Equal("reviews:9080", manager.Rds.RouteConfigName);
+        Assert.True(manager.Rds.ConfigSource.Ads != null);
+        Assert.Equal("envoy.filters.http.router", manager.HttpFilters.Last().Name);
+    }
+
+    [Fact]
+    public void Concerns_EndpointOnlyPush_NeitherListenersNorRoutes()
+    {
+        var endpoints = PushRequest.ForEndpoints(["reviews.default.svc.cluster.local"], DateTimeOffset.UnixEpoch);
+        var config = PushRequest.ForConfig(["VirtualService/default/reviews"], DateTimeOffset.UnixEpoch);
+        var services = PushRequest.ForServices(["www.example.com"], DateTimeOffset.UnixEpoch);
+
+        Assert.False(new ListenerGenerator().Concerns(endpoints, Mongo));
+        Assert.False(new RouteGenerator().Concerns(endpoints, Mongo));
+        Assert.True(new ListenerGenerator().Concerns(config, Mongo));
+        Assert.True(new RouteGenerator().Concerns(services, Mongo));
+    }
+
+    [Fact]
+    public void Generate_UnknownSidecarRouteTable_EmptyTableNotNothing()
+    {
+        var snapshot = RouteTestMesh.Snapshot(Services, [Mongo]);
+
+        var table = new RouteGenerator().Generate(snapshot, Mongo, new HashSet<string> { "9999" }).Single().Resource.Unpack<RouteConfiguration>();
+
+        Assert.Equal("9999", table.Name);
+        Assert.Empty(table.VirtualHosts);
+    }
+}
