@@ -1,6 +1,5 @@
 using Envoy.Service.Discovery.V3;
 using Grpc.Core;
-using Meshwork.Pilot.Push;
 
 namespace Meshwork.Pilot.Xds;
 
@@ -10,80 +9,18 @@ namespace Meshwork.Pilot.Xds;
 /// holds, plus the names that no longer exist.
 /// </summary>
 internal sealed class DeltaStream(DiscoveryServer server, IServerStreamWriter<DeltaDiscoveryResponse> responses)
+    : AdsStream<DeltaDiscoveryRequest>(server, delta: true)
 {
-    private static readonly string[] PushOrder = [TypeUrls.Cluster, TypeUrls.Endpoint, TypeUrls.Listener, TypeUrls.Route, TypeUrls.Secret];
+    protected override Envoy.Config.Core.V3.Node? NodeOf(DeltaDiscoveryRequest request) => request.Node;
 
-    private XdsConnection _connection = null!;
-    private PushRequest? _lastPush;
+    protected override Task<bool> RespondToPushAsync(WatchedResource watch, CancellationToken cancellationToken) =>
+        RespondAsync(watch, always: false, cancellationToken);
 
-    public async Task RunAsync(IAsyncStreamReader<DeltaDiscoveryRequest> requests, CancellationToken cancellationToken)
-    {
-        if (!await requests.MoveNext(cancellationToken).ConfigureAwait(false))
-        {
-            return;
-        }
-
-        var first = requests.Current;
-        if (first.Node == null)
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "the first request of a stream must carry the node"));
-        }
-
-        _connection = server.Open(first.Node, delta: true, out var error) ?? throw new RpcException(new Status(StatusCode.InvalidArgument, error ?? "bad node"));
-        try
-        {
-            _connection.Events.Writer.TryWrite(first);
-            var reader = ReadAsync(requests, cancellationToken);
-            await foreach (var item in _connection.Events.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-            {
-                if (item is DeltaDiscoveryRequest request)
-                {
-                    await HandleAsync(request, cancellationToken).ConfigureAwait(false);
-                }
-                else if (_connection.TakePush() is { } push)
-                {
-                    _lastPush = push;
-                    foreach (var type in PushOrder.Concat(_connection.Watched.Keys.Except(PushOrder)))
-                    {
-                        if (_connection.Watched.TryGetValue(type, out var watch) && (watch.Wildcard || watch.Names.Count > 0) && server.Concerns(type, push, _connection.Proxy))
-                        {
-                            await server.ThrottledAsync(async () => { await RespondAsync(watch, always: false, cancellationToken).ConfigureAwait(false); return true; }, cancellationToken).ConfigureAwait(false);
-                        }
-                    }
-                }
-            }
-
-            await reader.ConfigureAwait(false);
-        }
-        finally
-        {
-            server.Close(_connection);
-        }
-    }
-
-    private async Task ReadAsync(IAsyncStreamReader<DeltaDiscoveryRequest> requests, CancellationToken cancellationToken)
-    {
-        try
-        {
-            while (await requests.MoveNext(cancellationToken).ConfigureAwait(false))
-            {
-                _connection.Events.Writer.TryWrite(requests.Current);
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or RpcException)
-        {
-        }
-        finally
-        {
-            _connection.Events.Writer.TryComplete();
-        }
-    }
-
-    private async Task HandleAsync(DeltaDiscoveryRequest request, CancellationToken cancellationToken)
+    protected override async Task HandleAsync(DeltaDiscoveryRequest request, CancellationToken cancellationToken)
     {
         var type = request.TypeUrl;
-        var isNew = !_connection.Watched.ContainsKey(type);
-        var watch = _connection.Watch(type);
+        var isNew = !Connection.Watched.ContainsKey(type);
+        var watch = Connection.Watch(type);
         if (isNew)
         {
             watch.Wildcard = TypeUrls.IsWildcardType(type) && request.ResourceNamesSubscribe.Count == 0;
@@ -97,15 +34,15 @@ internal sealed class DeltaStream(DiscoveryServer server, IServerStreamWriter<De
         {
             if (request.ResponseNonce != watch.NonceSent)
             {
-                server.StaleNonce(_connection, type, request.ResponseNonce);
+                Server.StaleNonce(Connection, type, request.ResponseNonce);
             }
             else if (request.ErrorDetail is { } nack && (nack.Code != 0 || nack.Message.Length > 0))
             {
-                server.Nacked(_connection, watch, request.ResponseNonce, nack.Message);
+                Server.Nacked(Connection, watch, request.ResponseNonce, nack.Message);
             }
             else
             {
-                server.Acked(_connection, watch, watch.VersionSent, request.ResponseNonce, _lastPush);
+                Server.Acked(Connection, watch, watch.VersionSent, request.ResponseNonce, LastPush);
             }
         }
 
@@ -135,22 +72,22 @@ internal sealed class DeltaStream(DiscoveryServer server, IServerStreamWriter<De
         }
     }
 
-    private async Task RespondAsync(WatchedResource watch, bool always, CancellationToken cancellationToken)
+    private async Task<bool> RespondAsync(WatchedResource watch, bool always, CancellationToken cancellationToken)
     {
-        var resources = server.Generate(_connection, watch);
+        var resources = Server.Generate(Connection, watch);
         var changed = resources.Where(r => !watch.SentVersions.TryGetValue(r.Name, out var v) || v != r.Version).ToList();
         var present = resources.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
         var removed = watch.SentVersions.Keys.Where(n => !present.Contains(n) && (watch.Wildcard || watch.Names.Contains(n))).ToList();
         if (!always && changed.Count == 0 && removed.Count == 0)
         {
-            return;
+            return false;
         }
 
         var response = new DeltaDiscoveryResponse
         {
             TypeUrl = watch.TypeUrl,
-            SystemVersionInfo = server.Snapshot.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            Nonce = server.NextNonce(),
+            SystemVersionInfo = Server.Snapshot.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Nonce = Server.NextNonce(),
         };
         response.Resources.AddRange(changed.Select(r => new Resource { Name = r.Name, Version = r.Version, Resource_ = r.Resource }));
         response.RemovedResources.AddRange(removed);
@@ -167,7 +104,8 @@ internal sealed class DeltaStream(DiscoveryServer server, IServerStreamWriter<De
 
         watch.NonceSent = response.Nonce;
         watch.VersionSent = response.SystemVersionInfo;
-        watch.LastSent = server.Now;
-        server.Sent(watch.TypeUrl);
+        watch.LastSent = Server.Now;
+        Server.Sent(watch.TypeUrl);
+        return true;
     }
 }

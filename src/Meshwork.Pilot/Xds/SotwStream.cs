@@ -1,7 +1,6 @@
 using Envoy.Service.Discovery.V3;
 using Grpc.Core;
 using Meshwork.Pilot.Generators;
-using Meshwork.Pilot.Push;
 
 namespace Meshwork.Pilot.Xds;
 
@@ -11,79 +10,22 @@ namespace Meshwork.Pilot.Xds;
 /// a request with an old nonce is ignored.
 /// </summary>
 internal sealed class SotwStream(DiscoveryServer server, IServerStreamWriter<DiscoveryResponse> responses)
+    : AdsStream<DiscoveryRequest>(server, delta: false)
 {
-    /// <summary>Envoy's make-before-break order: clusters and their endpoints before the listeners and routes that use them.</summary>
-    private static readonly string[] PushOrder = [TypeUrls.Cluster, TypeUrls.Endpoint, TypeUrls.Listener, TypeUrls.Route, TypeUrls.Secret];
+    protected override Envoy.Config.Core.V3.Node? NodeOf(DiscoveryRequest request) => request.Node;
 
-    private XdsConnection _connection = null!;
-    private PushRequest? _lastPush;
+    protected override Task<bool> RespondToPushAsync(WatchedResource watch, CancellationToken cancellationToken) =>
+        RespondAsync(watch, onlyChanged: true, cancellationToken);
 
-    public async Task RunAsync(IAsyncStreamReader<DiscoveryRequest> requests, CancellationToken cancellationToken)
-    {
-        if (!await requests.MoveNext(cancellationToken).ConfigureAwait(false))
-        {
-            return;
-        }
-
-        var first = requests.Current;
-        if (first.Node == null)
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "the first request of a stream must carry the node"));
-        }
-
-        _connection = server.Open(first.Node, delta: false, out var error) ?? throw new RpcException(new Status(StatusCode.InvalidArgument, error ?? "bad node"));
-        try
-        {
-            _connection.Events.Writer.TryWrite(first);
-            var reader = ReadAsync(requests, cancellationToken);
-            await foreach (var item in _connection.Events.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-            {
-                if (item is DiscoveryRequest request)
-                {
-                    await HandleAsync(request, cancellationToken).ConfigureAwait(false);
-                }
-                else if (_connection.TakePush() is { } push)
-                {
-                    await PushAsync(push, cancellationToken).ConfigureAwait(false);
-                }
-            }
-
-            await reader.ConfigureAwait(false);
-        }
-        finally
-        {
-            server.Close(_connection);
-        }
-    }
-
-    private async Task ReadAsync(IAsyncStreamReader<DiscoveryRequest> requests, CancellationToken cancellationToken)
-    {
-        try
-        {
-            while (await requests.MoveNext(cancellationToken).ConfigureAwait(false))
-            {
-                _connection.Events.Writer.TryWrite(requests.Current);
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or RpcException)
-        {
-            // The proxy went away; the loop ends when the channel completes.
-        }
-        finally
-        {
-            _connection.Events.Writer.TryComplete();
-        }
-    }
-
-    private async Task HandleAsync(DiscoveryRequest request, CancellationToken cancellationToken)
+    protected override async Task HandleAsync(DiscoveryRequest request, CancellationToken cancellationToken)
     {
         var type = request.TypeUrl;
-        _connection.Watched.TryGetValue(type, out var watch);
+        Connection.Watched.TryGetValue(type, out var watch);
         var names = request.ResourceNames.ToHashSet(StringComparer.Ordinal);
         if (request.ResponseNonce.Length == 0 || watch == null)
         {
-            // A new subscription, or a proxy that reconnected from another server.
-            watch = _connection.Watch(type);
+            // A new subscription, or a proxy that reconnected from another Server.
+            watch = Connection.Watch(type);
             watch.Wildcard = names.Count == 0 && TypeUrls.IsWildcardType(type);
             watch.Names.Clear();
             watch.Names.UnionWith(names);
@@ -94,17 +36,17 @@ internal sealed class SotwStream(DiscoveryServer server, IServerStreamWriter<Dis
 
         if (request.ResponseNonce != watch.NonceSent)
         {
-            server.StaleNonce(_connection, type, request.ResponseNonce);
+            Server.StaleNonce(Connection, type, request.ResponseNonce);
             return;
         }
 
         if (request.ErrorDetail is { } nack && (nack.Code != 0 || nack.Message.Length > 0))
         {
-            server.Nacked(_connection, watch, request.ResponseNonce, nack.Message);
+            Server.Nacked(Connection, watch, request.ResponseNonce, nack.Message);
             return;
         }
 
-        server.Acked(_connection, watch, request.VersionInfo, request.ResponseNonce, _lastPush);
+        Server.Acked(Connection, watch, request.VersionInfo, request.ResponseNonce, LastPush);
         if (watch.Wildcard && names.Count == 0 || (!watch.Wildcard && names.SetEquals(watch.Names)))
         {
             return;
@@ -123,25 +65,13 @@ internal sealed class SotwStream(DiscoveryServer server, IServerStreamWriter<Dis
         await RespondAsync(watch, onlyChanged: false, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task PushAsync(PushRequest push, CancellationToken cancellationToken)
-    {
-        _lastPush = push;
-        foreach (var type in PushOrder.Concat(_connection.Watched.Keys.Except(PushOrder)))
-        {
-            if (_connection.Watched.TryGetValue(type, out var watch) && (watch.Wildcard || watch.Names.Count > 0) && server.Concerns(type, push, _connection.Proxy))
-            {
-                await server.ThrottledAsync(async () => await RespondAsync(watch, onlyChanged: true, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
-
     /// <summary>
     /// Sends the type's resources. LDS and CDS are sent whole (anything left out would be deleted);
     /// RDS and EDS may be sent in part, so a push sends only the resources whose version changed.
     /// </summary>
     private async Task<bool> RespondAsync(WatchedResource watch, bool onlyChanged, CancellationToken cancellationToken)
     {
-        var resources = server.Generate(_connection, watch);
+        var resources = Server.Generate(Connection, watch);
         var whole = TypeUrls.IsWildcardType(watch.TypeUrl);
         IReadOnlyList<GeneratedResource> toSend = resources;
         if (onlyChanged)
@@ -159,8 +89,8 @@ internal sealed class SotwStream(DiscoveryServer server, IServerStreamWriter<Dis
         var response = new DiscoveryResponse
         {
             TypeUrl = watch.TypeUrl,
-            VersionInfo = server.Snapshot.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            Nonce = server.NextNonce(),
+            VersionInfo = Server.Snapshot.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Nonce = Server.NextNonce(),
         };
         response.Resources.AddRange(toSend.Select(r => r.Resource));
         await responses.WriteAsync(response, cancellationToken).ConfigureAwait(false);
@@ -176,8 +106,8 @@ internal sealed class SotwStream(DiscoveryServer server, IServerStreamWriter<Dis
 
         watch.NonceSent = response.Nonce;
         watch.VersionSent = response.VersionInfo;
-        watch.LastSent = server.Now;
-        server.Sent(watch.TypeUrl);
+        watch.LastSent = Server.Now;
+        Server.Sent(watch.TypeUrl);
         return true;
     }
 }
