@@ -10,13 +10,15 @@ public static class MeshdCommand
     {
         var configDirs = new Option<string[]>("--config-dir") { Description = "A directory of Istio config (YAML/JSON) to load and watch. Repeatable.", Arity = ArgumentArity.ZeroOrMore, AllowMultipleArgumentsPerToken = false };
         var xds = new Option<string>("--xds-address") { Description = "Where ADS is served over plaintext HTTP/2 (IP:PORT).", DefaultValueFactory = _ => "127.0.0.1:15010" };
+        var secure = new Option<string>("--secure-address") { Description = "Where ADS is served over TLS with meshd's certificate from the mesh CA (IP:PORT, or 'off').", DefaultValueFactory = _ => "127.0.0.1:15012" };
+        var caDir = new Option<string>("--ca-dir") { Description = "The CA's directory (Istio's plug-in layout: ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem); a self-signed root is created there when empty.", DefaultValueFactory = _ => MeshdOptions.DefaultCaDirectory };
         var monitoring = new Option<string>("--monitoring-address") { Description = "Where /ready, /metrics and /debug/* are served (IP:PORT).", DefaultValueFactory = _ => "127.0.0.1:15014" };
         var meshConfig = new Option<string?>("--mesh-config") { Description = "A MeshConfig YAML file (Istio's mesh settings)." };
         var trustDomain = new Option<string?>("--trust-domain") { Description = "The trust domain (default: the mesh config's, else cluster.local)." };
-        var root = new RootCommand("meshd: the Meshwork control plane (config, registry, Pilot)") { configDirs, xds, monitoring, meshConfig, trustDomain };
+        var root = new RootCommand("meshd: the Meshwork control plane (config, registry, Pilot)") { configDirs, xds, secure, caDir, monitoring, meshConfig, trustDomain };
         root.SetAction(async (parse, cancellationToken) =>
         {
-            if (!TryBind(parse, configDirs, xds, monitoring, meshConfig, trustDomain, out var options, out var problem))
+            if (!TryBind(parse, configDirs, xds, secure, caDir, monitoring, meshConfig, trustDomain, out var options, out var problem))
             {
                 await Console.Error.WriteLineAsync($"meshd: {problem}");
                 return 2;
@@ -35,7 +37,7 @@ public static class MeshdCommand
         return await result.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
 
-    private static bool TryBind(ParseResult parse, Option<string[]> configDirs, Option<string> xds, Option<string> monitoring, Option<string?> meshConfig, Option<string?> trustDomain, out MeshdOptions options, out string? problem)
+    private static bool TryBind(ParseResult parse, Option<string[]> configDirs, Option<string> xds, Option<string> secure, Option<string> caDir, Option<string> monitoring, Option<string?> meshConfig, Option<string?> trustDomain, out MeshdOptions options, out string? problem)
     {
         options = new MeshdOptions();
         problem = null;
@@ -56,9 +58,18 @@ public static class MeshdCommand
             return false;
         }
 
-        if (xdsEndpoint.Port != 0 && xdsEndpoint.Equals(monitoringEndpoint))
+        IPEndPoint? secureEndpoint = null;
+        var secureText = parse.GetValue(secure)!;
+        if (secureText != "off" && !MeshdOptions.TryParseAddress(secureText, out secureEndpoint, out error))
         {
-            problem = "--xds-address and --monitoring-address must differ";
+            problem = "--secure-address: " + error;
+            return false;
+        }
+
+        var ports = new[] { xdsEndpoint, monitoringEndpoint, secureEndpoint }.Where(e => e is { Port: > 0 }).ToList();
+        if (ports.Distinct().Count() != ports.Count)
+        {
+            problem = "--xds-address, --secure-address and --monitoring-address must differ";
             return false;
         }
 
@@ -74,6 +85,8 @@ public static class MeshdCommand
             ConfigDirectories = dirs,
             XdsAddress = xdsEndpoint,
             MonitoringAddress = monitoringEndpoint,
+            SecureAddress = secureEndpoint,
+            CaDirectory = parse.GetValue(caDir)!,
             MeshConfigFile = meshFile,
             TrustDomain = parse.GetValue(trustDomain),
         };

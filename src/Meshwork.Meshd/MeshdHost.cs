@@ -1,4 +1,5 @@
 using System.Net;
+using Meshwork.Citadel;
 using Meshwork.Config.Mesh;
 using Meshwork.Config.Store;
 using Meshwork.Meshd.Config;
@@ -26,7 +27,21 @@ public static partial class MeshdHost
             return 1;
         }
 
-        var app = Build(options, mesh);
+        CertificateAuthority? ca = null;
+        if (options.SecureAddress != null)
+        {
+            try
+            {
+                ca = CaStore.LoadOrCreate(options.CaDirectory, mesh.EffectiveTrustDomain, CaKeyType.EcdsaP256, DateTimeOffset.UtcNow);
+            }
+            catch (Exception e) when (e is CaLoadException or IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+            {
+                await Console.Error.WriteLineAsync($"meshd: cannot load the CA from {options.CaDirectory}: {e.Message}");
+                return 1;
+            }
+        }
+
+        var app = Build(options, mesh, ca);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("meshd");
         app.Lifetime.ApplicationStarted.Register(() =>
         {
@@ -46,7 +61,7 @@ public static partial class MeshdHost
         }
     }
 
-    public static WebApplication Build(MeshdOptions options, MeshConfig mesh)
+    public static WebApplication Build(MeshdOptions options, MeshConfig mesh, CertificateAuthority? ca = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -64,6 +79,16 @@ public static partial class MeshdHost
         {
             kestrel.Listen(options.XdsAddress, listen => listen.Protocols = HttpProtocols.Http2);
             kestrel.Listen(options.MonitoringAddress, listen => listen.Protocols = HttpProtocols.Http1);
+            if (options.SecureAddress is { } secure && ca != null)
+            {
+                // meshd's serving certificate comes from the mesh CA, as istiod's does; clients trust root-cert.pem.
+                var (certificate, intermediates) = ServingCertificate.Issue(ca, mesh.EffectiveTrustDomain, ["meshd", "meshd.istio-system.svc", "istiod.istio-system.svc", "localhost"], [secure.Address, IPAddress.Loopback], TimeSpan.FromDays(90), DateTimeOffset.UtcNow);
+                kestrel.Listen(secure, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http2;
+                    listen.UseHttps(new Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions { ServerCertificate = certificate, ServerCertificateChain = intermediates });
+                });
+            }
         });
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(mesh);
@@ -87,7 +112,8 @@ public static partial class MeshdHost
         builder.Services.AddRouting();
 
         var app = builder.Build();
-        app.MapGrpcService<AdsService>().RequireHost($"*:{options.XdsAddress.Port}");
+        string[] adsHosts = options.SecureAddress is { } tls ? [$"*:{options.XdsAddress.Port}", $"*:{tls.Port}"] : [$"*:{options.XdsAddress.Port}"];
+        app.MapGrpcService<AdsService>().RequireHost(adsHosts);
         MonitoringEndpoints.Map(app, options.MonitoringAddress.Port);
         DebugEndpoints.Map(app, $"*:{options.MonitoringAddress.Port}");
         return app;

@@ -10,6 +10,14 @@ public sealed record MeshdOptions
     /// <summary>ADS over plaintext HTTP/2 (Istio's 15010).</summary>
     public IPEndPoint XdsAddress { get; init; } = new(IPAddress.Loopback, 15010);
 
+    /// <summary>ADS over TLS with meshd's certificate from the mesh CA (Istio's 15012); null when turned off with <c>--secure-address off</c>.</summary>
+    public IPEndPoint? SecureAddress { get; init; } = new(IPAddress.Loopback, 15012);
+
+    /// <summary>Where the CA's root lives (Istio's plug-in layout); created on first start.</summary>
+    public string CaDirectory { get; init; } = DefaultCaDirectory;
+
+    public static string DefaultCaDirectory => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".meshwork", "ca");
+
     /// <summary><c>/ready</c>, <c>/metrics</c> and <c>/debug/*</c> (Istio's 15014).</summary>
     public IPEndPoint MonitoringAddress { get; init; } = new(IPAddress.Loopback, 15014);
 

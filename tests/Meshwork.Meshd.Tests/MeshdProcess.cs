@@ -13,21 +13,32 @@ public sealed class MeshdProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private bool _ownsCa;
 
-    private MeshdProcess(Process process, int xdsPort, int monitoringPort)
+    private MeshdProcess(Process process, int xdsPort, int monitoringPort, int securePort, string caDirectory)
     {
         _process = process;
         XdsPort = xdsPort;
         MonitoringPort = monitoringPort;
+        SecurePort = securePort;
+        CaDirectory = caDirectory;
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
     }
 
+    /// <summary>Istio's sample files, beside the repository.</summary>
+    public static string SharedSamples { get; } = FindSharedSamples();
+
     public int XdsPort { get; }
 
     public int MonitoringPort { get; }
+
+    public int SecurePort { get; }
+
+    /// <summary>The CA directory this meshd created its root in (a fresh temporary one per process).</summary>
+    public string CaDirectory { get; }
 
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(10) };
 
@@ -48,22 +59,32 @@ public sealed class MeshdProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    public static MeshdProcess Start(params string[] extraArgs)
+    public static MeshdProcess Start(params string[] extraArgs) => StartWithCa(null, extraArgs);
+
+    /// <summary>Starts meshd with its CA in <paramref name="caDirectory"/> (kept), or in a fresh temporary directory (deleted on dispose).</summary>
+    public static MeshdProcess StartWithCa(string? caDirectory, params string[] extraArgs)
     {
         var xds = FreePort();
         var monitoring = FreePort();
+        var secure = FreePort();
+        var ownsCa = caDirectory == null;
+        caDirectory ??= Directory.CreateTempSubdirectory("meshd-ca-").FullName;
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "meshd.dll"));
         start.ArgumentList.Add("--xds-address");
         start.ArgumentList.Add($"127.0.0.1:{xds}");
         start.ArgumentList.Add("--monitoring-address");
         start.ArgumentList.Add($"127.0.0.1:{monitoring}");
+        start.ArgumentList.Add("--secure-address");
+        start.ArgumentList.Add($"127.0.0.1:{secure}");
+        start.ArgumentList.Add("--ca-dir");
+        start.ArgumentList.Add(caDirectory);
         foreach (var arg in extraArgs)
         {
             start.ArgumentList.Add(arg);
         }
 
-        return new MeshdProcess(Process.Start(start)!, xds, monitoring);
+        return new MeshdProcess(Process.Start(start)!, xds, monitoring, secure, caDirectory) { _ownsCa = ownsCa };
     }
 
     public static async Task<(int Exit, string Output)> RunToExitAsync(params string[] args)
@@ -161,6 +182,10 @@ public sealed class MeshdProcess : IAsyncDisposable
         await TerminateAsync(TimeSpan.FromSeconds(10));
         _process.Dispose();
         Http.Dispose();
+        if (_ownsCa)
+        {
+            Directory.Delete(CaDirectory, recursive: true);
+        }
     }
 
     private void Append(string? line)
@@ -172,6 +197,17 @@ public sealed class MeshdProcess : IAsyncDisposable
                 _output.AppendLine(line);
             }
         }
+    }
+
+    private static string FindSharedSamples()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir != null && !File.Exists(Path.Combine(dir.FullName, "Meshwork.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return Path.GetFullPath(Path.Combine(dir!.FullName, "..", "shared", "istio-samples"));
     }
 
     private static int FreePort()
