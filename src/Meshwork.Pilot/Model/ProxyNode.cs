@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using Google.Protobuf.WellKnownTypes;
 using Meshwork.Config.Values;
+using Meshwork.Registry.ServiceEntries;
+using EnvoyLocality = Envoy.Config.Core.V3.Locality;
 
 namespace Meshwork.Pilot.Model;
 
@@ -18,7 +20,7 @@ public sealed record NamedPort(string Name, uint Port, string Protocol);
 /// <summary>
 /// A connected proxy as Pilot sees it, parsed from its xDS node: Istio's node id
 /// (<c>sidecar~IP~NAME.NS~NS.svc.cluster.local</c>) and node metadata (NAMESPACE, LABELS,
-/// SERVICE_ACCOUNT, INSTANCE_IPS, WORKLOAD_NAME, POD_PORTS, GENERATOR).
+/// SERVICE_ACCOUNT, INSTANCE_IPS, WORKLOAD_NAME, POD_PORTS, GENERATOR, NETWORK) and its locality.
 /// </summary>
 public sealed record ProxyNode
 {
@@ -49,6 +51,18 @@ public sealed record ProxyNode
 
     public string ClusterId { get; init; } = string.Empty;
 
+    /// <summary>Where the workload runs (Istio's proxy.Locality), what locality load balancing ranks endpoints against; see <see cref="LocalityOf"/>.</summary>
+    public WorkloadLocality Locality { get; init; } = WorkloadLocality.Empty;
+
+    /// <summary>The workload's network (NETWORK metadata); empty for the default one.</summary>
+    public string Network { get; init; } = string.Empty;
+
+    /// <summary>
+    /// The labels plus Istio's topology labels for the proxy's locality and network (the labels
+    /// Istio's AugmentLabels gives proxy.Labels), which failoverPriority compares with endpoints'.
+    /// </summary>
+    public ValueMap<string, string> TopologyLabels => IstioLabels.WithTopology(Labels, $"{Locality.Region}/{Locality.Zone}/{Locality.SubZone}", Network);
+
     public string IpAddress => IpAddresses.Count > 0 ? IpAddresses[0] : string.Empty;
 
     public bool IsProxylessGrpc => Generator == "grpc";
@@ -62,10 +76,38 @@ public sealed record ProxyNode
         Labels = Labels,
         Ports = new ValueMap<string, uint>(Ports.GroupBy(p => p.Name, StringComparer.Ordinal).Select(g => KeyValuePair.Create(g.Key, g.First().Port))),
         ServiceAccount = ServiceAccount,
+        Network = Network,
+        Locality = Locality.ToString(),
     };
 
+    /// <summary>Parses an xDS node: its id, metadata and locality.</summary>
+    public static ProxyNode? Parse(Envoy.Config.Core.V3.Node node, out string? error) => Parse(node.Id, node.Metadata, node.Locality, out error);
+
     /// <summary>Istio's ParseServiceNodeWithMetadata. Returns null and a reason when the id is malformed.</summary>
-    public static ProxyNode? Parse(string id, Struct? metadata, out string? error)
+    public static ProxyNode? Parse(string id, Struct? metadata, out string? error) => Parse(id, metadata, null, out error);
+
+    /// <summary>
+    /// Istio's setTopologyLabels, for a workload whose registry labels are the ones it announced: the
+    /// topology labels (<c>topology.kubernetes.io/region</c>, <c>/zone</c>,
+    /// <c>topology.istio.io/subzone</c>) when any is present, else the locality label
+    /// (<c>istio-locality</c>, dots for slashes), else the locality the xDS node reports.
+    /// </summary>
+    public static WorkloadLocality LocalityOf(ValueMap<string, string> labels, EnvoyLocality? nodeLocality)
+    {
+        if (labels.ContainsKey(IstioLabels.TopologyRegion) || labels.ContainsKey(IstioLabels.TopologyZone) || labels.ContainsKey(IstioLabels.TopologySubzone))
+        {
+            return new WorkloadLocality(
+                labels.GetValueOrDefault(IstioLabels.TopologyRegion, string.Empty),
+                labels.GetValueOrDefault(IstioLabels.TopologyZone, string.Empty),
+                labels.GetValueOrDefault(IstioLabels.TopologySubzone, string.Empty));
+        }
+
+        var label = IstioLabels.LocalityOf(string.Empty, labels);
+        return label.Length > 0 ? WorkloadLocality.Parse(label) : WorkloadLocality.From(nodeLocality);
+    }
+
+    /// <summary>Istio's ParseServiceNodeWithMetadata plus the node's locality. Returns null and a reason when the id is malformed.</summary>
+    public static ProxyNode? Parse(string id, Struct? metadata, EnvoyLocality? locality, out string? error)
     {
         error = null;
         var parts = id.Split('~');
@@ -120,6 +162,7 @@ public sealed record ProxyNode
             return null;
         }
 
+        var labels = StringMap(fields, "LABELS");
         return new ProxyNode
         {
             Id = id,
@@ -128,12 +171,14 @@ public sealed record ProxyNode
             Namespace = ns,
             IpAddresses = new ValueList<string>(ips),
             DnsDomain = parts[3],
-            Labels = StringMap(fields, "LABELS"),
+            Labels = labels,
             ServiceAccount = String(fields, "SERVICE_ACCOUNT"),
             WorkloadName = String(fields, "WORKLOAD_NAME"),
             Ports = PodPorts(fields),
             Generator = String(fields, "GENERATOR"),
             ClusterId = String(fields, "CLUSTER_ID"),
+            Locality = LocalityOf(labels, locality),
+            Network = String(fields, "NETWORK"),
         };
     }
 

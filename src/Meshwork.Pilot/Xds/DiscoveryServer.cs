@@ -74,7 +74,7 @@ public sealed partial class DiscoveryServer
 
     internal XdsConnection Open(Envoy.Config.Core.V3.Node node, bool delta, out string? error)
     {
-        var proxy = ProxyNode.Parse(node.Id, node.Metadata, out error);
+        var proxy = ProxyNode.Parse(node, out error);
         if (proxy == null)
         {
             return null!;

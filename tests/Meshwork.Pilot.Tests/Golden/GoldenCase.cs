@@ -17,7 +17,8 @@ namespace Meshwork.Pilot.Tests.Golden;
 
 /// <summary>
 /// A translation golden case: <c>testdata/&lt;case&gt;/input.yaml</c> (Istio resources), <c>proxy.yaml</c>
-/// (the proxy under test and other registered proxies, optional <c>mesh.yaml</c>), and the expected
+/// (the proxy under test and other registered proxies, each with an optional xDS node locality and
+/// network; optional <c>mesh.yaml</c>), and the expected
 /// output per xDS type (<c>cds.json</c>, <c>eds.json</c>, <c>lds.json</c>, <c>rds.json</c>).
 /// Set MESHWORK_UPDATE_GOLDEN=1 to rewrite the expected files from what the generators produce.
 /// </summary>
@@ -110,6 +111,11 @@ public sealed class GoldenCase
             metadata.Fields["NAMESPACE"] = Value.ForString(p.Namespace);
             metadata.Fields["SERVICE_ACCOUNT"] = Value.ForString(p.ServiceAccount);
             metadata.Fields["GENERATOR"] = Value.ForString(p.Generator);
+            if (p.Network.Length > 0)
+            {
+                metadata.Fields["NETWORK"] = Value.ForString(p.Network);
+            }
+
             var labels = new Struct();
             foreach (var (key, value) in p.Labels)
             {
@@ -119,7 +125,14 @@ public sealed class GoldenCase
             metadata.Fields["LABELS"] = Value.ForStruct(labels);
             metadata.Fields["POD_PORTS"] = Value.ForString(System.Text.Json.JsonSerializer.Serialize(p.Ports.Select(port => new { name = port.Name, containerPort = port.Port, protocol = "TCP" })));
             var type = p.Type.Length > 0 ? p.Type : "sidecar";
-            return ProxyNode.Parse($"{type}~{p.Ip}~{p.Name}.{p.Namespace}~{p.Namespace}.svc.cluster.local", metadata, out _)!;
+            var locality = WorkloadLocality.Parse(p.Locality);
+            var node = new Envoy.Config.Core.V3.Node
+            {
+                Id = $"{type}~{p.Ip}~{p.Name}.{p.Namespace}~{p.Namespace}.svc.cluster.local",
+                Metadata = metadata,
+                Locality = new Envoy.Config.Core.V3.Locality { Region = locality.Region, Zone = locality.Zone, SubZone = locality.SubZone },
+            };
+            return ProxyNode.Parse(node, out _)!;
         }).ToList();
     }
 
@@ -154,6 +167,12 @@ public sealed class GoldenCase
         public string ServiceAccount { get; init; } = string.Empty;
 
         public string Generator { get; init; } = string.Empty;
+
+        /// <summary>The xDS node's locality, <c>region/zone/subzone</c>.</summary>
+        public string Locality { get; init; } = string.Empty;
+
+        /// <summary>The NETWORK metadata.</summary>
+        public string Network { get; init; } = string.Empty;
 
         public ValueList<PortEntry> Ports { get; init; }
     }

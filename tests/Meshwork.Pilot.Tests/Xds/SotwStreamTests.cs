@@ -202,4 +202,18 @@ public sealed class SotwStreamTests : IAsyncLifetime
         SpinWait.SpinUntil(() => _ads.Server.Connections.Count == 0, TimeSpan.FromSeconds(10));
         Assert.Empty(_ads.Server.Connections);
     }
+
+    [Fact]
+    public async Task Connect_NodeLocality_IsTheProxysLocality()
+    {
+        _ads.Clusters.Set(("outbound|80||a.example.com", 1));
+        using var call = _ads.Client.StreamAggregatedResources();
+        var node = AdsHarness.Node();
+        node.Locality = new Envoy.Config.Core.V3.Locality { Region = "us-east", Zone = "zone1", SubZone = "rack2" };
+
+        await call.RequestStream.WriteAsync(new DiscoveryRequest { Node = node, TypeUrl = TypeUrls.Cluster });
+        await _ads.NextAsync(call.ResponseStream);
+
+        Assert.Equal(new Meshwork.Pilot.Model.WorkloadLocality("us-east", "zone1", "rack2"), Assert.Single(_ads.Server.Connections).Proxy.Locality);
+    }
 }

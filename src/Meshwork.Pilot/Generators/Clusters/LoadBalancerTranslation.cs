@@ -8,7 +8,7 @@ namespace Meshwork.Pilot.Generators.Clusters;
 /// <summary>
 /// A DestinationRule's load balancer onto an Envoy cluster. Only the algorithm lives here: the
 /// consistent-hash key (header, cookie, source IP, query parameter) is a route's hash policy (RDS).
-/// Locality-weighted and failover settings are not translated yet.
+/// Locality weights and failover are LocalityLoadBalancer's (CDS and EDS).
 /// </summary>
 internal static class LoadBalancerTranslation
 {

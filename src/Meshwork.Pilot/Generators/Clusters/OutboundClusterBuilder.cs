@@ -5,6 +5,7 @@ using Envoy.Config.Core.V3;
 using Envoy.Config.Endpoint.V3;
 using Google.Protobuf.WellKnownTypes;
 using Meshwork.Pilot.Generators.Endpoints;
+using Meshwork.Pilot.Generators.LocalityLoadBalancing;
 using Meshwork.Pilot.Model;
 using Meshwork.Registry.Model;
 using Meshwork.Registry.ServiceEntries;
@@ -15,7 +16,7 @@ namespace Meshwork.Pilot.Generators.Clusters;
 /// <summary>
 /// Translates one planned outbound cluster for a sidecar or gateway, in Istio's order (buildCluster,
 /// then applyTrafficPolicy): discovery type and inline DNS endpoints, upstream protocol, connection
-/// pool, h2 upgrade, outlier detection, load balancer, TLS, EDS source, metadata.
+/// pool, h2 upgrade, outlier detection, locality load balancing, load balancer, TLS, EDS source, metadata.
 /// </summary>
 internal sealed class OutboundClusterBuilder(MeshSnapshot snapshot, ProxyNode proxy)
 {
@@ -54,6 +55,7 @@ internal sealed class OutboundClusterBuilder(MeshSnapshot snapshot, ProxyNode pr
         }
 
         ClusterTrafficPolicy.ApplyOutlierDetection(cluster, planned.Policy?.OutlierDetection);
+        LocalityLoadBalancer.ApplyToCluster(cluster, LocalityLoadBalancer.Inputs.For(snapshot, proxy, planned.Policy));
         LoadBalancerTranslation.Apply(cluster, planned.Policy?.LoadBalancer);
         var mtls = ServiceMtlsInference.For(snapshot, planned.Service, planned.Port, planned.Policy);
         ClusterTls.Apply(cluster, http, new ClusterTlsInputs(

@@ -1,6 +1,7 @@
 using Envoy.Config.Endpoint.V3;
 using Google.Protobuf.WellKnownTypes;
 using Meshwork.Pilot.Generators.Clusters;
+using Meshwork.Pilot.Generators.LocalityLoadBalancing;
 using Meshwork.Pilot.Model;
 using Meshwork.Pilot.Push;
 using Meshwork.Pilot.Xds;
@@ -11,7 +12,8 @@ namespace Meshwork.Pilot.Generators.Endpoints;
 /// <summary>
 /// EDS (Istio's EdsGenerator and EndpointBuilder): one ClusterLoadAssignment per EDS cluster of the
 /// proxy, named as the cluster, with the endpoints of the cluster's service port on the definition
-/// the proxy sees, narrowed to the subset's labels and grouped by locality. An outbound cluster name
+/// the proxy sees, narrowed to the subset's labels and grouped by locality, with locality weights or
+/// priorities relative to the proxy when locality load balancing applies. An outbound cluster name
 /// the proxy asks for but cannot see gets an empty assignment, so the client does not wait for it.
 /// </summary>
 public sealed class EndpointGenerator : IResourceGenerator
@@ -38,14 +40,25 @@ public sealed class EndpointGenerator : IResourceGenerator
     public bool Concerns(PushRequest request, ProxyNode proxy, MeshSnapshot snapshot) =>
         request.Full || (!request.EndpointsUpdated.IsEmpty && ProxyScope.For(snapshot, proxy).Services.Any(s => request.EndpointsUpdated.Contains(s.Hostname)));
 
+    /// <summary>
+    /// The cluster's endpoints grouped by locality, then weighted or prioritized for this proxy's
+    /// locality when locality load balancing applies (as Istio's BuildClusterLoadAssignment).
+    /// </summary>
     public static ClusterLoadAssignment Assignment(MeshSnapshot snapshot, ProxyNode proxy, OutboundCluster cluster)
     {
         var endpoints = snapshot.Registry.EndpointsFor(cluster.Service.Key, cluster.Port.Number)
             .Where(e => IstioLabels.Selects(cluster.SubsetLabels, e.Labels));
-        return new ClusterLoadAssignment
+        var groups = LocalityEndpoints.Group(endpoints, ipOnly: proxy.IsProxylessGrpc);
+        var assignment = new ClusterLoadAssignment
         {
             ClusterName = cluster.Name,
-            Endpoints = { LocalityEndpoints.Build(endpoints, ipOnly: proxy.IsProxylessGrpc) },
+            Endpoints = { groups.Select(g => g.Envoy) },
         };
+        if (groups.Count > 0 && LocalityLoadBalancer.Inputs.For(snapshot, proxy, cluster.Policy) is { } locality)
+        {
+            LocalityLoadBalancer.Apply(assignment, groups, locality);
+        }
+
+        return assignment;
     }
 }

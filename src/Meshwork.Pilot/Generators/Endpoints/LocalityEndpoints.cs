@@ -8,14 +8,19 @@ namespace Meshwork.Pilot.Generators.Endpoints;
 /// <summary>
 /// Service endpoints grouped by locality into Envoy's LocalityLbEndpoints, as Istio's endpoint
 /// builder does: every group carries its locality (possibly empty: proxyless clients NACK a missing
-/// one), the sum of its endpoints' weights (they silently drop a group without one) and priority 0.
+/// one), the sum of its endpoints' weights (they silently drop a group without one) and priority 0
+/// (locality load balancing may then change weights and priorities for one proxy).
 /// Used for EDS and for the endpoints DNS clusters carry inline.
 /// </summary>
 public static class LocalityEndpoints
 {
     /// <param name="endpoints">The endpoints, in any order; the same address and port twice is kept once.</param>
     /// <param name="ipOnly">Keep only IP addresses (proxyless gRPC clients NACK names and pipes).</param>
-    public static List<LocalityLbEndpoints> Build(IEnumerable<ServiceEndpoint> endpoints, bool ipOnly)
+    public static List<LocalityLbEndpoints> Build(IEnumerable<ServiceEndpoint> endpoints, bool ipOnly) =>
+        Group(endpoints, ipOnly).Select(g => g.Envoy).ToList();
+
+    /// <summary>As <see cref="Build"/>, keeping with each group the service endpoints it was made from.</summary>
+    public static List<LocalityGroup> Group(IEnumerable<ServiceEndpoint> endpoints, bool ipOnly)
     {
         var seen = new HashSet<(string, uint)>();
         return endpoints
@@ -33,7 +38,7 @@ public static class LocalityEndpoints
                     Priority = 0,
                 };
                 group.LbEndpoints.AddRange(members.Select(LbEndpoint));
-                return group;
+                return new LocalityGroup(group, members);
             })
             .ToList();
     }
@@ -66,3 +71,9 @@ public static class LocalityEndpoints
 
     private static uint Weight(ServiceEndpoint endpoint) => Math.Max(1u, endpoint.Weight);
 }
+
+/// <summary>
+/// One locality's Envoy endpoints and the service endpoints they were built from, index for index
+/// (Istio's WrappedLocalityLbEndpoints): label-based failover needs the endpoints' labels.
+/// </summary>
+public sealed record LocalityGroup(LocalityLbEndpoints Envoy, IReadOnlyList<ServiceEndpoint> Sources);
