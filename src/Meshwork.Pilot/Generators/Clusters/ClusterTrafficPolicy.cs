@@ -90,6 +90,24 @@ internal static class ClusterTrafficPolicy
     /// or DO_NOT_UPGRADE decides; otherwise MeshConfig's h2UpgradePolicy, whose default (and only
     /// value in Meshwork) is not to upgrade.
     /// </summary>
+    /// <summary>
+    /// Istio's retry budget: Envoy's circuit-breaker budget (20 % of active requests and at least 3
+    /// concurrent retries unless the rule says otherwise); with a budget Envoy ignores max_retries.
+    /// </summary>
+    public static void ApplyRetryBudget(Cluster cluster, Config.Networking.RetryBudget? budget)
+    {
+        if (budget == null || cluster.CircuitBreakers is not { Thresholds.Count: > 0 } breakers)
+        {
+            return;
+        }
+
+        breakers.Thresholds[0].RetryBudget = new CircuitBreakers.Types.Thresholds.Types.RetryBudget
+        {
+            BudgetPercent = new Envoy.Type.V3.Percent { Value = budget.Percent ?? 20.0 },
+            MinRetryConcurrency = budget.MinRetryConcurrency > 0 ? budget.MinRetryConcurrency : 3,
+        };
+    }
+
     public static bool ShouldUpgradeToHttp2(ConnectionPoolSettings? settings) =>
         settings?.Http?.H2UpgradePolicy == H2UpgradePolicy.Upgrade;
 

@@ -49,6 +49,7 @@ internal sealed class OutboundClusterBuilder(MeshSnapshot snapshot, ProxyNode pr
         http.SetProtocolFor(planned.Port.Protocol, proxy.Type == ProxyType.Sidecar);
         var pool = planned.Policy?.ConnectionPool;
         ClusterTrafficPolicy.ApplyConnectionPool(cluster, http, pool, snapshot.Mesh);
+        ClusterTrafficPolicy.ApplyRetryBudget(cluster, planned.Policy?.RetryBudget);
         if (ClusterTrafficPolicy.ShouldUpgradeToHttp2(pool))
         {
             http.UseHttp2();
