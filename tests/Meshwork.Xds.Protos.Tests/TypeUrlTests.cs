@@ -35,6 +35,7 @@ public class TypeUrlTests
         ["envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy"] = new TcpProxy(),
         ["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"] = new UpstreamHttp.HttpProtocolOptions(),
         ["envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer"] = new Envoy.Extensions.TransportSockets.RawBuffer.V3.RawBuffer(),
+        ["envoy.extensions.transport_sockets.proxy_protocol.v3.ProxyProtocolUpstreamTransport"] = new Envoy.Extensions.TransportSockets.ProxyProtocol.V3.ProxyProtocolUpstreamTransport(),
         ["envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector"] = new Envoy.Extensions.Filters.Listener.TlsInspector.V3.TlsInspector(),
         ["envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate"] = new Envoy.Extensions.Retry.Host.PreviousHosts.V3.PreviousHostsPredicate(),
         ["envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig"] = new Envoy.Extensions.Retry.Priority.PreviousPriorities.V3.PreviousPrioritiesConfig(),

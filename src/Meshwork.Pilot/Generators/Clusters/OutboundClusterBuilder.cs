@@ -66,6 +66,7 @@ internal sealed class OutboundClusterBuilder(MeshSnapshot snapshot, ProxyNode pr
             snapshot.Mesh.AutoMtls && mtls is not (ServiceMtlsMode.Unknown or ServiceMtlsMode.Disable),
             proxy.Type == ProxyType.Sidecar,
             planned.Rule?.Rule.WorkloadSelector is { MatchLabels.IsEmpty: false }));
+        ClusterProxyProtocol.Apply(cluster, planned.Policy?.ProxyProtocol);
 
         if (cluster.Type == DiscoveryType.Eds)
         {
