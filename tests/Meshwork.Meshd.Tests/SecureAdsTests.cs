@@ -63,14 +63,19 @@ public sealed class SecureAdsTests
         var otherRoots = new X509Certificate2Collection();
         otherRoots.ImportFromPemFile(Path.Combine(MeshdProcess.SharedSamples, "security", "certs", "root-cert.pem"));
 
-        using var channel = TrustingOnly($"127.0.0.1:{meshd.SecurePort}", otherRoots);
+        X509Certificate2? presented = null;
+        using var channel = TrustingOnly($"127.0.0.1:{meshd.SecurePort}", otherRoots, c => presented = c);
         using var call = new AggregatedDiscoveryService.AggregatedDiscoveryServiceClient(channel).StreamAggregatedResources();
 
-        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        var error = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () =>
         {
             await call.RequestStream.WriteAsync(new DiscoveryRequest { Node = new Node { Id = "sidecar~127.0.0.9~a.shop~shop.svc.cluster.local" } });
             await call.ResponseStream.MoveNext(CancellationToken.None);
         });
+
+        // The handshake happened (meshd presented its certificate) and the client refused it.
+        Assert.NotNull(presented);
+        Assert.Contains("SSL", error.Status.DebugException?.ToString() ?? error.ToString(), StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
