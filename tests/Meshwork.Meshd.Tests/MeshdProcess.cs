@@ -14,6 +14,7 @@ public sealed class MeshdProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private bool _ownsCa;
+    private bool _disposed;
 
     private MeshdProcess(Process process, int xdsPort, int monitoringPort, int securePort, string caDirectory)
     {
@@ -61,10 +62,15 @@ public sealed class MeshdProcess : IAsyncDisposable
 
     public static MeshdProcess Start(params string[] extraArgs) => StartWithCa(null, extraArgs);
 
+    /// <summary>Starts meshd with its ADS on a given port (to come back where proxies expect it).</summary>
+    public static MeshdProcess StartOn(int xdsPort, params string[] extraArgs) => StartWithCa(null, xdsPort, extraArgs);
+
+    public static MeshdProcess StartWithCa(string? caDirectory, params string[] extraArgs) => StartWithCa(caDirectory, 0, extraArgs);
+
     /// <summary>Starts meshd with its CA in <paramref name="caDirectory"/> (kept), or in a fresh temporary directory (deleted on dispose).</summary>
-    public static MeshdProcess StartWithCa(string? caDirectory, params string[] extraArgs)
+    private static MeshdProcess StartWithCa(string? caDirectory, int xdsPort, string[] extraArgs)
     {
-        var xds = FreePort();
+        var xds = xdsPort > 0 ? xdsPort : FreePort();
         var monitoring = FreePort();
         var secure = FreePort();
         var ownsCa = caDirectory == null;
@@ -179,6 +185,12 @@ public sealed class MeshdProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         await TerminateAsync(TimeSpan.FromSeconds(10));
         _process.Dispose();
         Http.Dispose();

@@ -1,0 +1,3 @@
+using Meshwork.Proxy;
+
+return await ProxyCommand.RunAsync(args);

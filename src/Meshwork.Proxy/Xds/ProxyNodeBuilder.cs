@@ -1,0 +1,38 @@
+using System.Text.Json;
+using Envoy.Config.Core.V3;
+using Google.Protobuf.WellKnownTypes;
+
+namespace Meshwork.Proxy.Xds;
+
+/// <summary>
+/// The xDS node this proxy presents: Istio's id and the metadata meshd reads to register the
+/// workload (NAMESPACE, LABELS, SERVICE_ACCOUNT, INSTANCE_IPS, WORKLOAD_NAME, POD_PORTS).
+/// </summary>
+public static class ProxyNodeBuilder
+{
+    public static Node Build(ProxyOptions options)
+    {
+        var labels = new Struct();
+        foreach (var (key, value) in options.Labels)
+        {
+            labels.Fields[key] = Value.ForString(value);
+        }
+
+        var metadata = new Struct();
+        metadata.Fields["NAMESPACE"] = Value.ForString(options.Namespace);
+        metadata.Fields["LABELS"] = Value.ForStruct(labels);
+        metadata.Fields["SERVICE_ACCOUNT"] = Value.ForString(options.ServiceAccount);
+        metadata.Fields["INSTANCE_IPS"] = Value.ForString(options.Ip.ToString());
+        metadata.Fields["WORKLOAD_NAME"] = Value.ForString(options.Workload);
+        // Ports are named by number: a ServiceEntry then reaches them through its port's targetPort or number.
+        metadata.Fields["POD_PORTS"] = Value.ForString(JsonSerializer.Serialize(options.Inbound.Select(p => new { name = p.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), containerPort = p.Port, protocol = "TCP" })));
+        return new Node
+        {
+            Id = options.NodeId,
+            Cluster = $"{options.Workload}.{options.Namespace}",
+            Metadata = metadata,
+            Locality = new Locality(),
+            UserAgentName = "meshwork-proxy",
+        };
+    }
+}

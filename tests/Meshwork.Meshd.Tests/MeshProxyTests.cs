@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+
+namespace Meshwork.Meshd.Tests;
+
+/// <summary>meshd and a real mesh-proxy process: the proxy registers, receives its config over delta ADS, and survives meshd's absence.</summary>
+public sealed class MeshProxyTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("mesh-proxy-").FullName;
+
+    public MeshProxyTests()
+    {
+        File.WriteAllText(Path.Combine(_dir, "catalog.yaml"), """
+            apiVersion: networking.istio.io/v1
+            kind: ServiceEntry
+            metadata: {name: catalog, namespace: shop}
+            spec:
+              hosts: [catalog.shop.svc.cluster.local]
+              location: MESH_INTERNAL
+              ports: [{number: 9080, name: http, protocol: HTTP}]
+              resolution: STATIC
+              workloadSelector: {labels: {app: catalog}}
+            """);
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static Process StartProxy(int discoveryPort, int adminPort, StringBuilder output)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[]
+        {
+            Path.Combine(AppContext.BaseDirectory, "mesh-proxy.dll"), "--discovery-address", $"127.0.0.1:{discoveryPort}", "--workload", "catalog-v1-1",
+            "--namespace", "shop", "--service-account", "catalog", "--ip", "127.0.0.11", "--labels", "app=catalog,version=v1",
+            "--inbound", "9080=127.0.0.1:19080", "--admin-port", adminPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static async Task Eventually(Func<Task<bool>> condition, string what, Func<string> context)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                if (await condition())
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"timed out waiting for {what}\n{context()}");
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
+    public async Task Proxy_RegistersGetsItsConfigAndKeepsItWhileMeshdIsAway()
+    {
+        var adminPort = FreePort();
+        var output = new StringBuilder();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var meshd = MeshdProcess.Start("--config-dir", _dir);
+        Process? proxy = null;
+        try
+        {
+            await meshd.WaitReadyAsync();
+            proxy = StartProxy(meshd.XdsPort, adminPort, output);
+            string Context() => output + "\nmeshd:\n" + meshd.Output;
+
+            await Eventually(async () => (await http.GetAsync($"http://127.0.0.1:{adminPort}/ready")).IsSuccessStatusCode, "the proxy ready", Context);
+            await Eventually(async () => (await http.GetStringAsync(meshd.Monitoring("/debug/registryz"))).Contains("\"127.0.0.11\"", StringComparison.Ordinal), "the proxy's workload registered", Context);
+            await Eventually(async () => (await http.GetStringAsync(meshd.Monitoring("/debug/syncz"))).Split("SYNCED").Length - 1 >= 4, "CDS, LDS, EDS and RDS synced", Context);
+
+            var dump = JsonDocument.Parse(await http.GetStringAsync($"http://127.0.0.1:{adminPort}/config_dump")).RootElement;
+            var clusters = dump.GetProperty("configs").EnumerateArray().Single(c => c.GetProperty("type").GetString()!.EndsWith("Cluster", StringComparison.Ordinal));
+            Assert.Contains(clusters.GetProperty("resources").EnumerateArray(), r => r.GetProperty("name").GetString() == "outbound|9080||catalog.shop.svc.cluster.local");
+            var endpoints = dump.GetProperty("configs").EnumerateArray().Single(c => c.GetProperty("type").GetString()!.EndsWith("ClusterLoadAssignment", StringComparison.Ordinal));
+            Assert.Contains("127.0.0.11", endpoints.ToString());
+
+            // meshd goes away: the proxy keeps serving what it has, then reconnects when meshd is back.
+            var xdsPort = meshd.XdsPort;
+            await meshd.DisposeAsync();
+            Assert.True((await http.GetAsync($"http://127.0.0.1:{adminPort}/ready")).IsSuccessStatusCode);
+            Assert.Contains("outbound|9080||catalog.shop.svc.cluster.local", await http.GetStringAsync($"http://127.0.0.1:{adminPort}/config_dump"));
+            meshd = MeshdProcess.StartOn(xdsPort, "--config-dir", _dir);
+            await meshd.WaitReadyAsync();
+            await Eventually(async () => (await http.GetStringAsync(meshd.Monitoring("/debug/syncz"))).Contains("catalog-v1-1.shop", StringComparison.Ordinal), "the proxy reconnected", Context);
+
+            // /quitquitquit stops it.
+            await http.PostAsync($"http://127.0.0.1:{adminPort}/quitquitquit", null);
+            using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            await proxy.WaitForExitAsync(exit.Token);
+            Assert.Equal(0, proxy.ExitCode);
+            Assert.DoesNotContain("fail:", output.ToString());
+        }
+        finally
+        {
+            if (proxy is { HasExited: false })
+            {
+                proxy.Kill(entireProcessTree: true);
+            }
+
+            proxy?.Dispose();
+            await meshd.DisposeAsync();
+        }
+    }
+}
