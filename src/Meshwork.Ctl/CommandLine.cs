@@ -19,6 +19,7 @@ public static class CommandLine
         {
             ValidateCommand.Create(stdin, stdout, stderr),
             ProxyStatusCommand.Create(stdout, stderr),
+            ProxyConfigCommand.Create(stdout, stderr),
             VersionCommand.Create(stdout),
         };
 
@@ -27,7 +28,8 @@ public static class CommandLine
         {
             // An unknown word explains the problem better than the "command required" that follows from it.
             var error = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
-            await stderr.WriteLineAsync($"meshctl: {error.Message} (see 'meshctl --help')");
+            var oneLine = string.Join(' ', error.Message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            await stderr.WriteLineAsync($"meshctl: {oneLine} (see 'meshctl --help')");
             return Usage;
         }
 

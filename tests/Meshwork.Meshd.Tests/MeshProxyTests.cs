@@ -77,6 +77,23 @@ public sealed class MeshProxyTests : IDisposable
         }
     }
 
+    private static async Task<(int Exit, string Output)> RunMeshctlAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "meshctl.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
     [Fact]
     public async Task Proxy_RegistersGetsItsConfigAndKeepsItWhileMeshdIsAway()
     {
@@ -101,6 +118,12 @@ public sealed class MeshProxyTests : IDisposable
             var endpoints = dump.GetProperty("configs").EnumerateArray().Single(c => c.GetProperty("type").GetString()!.EndsWith("ClusterLoadAssignment", StringComparison.Ordinal));
             Assert.Contains("127.0.0.11", endpoints.ToString());
 
+            var (exit, table) = await RunMeshctlAsync("proxy-config", "cluster", "--admin", $"127.0.0.1:{adminPort}");
+            Assert.Equal(0, exit);
+            Assert.Matches(@"(?m)^catalog\.shop\.svc\.cluster\.local\s+9080\s+-\s+outbound\s+EDS$", table);
+            (exit, table) = await RunMeshctlAsync("proxy-config", "endpoint", "--admin", $"127.0.0.1:{adminPort}");
+            Assert.Matches(@"(?m)^127\.0\.0\.11:9080\s+HEALTHY\s+outbound\|9080\|\|catalog\.shop\.svc\.cluster\.local$", table);
+
             // meshd goes away: the proxy keeps serving what it has, then reconnects when meshd is back.
             var xdsPort = meshd.XdsPort;
             await meshd.DisposeAsync();
@@ -112,8 +135,8 @@ public sealed class MeshProxyTests : IDisposable
 
             // /quitquitquit stops it.
             await http.PostAsync($"http://127.0.0.1:{adminPort}/quitquitquit", null);
-            using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-            await proxy.WaitForExitAsync(exit.Token);
+            using var stopped = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            await proxy.WaitForExitAsync(stopped.Token);
             Assert.Equal(0, proxy.ExitCode);
             Assert.DoesNotContain("fail:", output.ToString());
         }

@@ -1,0 +1,137 @@
+using System.CommandLine;
+using System.Text.Json;
+
+namespace Meshwork.Ctl.Commands;
+
+/// <summary>
+/// <c>meshctl proxy-config cluster|listener|route|endpoint|all --admin HOST:PORT [-o json]</c>: what a
+/// mesh-proxy has applied, read from its <c>/config_dump</c>, as tables like istioctl's or as JSON.
+/// </summary>
+internal static class ProxyConfigCommand
+{
+    private static readonly Dictionary<string, string> Types = new(StringComparer.Ordinal)
+    {
+        ["cluster"] = "type.googleapis.com/envoy.config.cluster.v3.Cluster",
+        ["listener"] = "type.googleapis.com/envoy.config.listener.v3.Listener",
+        ["route"] = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration",
+        ["endpoint"] = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment",
+    };
+
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var type = new Argument<string>("type") { Description = "cluster, listener, route, endpoint or all" };
+        type.AcceptOnlyFromAmong(["cluster", "listener", "route", "endpoint", "all"]);
+        var admin = new Option<string>("--admin") { Description = "The proxy's admin address (HOST:PORT).", DefaultValueFactory = _ => "127.0.0.1:15000" };
+        var output = new Option<string>("--output", "-o") { Description = "short (tables) or json.", DefaultValueFactory = _ => "short" };
+        output.AcceptOnlyFromAmong(["short", "json"]);
+        var command = new Command("proxy-config", "Show what a mesh-proxy has applied (from its admin /config_dump)") { type, admin, output };
+        command.Aliases.Add("pc");
+        command.SetAction(async (parse, cancellationToken) => await RunAsync(parse.GetValue(type)!, parse.GetValue(admin)!, parse.GetValue(output)!, stdout, stderr, cancellationToken));
+        return command;
+    }
+
+    internal static async Task<int> RunAsync(string type, string admin, string output, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        JsonDocument dump;
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            dump = JsonDocument.Parse(await http.GetStringAsync(new Uri($"http://{admin}/config_dump"), cancellationToken));
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or UriFormatException or JsonException)
+        {
+            await stderr.WriteLineAsync($"meshctl: cannot read the proxy's config at {admin}: {e.Message}");
+            return CommandLine.Usage;
+        }
+
+        using (dump)
+        {
+            var wanted = type == "all" ? Types.Values.ToHashSet() : [Types[type]];
+            var sections = dump.RootElement.GetProperty("configs").EnumerateArray().Where(c => wanted.Contains(c.GetProperty("type").GetString()!)).ToList();
+            if (output == "json")
+            {
+                await stdout.WriteLineAsync(JsonSerializer.Serialize(sections.SelectMany(s => s.GetProperty("resources").EnumerateArray().Select(r => r.GetProperty("resource"))), new JsonSerializerOptions { WriteIndented = true }));
+                return CommandLine.Ok;
+            }
+
+            foreach (var section in sections)
+            {
+                var rows = Rows(section.GetProperty("type").GetString()!, section.GetProperty("resources").EnumerateArray().Select(r => r.GetProperty("resource")).ToList());
+                await WriteTableAsync(stdout, rows);
+                if (type == "all")
+                {
+                    await stdout.WriteLineAsync();
+                }
+            }
+        }
+
+        return CommandLine.Ok;
+    }
+
+    /// <summary>istioctl's columns: clusters by FQDN/port/subset/direction/type, listeners by address/port, routes by name/domains, endpoints by address and cluster.</summary>
+    private static List<string[]> Rows(string typeUrl, List<JsonElement> resources) => typeUrl switch
+    {
+        var t when t == Types["cluster"] => [["SERVICE FQDN", "PORT", "SUBSET", "DIRECTION", "TYPE"], .. resources.Select(ClusterRow)],
+        var t when t == Types["listener"] => [["NAME", "ADDRESS", "PORT"], .. resources.Select(ListenerRow)],
+        var t when t == Types["route"] => [["NAME", "VIRTUAL HOSTS", "DOMAINS"], .. resources.Select(RouteRow)],
+        _ => [["ENDPOINT", "STATUS", "CLUSTER"], .. resources.SelectMany(EndpointRows)],
+    };
+
+    private static string[] ClusterRow(JsonElement cluster)
+    {
+        var name = Text(cluster, "name");
+        var type = cluster.TryGetProperty("type", out var t) ? t.GetString()! : "STATIC";
+        var parts = name.Split('|');
+        return parts.Length == 4
+            ? [parts[3].Length > 0 ? parts[3] : name, parts[1], parts[2].Length > 0 ? parts[2] : "-", parts[0], type]
+            : [name, "-", "-", "-", type];
+    }
+
+    private static string[] ListenerRow(JsonElement listener)
+    {
+        if (listener.TryGetProperty("address", out var address) && address.TryGetProperty("socketAddress", out var socket))
+        {
+            return [Text(listener, "name"), Text(socket, "address"), socket.TryGetProperty("portValue", out var port) ? port.ToString() : "0"];
+        }
+
+        return [Text(listener, "name"), "api_listener", "-"];
+    }
+
+    private static string[] RouteRow(JsonElement route)
+    {
+        var hosts = route.TryGetProperty("virtualHosts", out var v) ? v.EnumerateArray().ToList() : [];
+        var domains = hosts.SelectMany(h => h.TryGetProperty("domains", out var d) ? d.EnumerateArray().Select(x => x.GetString()!) : []).ToList();
+        return [Text(route, "name"), hosts.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), domains.Count > 3 ? string.Join(", ", domains.Take(3)) + $" + {domains.Count - 3} more" : string.Join(", ", domains)];
+    }
+
+    private static IEnumerable<string[]> EndpointRows(JsonElement assignment)
+    {
+        var cluster = Text(assignment, "clusterName");
+        if (!assignment.TryGetProperty("endpoints", out var localities))
+        {
+            yield break;
+        }
+
+        foreach (var locality in localities.EnumerateArray())
+        {
+            foreach (var endpoint in locality.TryGetProperty("lbEndpoints", out var list) ? list.EnumerateArray() : [])
+            {
+                var socket = endpoint.GetProperty("endpoint").GetProperty("address").TryGetProperty("socketAddress", out var s) ? s : default;
+                var address = socket.ValueKind == JsonValueKind.Object ? $"{Text(socket, "address")}:{(socket.TryGetProperty("portValue", out var p) ? p.ToString() : "0")}" : "unix";
+                var health = endpoint.TryGetProperty("healthStatus", out var h) ? h.GetString()! : "UNKNOWN";
+                yield return [address, health, cluster];
+            }
+        }
+    }
+
+    private static string Text(JsonElement element, string property) => element.TryGetProperty(property, out var value) ? value.GetString() ?? string.Empty : string.Empty;
+
+    private static async Task WriteTableAsync(TextWriter stdout, List<string[]> rows)
+    {
+        var widths = Enumerable.Range(0, rows[0].Length).Select(i => rows.Max(r => r[i].Length)).ToArray();
+        foreach (var row in rows)
+        {
+            await stdout.WriteLineAsync(string.Join("   ", row.Select((cell, i) => i == row.Length - 1 ? cell : cell.PadRight(widths[i]))).TrimEnd());
+        }
+    }
+}
