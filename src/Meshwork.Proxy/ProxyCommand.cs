@@ -20,9 +20,11 @@ public static class ProxyCommand
         var outbound = new Option<int>("--outbound-port") { Description = "Where the app's HTTP_PROXY requests arrive, on IP.", DefaultValueFactory = _ => 15001 };
         var admin = new Option<int>("--admin-port") { Description = "The admin API, on 127.0.0.1.", DefaultValueFactory = _ => 15000 };
         var status = new Option<int>("--status-port") { Description = "The status port, on IP.", DefaultValueFactory = _ => 15020 };
+        var mode = new Option<string>("--xds-mode") { Description = "delta (default; falls back to sotw when meshd lacks it) or sotw.", DefaultValueFactory = _ => "delta" };
+        mode.AcceptOnlyFromAmong(["delta", "sotw"]);
         var root = new RootCommand("mesh-proxy: the Meshwork sidecar and gateway, configured only by xDS from meshd")
         {
-            discovery, workload, ns, account, ip, labels, role, inbound, outbound, admin, status,
+            discovery, workload, ns, account, ip, labels, role, inbound, outbound, admin, status, mode,
         };
         root.SetAction(async (parse, cancellationToken) =>
         {
@@ -34,12 +36,14 @@ public static class ProxyCommand
                 return 2;
             }
 
+            options = options with { XdsMode = parse.GetValue(mode) == "sotw" ? XdsMode.StateOfTheWorld : XdsMode.Delta };
             return await ProxyHost.RunAsync(options, cancellationToken);
         });
         var result = root.Parse(args);
         if (result.Errors.Count > 0)
         {
-            await Console.Error.WriteLineAsync($"mesh-proxy: {result.Errors[0].Message} (see 'mesh-proxy --help')");
+            var oneLine = string.Join(' ', result.Errors[0].Message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            await Console.Error.WriteLineAsync($"mesh-proxy: {oneLine} (see 'mesh-proxy --help')");
             return 2;
         }
 

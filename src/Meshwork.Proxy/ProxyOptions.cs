@@ -5,6 +5,13 @@ namespace Meshwork.Proxy;
 /// <summary>An <c>--inbound PORT=APP_HOST:APP_PORT</c> mapping: traffic for the workload's PORT goes to the app there.</summary>
 public sealed record InboundPort(uint Port, string AppHost, uint AppPort);
 
+/// <summary>Which ADS flavour to speak: delta (preferred, as Istio since 1.22) or state of the world.</summary>
+public enum XdsMode
+{
+    Delta,
+    StateOfTheWorld,
+}
+
 public enum ProxyRole
 {
     Sidecar,
@@ -35,6 +42,8 @@ public sealed record ProxyOptions
     public int AdminPort { get; init; } = 15000;
 
     public int StatusPort { get; init; } = 15020;
+
+    public XdsMode XdsMode { get; init; } = XdsMode.Delta;
 
     /// <summary>Istio's node id: <c>sidecar~IP~NAME.NS~NS.svc.cluster.local</c> (<c>router~...</c> for gateways).</summary>
     public string NodeId => $"{(Role == ProxyRole.Gateway ? "router" : "sidecar")}~{Ip}~{Workload}.{Namespace}~{Namespace}.svc.cluster.local";

@@ -35,14 +35,14 @@ public sealed class MeshProxyTests : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static Process StartProxy(int discoveryPort, int adminPort, StringBuilder output)
+    private static Process StartProxy(int discoveryPort, int adminPort, string mode, StringBuilder output)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in new[]
         {
             Path.Combine(AppContext.BaseDirectory, "mesh-proxy.dll"), "--discovery-address", $"127.0.0.1:{discoveryPort}", "--workload", "catalog-v1-1",
             "--namespace", "shop", "--service-account", "catalog", "--ip", "127.0.0.11", "--labels", "app=catalog,version=v1",
-            "--inbound", "9080=127.0.0.1:19080", "--admin-port", adminPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--inbound", "9080=127.0.0.1:19080", "--admin-port", adminPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--xds-mode", mode,
         })
         {
             start.ArgumentList.Add(arg);
@@ -94,8 +94,10 @@ public sealed class MeshProxyTests : IDisposable
         return (process.ExitCode, await stdout + await stderr);
     }
 
-    [Fact]
-    public async Task Proxy_RegistersGetsItsConfigAndKeepsItWhileMeshdIsAway()
+    [Theory]
+    [InlineData("delta")]
+    [InlineData("sotw")]
+    public async Task Proxy_RegistersGetsItsConfigAndKeepsItWhileMeshdIsAway(string mode)
     {
         var adminPort = FreePort();
         var output = new StringBuilder();
@@ -105,12 +107,13 @@ public sealed class MeshProxyTests : IDisposable
         try
         {
             await meshd.WaitReadyAsync();
-            proxy = StartProxy(meshd.XdsPort, adminPort, output);
+            proxy = StartProxy(meshd.XdsPort, adminPort, mode, output);
             string Context() => output + "\nmeshd:\n" + meshd.Output;
 
             await Eventually(async () => (await http.GetAsync($"http://127.0.0.1:{adminPort}/ready")).IsSuccessStatusCode, "the proxy ready", Context);
             await Eventually(async () => (await http.GetStringAsync(meshd.Monitoring("/debug/registryz"))).Contains("\"127.0.0.11\"", StringComparison.Ordinal), "the proxy's workload registered", Context);
             await Eventually(async () => (await http.GetStringAsync(meshd.Monitoring("/debug/syncz"))).Split("SYNCED").Length - 1 >= 4, "CDS, LDS, EDS and RDS synced", Context);
+            Assert.Contains($"\"delta\": {(mode == "delta" ? "true" : "false")}", await http.GetStringAsync(meshd.Monitoring("/debug/syncz")));
 
             var dump = JsonDocument.Parse(await http.GetStringAsync($"http://127.0.0.1:{adminPort}/config_dump")).RootElement;
             var clusters = dump.GetProperty("configs").EnumerateArray().Single(c => c.GetProperty("type").GetString()!.EndsWith("Cluster", StringComparison.Ordinal));

@@ -61,6 +61,29 @@ public sealed partial class XdsClient(ProxyOptions options, ConfigHolder holder,
     {
         using var channel = GrpcChannel.ForAddress($"http://{options.DiscoveryAddress}");
         var client = new AggregatedDiscoveryService.AggregatedDiscoveryServiceClient(channel);
+        if (options.XdsMode == XdsMode.StateOfTheWorld || _deltaUnsupported)
+        {
+            await new SotwSession(options, holder, logger).RunAsync(client, () => Interlocked.Increment(ref Connects), stoppingToken).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await RunDeltaAsync(client, stoppingToken).ConfigureAwait(false);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
+        {
+            // A control plane without delta xDS: fall back to state of the world from now on.
+            _deltaUnsupported = true;
+            Log.DeltaUnsupported(logger, options.DiscoveryAddress);
+            throw;
+        }
+    }
+
+    private bool _deltaUnsupported;
+
+    private async Task RunDeltaAsync(AggregatedDiscoveryService.AggregatedDiscoveryServiceClient client, CancellationToken stoppingToken)
+    {
         using var call = client.DeltaAggregatedResources(cancellationToken: stoppingToken);
         Interlocked.Increment(ref Connects);
         var node = ProxyNodeBuilder.Build(options);
@@ -134,7 +157,7 @@ public sealed partial class XdsClient(ProxyOptions options, ConfigHolder holder,
         }
     }
 
-    private static IEnumerable<(string Name, string Version)> Held(AppliedConfig config, string type) => type switch
+    internal static IEnumerable<(string Name, string Version)> Held(AppliedConfig config, string type) => type switch
     {
         ConfigApplier.ListenerType => config.Listeners.Values.Select(r => (r.Name, r.Version)),
         ConfigApplier.RouteType => config.Routes.Values.Select(r => (r.Name, r.Version)),
@@ -152,5 +175,8 @@ public sealed partial class XdsClient(ProxyOptions options, ConfigHolder holder,
 
         [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "xDS: rejected {Type} (nonce {Nonce}): {Reason}")]
         public static partial void Rejected(ILogger logger, string type, string nonce, string reason);
+
+        [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "xDS: {Address} does not serve delta xDS; using state of the world")]
+        public static partial void DeltaUnsupported(ILogger logger, string address);
     }
 }
