@@ -99,7 +99,6 @@ public sealed class MeshProxyTests : IDisposable
     [InlineData("sotw")]
     public async Task Proxy_RegistersGetsItsConfigAndKeepsItWhileMeshdIsAway(string mode)
     {
-        var adminPort = FreePort();
         var output = new StringBuilder();
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var meshd = MeshdProcess.Start("--config-dir", _dir);
@@ -107,6 +106,9 @@ public sealed class MeshProxyTests : IDisposable
         try
         {
             await meshd.WaitReadyAsync();
+
+            // Taken once meshd holds its ports, so the two cannot collide.
+            var adminPort = FreePort();
             proxy = StartProxy(meshd.XdsPort, adminPort, mode, output);
             string Context() => output + "\nmeshd:\n" + meshd.Output;
 

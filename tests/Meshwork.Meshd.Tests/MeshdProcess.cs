@@ -70,9 +70,10 @@ public sealed class MeshdProcess : IAsyncDisposable
     /// <summary>Starts meshd with its CA in <paramref name="caDirectory"/> (kept), or in a fresh temporary directory (deleted on dispose).</summary>
     private static MeshdProcess StartWithCa(string? caDirectory, int xdsPort, string[] extraArgs)
     {
-        var xds = xdsPort > 0 ? xdsPort : FreePort();
-        var monitoring = FreePort();
-        var secure = FreePort();
+        var ports = FreePorts(3);
+        var xds = xdsPort > 0 ? xdsPort : ports[0];
+        var monitoring = ports[1] != xds ? ports[1] : ports[0];
+        var secure = ports[2] != xds ? ports[2] : ports[0];
         var ownsCa = caDirectory == null;
         caDirectory ??= Directory.CreateTempSubdirectory("meshd-ca-").FullName;
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -222,11 +223,19 @@ public sealed class MeshdProcess : IAsyncDisposable
         return Path.GetFullPath(Path.Combine(dir!.FullName, "..", "shared", "istio-samples"));
     }
 
-    private static int FreePort()
+    /// <summary>Distinct free ports: the listeners stay open until all are taken, so the OS cannot hand one out twice.</summary>
+    private static int[] FreePorts(int count)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        try
+        {
+            listeners.ForEach(l => l.Start());
+            return listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        }
+        finally
+        {
+            listeners.ForEach(l => l.Stop());
+        }
     }
 
     [System.Runtime.InteropServices.DllImport("libc", SetLastError = true, EntryPoint = "kill")]
