@@ -94,10 +94,13 @@ public sealed class MeshdProcess : IAsyncDisposable
         return new MeshdProcess(Process.Start(start)!, xds, monitoring, secure, caDirectory) { _ownsCa = ownsCa };
     }
 
-    public static async Task<(int Exit, string Output)> RunToExitAsync(params string[] args)
+    public static Task<(int Exit, string Output)> RunToExitAsync(params string[] args) => RunToolAsync("meshd.dll", args);
+
+    /// <summary>Runs a built tool of this repository (meshd.dll, meshctl.dll) to its exit; stdout and stderr together.</summary>
+    public static async Task<(int Exit, string Output)> RunToolAsync(string dll, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "meshd.dll"));
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
