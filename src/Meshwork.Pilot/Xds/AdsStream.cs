@@ -18,9 +18,6 @@ internal abstract class AdsStream<TRequest>(DiscoveryServer server, bool delta)
 
     protected XdsConnection Connection { get; private set; } = null!;
 
-    /// <summary>The last push handled, for convergence timing when the proxy ACKs it.</summary>
-    protected PushRequest? LastPush { get; private set; }
-
     public async Task RunAsync(IAsyncStreamReader<TRequest> requests, CancellationToken cancellationToken)
     {
         if (!await requests.MoveNext(cancellationToken).ConfigureAwait(false))
@@ -43,7 +40,6 @@ internal abstract class AdsStream<TRequest>(DiscoveryServer server, bool delta)
                 }
                 else if (Connection.TakePush() is { } push)
                 {
-                    LastPush = push;
                     await PushAsync(push, cancellationToken).ConfigureAwait(false);
                 }
             }
@@ -67,7 +63,10 @@ internal abstract class AdsStream<TRequest>(DiscoveryServer server, bool delta)
         {
             if (Connection.Watched.TryGetValue(type, out var watch) && (watch.Wildcard || watch.Names.Count > 0) && Server.Concerns(type, push, Connection.Proxy))
             {
-                await Server.ThrottledAsync(() => RespondToPushAsync(watch, cancellationToken), cancellationToken).ConfigureAwait(false);
+                if (await Server.ThrottledAsync(() => RespondToPushAsync(watch, cancellationToken), cancellationToken).ConfigureAwait(false))
+                {
+                    watch.PushPendingSince = push.Start;
+                }
             }
         }
     }

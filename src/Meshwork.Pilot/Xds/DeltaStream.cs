@@ -42,7 +42,7 @@ internal sealed class DeltaStream(DiscoveryServer server, IServerStreamWriter<De
             }
             else
             {
-                Server.Acked(Connection, watch, watch.VersionSent, request.ResponseNonce, LastPush);
+                Server.Acked(watch, watch.VersionSent, request.ResponseNonce);
             }
         }
 
@@ -105,6 +105,7 @@ internal sealed class DeltaStream(DiscoveryServer server, IServerStreamWriter<De
         watch.NonceSent = response.Nonce;
         watch.VersionSent = response.SystemVersionInfo;
         watch.LastSent = Server.Now;
+        watch.PushPendingSince = null;
         Server.Sent(watch.TypeUrl);
         return true;
     }

@@ -126,14 +126,16 @@ public sealed partial class DiscoveryServer
         }
     }
 
-    internal void Acked(XdsConnection connection, WatchedResource watch, string version, string nonce, PushRequest? lastPush)
+    internal void Acked(WatchedResource watch, string version, string nonce)
     {
         watch.VersionAcked = version;
         watch.NonceAcked = nonce;
         watch.LastNack = null;
-        if (lastPush != null && watch.LastSent is { } sent)
+        if (watch.PushPendingSince is { } start)
         {
-            XdsMetrics.Convergence.Observe(Math.Max(0, (_time.GetUtcNow() - lastPush.Start).TotalSeconds));
+            // Convergence: from the first change merged into the push to the proxy's ACK of what it sent.
+            XdsMetrics.Convergence.Observe(Math.Max(0, (_time.GetUtcNow() - start).TotalSeconds));
+            watch.PushPendingSince = null;
         }
     }
 

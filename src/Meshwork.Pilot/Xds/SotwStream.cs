@@ -46,7 +46,7 @@ internal sealed class SotwStream(DiscoveryServer server, IServerStreamWriter<Dis
             return;
         }
 
-        Server.Acked(Connection, watch, request.VersionInfo, request.ResponseNonce, LastPush);
+        Server.Acked(watch, request.VersionInfo, request.ResponseNonce);
         if (watch.Wildcard && names.Count == 0 || (!watch.Wildcard && names.SetEquals(watch.Names)))
         {
             return;
@@ -107,6 +107,7 @@ internal sealed class SotwStream(DiscoveryServer server, IServerStreamWriter<Dis
         watch.NonceSent = response.Nonce;
         watch.VersionSent = response.VersionInfo;
         watch.LastSent = Server.Now;
+        watch.PushPendingSince = null;
         Server.Sent(watch.TypeUrl);
         return true;
     }

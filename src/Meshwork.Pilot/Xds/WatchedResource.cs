@@ -26,6 +26,9 @@ public sealed class WatchedResource(string typeUrl)
 
     public DateTimeOffset? LastSent { get; set; }
 
+    /// <summary>When the change behind the last pushed response began; cleared by its ACK (and by any later response).</summary>
+    public DateTimeOffset? PushPendingSince { get; set; }
+
     /// <summary>Versions of the resources last sent, by name: what the proxy holds (delta xDS diffs against it).</summary>
     public Dictionary<string, string> SentVersions { get; } = new(StringComparer.Ordinal);
 
