@@ -22,9 +22,10 @@ public static class ProxyCommand
         var status = new Option<int>("--status-port") { Description = "The status port, on IP.", DefaultValueFactory = _ => 15020 };
         var mode = new Option<string>("--xds-mode") { Description = "delta (default; falls back to sotw when meshd lacks it) or sotw.", DefaultValueFactory = _ => "delta" };
         mode.AcceptOnlyFromAmong(["delta", "sotw"]);
+        var drain = new Option<string>("--drain-duration") { Description = "How long requests in flight may finish on SIGTERM (e.g. 5s, 500ms).", DefaultValueFactory = _ => "5s" };
         var root = new RootCommand("mesh-proxy: the Meshwork sidecar and gateway, configured only by xDS from meshd")
         {
-            discovery, workload, ns, account, ip, labels, role, inbound, outbound, admin, status, mode,
+            discovery, workload, ns, account, ip, labels, role, inbound, outbound, admin, status, mode, drain,
         };
         root.SetAction(async (parse, cancellationToken) =>
         {
@@ -36,7 +37,13 @@ public static class ProxyCommand
                 return 2;
             }
 
-            options = options with { XdsMode = parse.GetValue(mode) == "sotw" ? XdsMode.StateOfTheWorld : XdsMode.Delta };
+            if (!TryParseDuration(parse.GetValue(drain)!, out var drainDuration))
+            {
+                await Console.Error.WriteLineAsync($"mesh-proxy: --drain-duration \"{parse.GetValue(drain)}\": expected a duration such as 5s or 500ms");
+                return 2;
+            }
+
+            options = options with { XdsMode = parse.GetValue(mode) == "sotw" ? XdsMode.StateOfTheWorld : XdsMode.Delta, DrainDuration = drainDuration };
             return await ProxyHost.RunAsync(options, cancellationToken);
         });
         var result = root.Parse(args);
@@ -118,5 +125,24 @@ public static class ProxyCommand
             AdminPort = parse.GetValue(admin),
             StatusPort = parse.GetValue(status),
         };
+    }
+
+    /// <summary>Go-style durations as Istio writes them: <c>5s</c>, <c>500ms</c>, <c>1m</c>, or plain seconds.</summary>
+    internal static bool TryParseDuration(string text, out TimeSpan duration)
+    {
+        (string Suffix, double Scale)[] units = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), (string.Empty, 1000)];
+        foreach (var (suffix, scale) in units)
+        {
+            if (text.EndsWith(suffix, StringComparison.Ordinal)
+                && double.TryParse(text.AsSpan(0, text.Length - suffix.Length), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value)
+                && value >= 0 && value * scale < TimeSpan.FromDays(1).TotalMilliseconds)
+            {
+                duration = TimeSpan.FromMilliseconds(value * scale);
+                return true;
+            }
+        }
+
+        duration = default;
+        return false;
     }
 }

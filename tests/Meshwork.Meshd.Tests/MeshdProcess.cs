@@ -227,7 +227,7 @@ public sealed class MeshdProcess : IAsyncDisposable
     }
 
     /// <summary>Distinct free ports: the listeners stay open until all are taken, so the OS cannot hand one out twice.</summary>
-    private static int[] FreePorts(int count)
+    internal static int[] FreePorts(int count)
     {
         var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
         try

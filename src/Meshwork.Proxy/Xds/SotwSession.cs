@@ -35,6 +35,11 @@ internal sealed partial class SotwSession(ProxyOptions options, ConfigHolder hol
                 ? XdsClient.Held(before, response.TypeUrl).Select(h => h.Name).Where(n => !present.Contains(n)).ToList()
                 : [];
             var (next, error) = ConfigApplier.Apply(before, response.TypeUrl, resources, removed, response.VersionInfo);
+            if (next != null && !holder.TryApply(next, response.TypeUrl, out error))
+            {
+                next = null;
+            }
+
             var reply = new DiscoveryRequest { TypeUrl = response.TypeUrl, ResponseNonce = response.Nonce };
             reply.ResourceNames.AddRange(_names.GetValueOrDefault(response.TypeUrl) ?? []);
             if (next == null)
@@ -46,7 +51,6 @@ internal sealed partial class SotwSession(ProxyOptions options, ConfigHolder hol
                 continue;
             }
 
-            holder.Swap(next);
             reply.VersionInfo = response.VersionInfo;
             await call.RequestStream.WriteAsync(reply, stoppingToken).ConfigureAwait(false);
             await FollowAsync(call.RequestStream, next, stoppingToken).ConfigureAwait(false);

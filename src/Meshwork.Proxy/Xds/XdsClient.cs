@@ -120,6 +120,11 @@ public sealed partial class XdsClient(ProxyOptions options, ConfigHolder holder,
         {
             var resources = response.Resources.Select(r => new IncomingResource(r.Name, r.Version, r.Resource_)).ToList();
             var (next, error) = ConfigApplier.Apply(holder.Current, response.TypeUrl, resources, response.RemovedResources, response.SystemVersionInfo);
+            if (next != null && !holder.TryApply(next, response.TypeUrl, out error))
+            {
+                next = null;
+            }
+
             var ack = new DeltaDiscoveryRequest { TypeUrl = response.TypeUrl, ResponseNonce = response.Nonce };
             if (next == null)
             {
@@ -129,7 +134,6 @@ public sealed partial class XdsClient(ProxyOptions options, ConfigHolder holder,
                 continue;
             }
 
-            holder.Swap(next);
             await call.RequestStream.WriteAsync(ack, stoppingToken).ConfigureAwait(false);
             await FollowDependenciesAsync(call.RequestStream, next, subscribed, stoppingToken).ConfigureAwait(false);
         }
