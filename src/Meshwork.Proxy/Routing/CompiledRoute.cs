@@ -27,8 +27,12 @@ public enum RouteActionKind
 /// <summary>A direct_response: the status and the body bytes, read once at config time.</summary>
 public sealed record DirectResponse(int Status, ReadOnlyMemory<byte> Body);
 
-/// <summary>The path (decoded, without the query, which stays as it was) and authority to forward with; null parts are unchanged.</summary>
-public readonly record struct RequestRewrite(string? Path, string? Authority);
+/// <summary>
+/// The request target (encoded path and query, as it goes on the wire) and authority to forward with;
+/// null parts are unchanged. A regex rewrite may put a query into the path (Envoy then keeps the
+/// request's own query after it), which is why the target is one string and not a PathString.
+/// </summary>
+public readonly record struct RequestRewrite(string? PathAndQuery, string? Authority);
 
 /// <summary>How the upstream Host is rewritten (Envoy's host_rewrite_specifier).</summary>
 public enum HostRewriteKind
@@ -139,12 +143,12 @@ public sealed class CompiledRoute
     /// <summary>The path and authority to forward with, after prefix/regex rewrite and host rewrite (the route's host rewrite wins over the cluster's).</summary>
     public RequestRewrite RewriteRequest(HttpRequest request, ClusterChoice? choice = null)
     {
-        var path = PathRewriter?.Rewrite(request.Path.Value ?? "/");
+        var path = PathRewriter == null ? null : PathRewriter.Rewrite(RequestValues.EncodedPath(request)) + request.QueryString.Value;
         var authority = HostRewrite switch
         {
             HostRewriteKind.Literal => HostRewriteLiteral,
             HostRewriteKind.FromHeader => request.Headers[HostRewriteHeader!] is { Count: > 0 } value && !string.IsNullOrEmpty(value[0]) ? value[0] : null,
-            HostRewriteKind.FromPathRegex => HostRewritePathRegex!.Value.Regex.Replace(request.Path.Value ?? "/", HostRewritePathRegex.Value.Substitution),
+            HostRewriteKind.FromPathRegex => HostRewritePathRegex!.Value.Regex.Replace(RequestValues.EncodedPath(request), HostRewritePathRegex.Value.Substitution),
             _ => null,
         };
         return new RequestRewrite(path, authority ?? choice?.HostRewriteLiteral);

@@ -79,10 +79,9 @@ public sealed class RedirectTarget
         }
         else
         {
-            // Kestrel hands over the path decoded; the Location header needs it encoded again.
-            var requestPath = request.Path.Value ?? "/";
-            var rewritten = _pathRewriter?.Rewrite(requestPath) ?? requestPath;
-            path = new PathString(rewritten.StartsWith('/') ? rewritten : "/" + rewritten).ToUriComponent() + (_stripQuery ? string.Empty : query);
+            // Kestrel hands over the path decoded; rewrites and the Location header work on it encoded again, as Envoy on the raw path.
+            var requestPath = RequestValues.EncodedPath(request);
+            path = (_pathRewriter?.Rewrite(requestPath) ?? requestPath) + (_stripQuery ? string.Empty : query);
         }
 
         if (!path.StartsWith('/'))

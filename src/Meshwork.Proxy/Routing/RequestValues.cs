@@ -42,5 +42,11 @@ internal static class RequestValues
 
     /// <summary>Envoy's <c>:path</c> carries the query; ASP.NET Core keeps them apart.</summary>
     public static string PathAndQuery(HttpRequest request) =>
-        request.QueryString.HasValue ? string.Concat(request.Path.Value, request.QueryString.Value) : request.Path.Value ?? "/";
+        request.QueryString.HasValue ? string.Concat(EncodedPath(request), request.QueryString.Value) : EncodedPath(request);
+
+    /// <summary>The path as routes match it (Kestrel's decoded form); an empty path is <c>/</c>.</summary>
+    public static string PathOf(HttpRequest request) => request.Path.HasValue ? request.Path.Value! : "/";
+
+    /// <summary>The path as it goes on the wire, which is what Envoy rewrites.</summary>
+    public static string EncodedPath(HttpRequest request) => request.Path.HasValue ? request.Path.ToUriComponent() : "/";
 }

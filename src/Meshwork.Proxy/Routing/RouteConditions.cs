@@ -89,7 +89,7 @@ internal sealed class RouteConditions
 
     public bool Matches(HttpRequest request, double random01)
     {
-        if (_neverMatches || !MatchesPath(request.Path.Value ?? "/"))
+        if (_neverMatches || !MatchesPath(RequestValues.PathOf(request)))
         {
             return false;
         }
