@@ -62,8 +62,21 @@ internal sealed class RingHashPicker : HostPicker
         }
 
         var index = Array.BinarySearch(_hashes, h);
-        index = index < 0 ? ~index : index;
-        return _owners[(index + attempt) % _hashes.Length];
+        index = (index < 0 ? ~index : index) % _hashes.Length;
+        var owner = _owners[index];
+
+        // A retry avoiding earlier hosts walks on to the attempt-th different host along the ring.
+        for (var step = 1; attempt > 0 && step < _hashes.Length; step++)
+        {
+            var next = _owners[(index + step) % _hashes.Length];
+            if (!ReferenceEquals(next, owner))
+            {
+                owner = next;
+                attempt--;
+            }
+        }
+
+        return owner;
     }
 }
 
