@@ -71,6 +71,16 @@ public class FaultPolicyTests
         Assert.Null(routes[1].Fault);
     }
 
+    [Fact]
+    public void Compile_RouteConfigurationFault_ReachesEveryRoute()
+    {
+        const string tableFault = $$""" "typedPerFilterConfig": { "envoy.filters.http.fault": { "@type": "{{FaultType}}", "delay": { "fixedDelay": "1s", "percentage": { "numerator": 100 } } } }, """;
+
+        var route = Routes("""[{ "match": { "prefix": "/" }, "route": { "cluster": "c" } }]""", extraTableJson: tableFault).VirtualHosts[0].Routes[0];
+
+        Assert.Equal(TimeSpan.FromSeconds(1), route.Fault!.FixedDelay);
+    }
+
     [Theory]
     [InlineData(""" "abort": { "httpStatus": 700 } """)]
     [InlineData(""" "abort": { "percentage": { "numerator": 1 } } """)]

@@ -112,6 +112,15 @@ public class RouteConditionsTests
         Assert.Equal("rest", table.Match(Request("http://h/"), 0.25)!.Value.Route.Name);
     }
 
+    [Fact]
+    public void Match_WithoutRandomValue_DrawsFromTheInjectedSource()
+    {
+        var config = Table("""{ "name": "t", "virtualHosts": [{ "name": "v", "domains": ["*"], "routes": [{ "match": { "prefix": "/", "runtimeFraction": { "defaultValue": { "numerator": 50 } } }, "route": { "cluster": "half" } }] }] }""");
+
+        Assert.NotNull(RouteTable.Compile(config, () => 0.49).Match(Request("http://h/")));
+        Assert.Null(RouteTable.Compile(config, () => 0.5).Match(Request("http://h/")));
+    }
+
     [Theory]
     [InlineData("application/grpc", true)]
     [InlineData("application/grpc+proto", true)]
