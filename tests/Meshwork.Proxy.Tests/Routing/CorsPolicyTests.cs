@@ -46,7 +46,7 @@ public class CorsPolicyTests
     }
 
     [Fact]
-    public void TryBuildPreflight_DeniedOriginWithoutForwarding_AnswersBare200()
+    public void TryBuildPreflight_DeniedOriginWithoutForwarding_Answers200WithoutAllowOrigin()
     {
         var request = Preflight("https://evil.com");
         var response = request.HttpContext.Response;
@@ -54,6 +54,19 @@ public class CorsPolicyTests
         Assert.True(Cors(Policy + ", \"forwardNotMatchingPreflights\": false").TryBuildPreflight(request, response));
         Assert.Equal(200, response.StatusCode);
         Assert.False(response.Headers.ContainsKey("access-control-allow-origin"));
+        Assert.Equal("GET,POST", response.Headers.AccessControlAllowMethods);
+    }
+
+    [Fact]
+    public void TryBuildPreflight_StarMethodsAndHeaders_EchoTheRequest()
+    {
+        var request = Request("http://h/", "OPTIONS", ("origin", "https://app.example.com"), ("access-control-request-method", "PATCH"), ("access-control-request-headers", "x-a,x-b"));
+        var response = request.HttpContext.Response;
+
+        Cors(""" "allowOriginStringMatch": [{ "exact": "https://app.example.com" }], "allowMethods": "*", "allowHeaders": "*" """).TryBuildPreflight(request, response);
+
+        Assert.Equal("PATCH", response.Headers.AccessControlAllowMethods);
+        Assert.Equal("x-a,x-b", response.Headers.AccessControlAllowHeaders);
     }
 
     [Fact]
@@ -102,7 +115,7 @@ public class CorsPolicyTests
     [Fact]
     public void Compile_RouteAndVirtualHostPolicies_MergeFieldByField()
     {
-        const string host = """ "cors": { "allowOriginStringMatch": [{ "exact": "https://host.example" }], "allowMethods": "PUT", "maxAge": "60" }, """;
+        const string host = $$""" "typedPerFilterConfig": { "envoy.filters.http.cors": { "@type": "{{CorsType}}", "allowOriginStringMatch": [{ "exact": "https://host.example" }], "allowMethods": "PUT", "maxAge": "60" } }, """;
         var merged = Cors(""" "allowMethods": "GET" """, host);
 
         Assert.True(merged.IsOriginAllowed("https://host.example"));
@@ -111,11 +124,24 @@ public class CorsPolicyTests
     }
 
     [Fact]
+    public void Compile_TypedConfigPresent_IgnoresLegacyCorsFields()
+    {
+        const string host = """ "cors": { "allowOriginStringMatch": [{ "exact": "https://legacy.example" }], "maxAge": "60" }, """;
+        var merged = Cors(""" "allowMethods": "GET" """, host);
+
+        Assert.False(merged.IsOriginAllowed("https://legacy.example"));
+        Assert.Equal(string.Empty, merged.MaxAge);
+    }
+
+    [Fact]
     public void Compile_LegacyRouteCorsField_IsRead()
     {
-        var route = Routes("""[{ "match": { "prefix": "/" }, "route": { "cluster": "c", "cors": { "allowOriginStringMatch": [{ "prefix": "https://" }], "allowMethods": "GET" } } }]""").VirtualHosts[0].Routes[0];
+        var route = Routes(
+            """[{ "match": { "prefix": "/" }, "route": { "cluster": "c", "cors": { "allowOriginStringMatch": [{ "prefix": "https://" }], "allowMethods": "GET" } } }]""",
+            """ "cors": { "maxAge": "60" }, """).VirtualHosts[0].Routes[0];
 
         Assert.True(route.Cors!.IsOriginAllowed("https://x"));
         Assert.Equal("GET", route.Cors.AllowMethods);
+        Assert.Equal("60", route.Cors.MaxAge);
     }
 }
