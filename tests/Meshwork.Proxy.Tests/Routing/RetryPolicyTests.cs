@@ -114,6 +114,16 @@ public class RetryPolicyTests
     }
 
     [Theory]
+    [InlineData("5xx", true)]
+    [InlineData("gateway-error", true)]
+    [InlineData("reset", false)]
+    [InlineData("connect-failure", false)]
+    public void ShouldRetryPerTryTimeout_Condition_OnlyUnder5xxOrGatewayError(string retryOn, bool expected)
+    {
+        Assert.Equal(expected, Policy($$"""{ "retryOn": "{{retryOn}}" }""").ShouldRetryPerTryTimeout());
+    }
+
+    [Theory]
     [InlineData(1, 25)]
     [InlineData(2, 50)]
     [InlineData(3, 100)]
