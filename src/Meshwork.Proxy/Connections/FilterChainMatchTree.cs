@@ -91,6 +91,7 @@ internal abstract class MatchNode
     protected static IPAddress Plain(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 }
 
+/// <summary>The end of the criteria: exactly one chain is left, or compiling would have refused the overlap.</summary>
 internal sealed class ChainLeaf(int index) : MatchNode
 {
     public override int Find(in ConnectionFacts facts) => index;

@@ -21,11 +21,16 @@ public sealed class ListenerPlan
 
     private readonly ChainPlan[] _plans;
 
-    private ListenerPlan(string name, FilterChainSelector selector, ChainPlan[] plans)
+    /// <summary>Envoy's listener_filters_timeout default: how long the ClientHello may take to arrive.</summary>
+    public static readonly TimeSpan DefaultInspectionTimeout = TimeSpan.FromSeconds(15);
+
+    private ListenerPlan(string name, FilterChainSelector selector, ChainPlan[] plans, TimeSpan inspectionTimeout, bool continueOnInspectionTimeout)
     {
         Name = name;
         Selector = selector;
         _plans = plans;
+        InspectionTimeout = inspectionTimeout;
+        ContinueOnInspectionTimeout = continueOnInspectionTimeout;
     }
 
     public string Name { get; }
@@ -34,6 +39,12 @@ public sealed class ListenerPlan
 
     /// <summary>Whether the ClientHello must be read before <see cref="Select"/>; false for plaintext-only listeners.</summary>
     public bool NeedsTlsInspection => Selector.NeedsTlsInspection;
+
+    /// <summary>listener_filters_timeout: the bound on <see cref="ClientHelloPeek.PeekAsync"/>; <see cref="TimeSpan.Zero"/> means none.</summary>
+    public TimeSpan InspectionTimeout { get; }
+
+    /// <summary>continue_on_listener_filters_timeout: on timeout select as raw_buffer instead of closing the connection.</summary>
+    public bool ContinueOnInspectionTimeout { get; }
 
     /// <summary>The plans of <c>filter_chains</c> in order, then the default chain's when there is one.</summary>
     public IReadOnlyList<ChainPlan> Plans => _plans;
@@ -56,6 +67,11 @@ public sealed class ListenerPlan
             }
         }
 
+        if (listener.UseOriginalDst == true)
+        {
+            throw new ProxyConfigException($"{where}: use_original_dst: redirected connections are not supported by mesh-proxy");
+        }
+
         var selector = FilterChainSelector.Compile(listener);
         var plans = new List<ChainPlan>(listener.FilterChains.Count + 1);
         for (var i = 0; i < listener.FilterChains.Count; i++)
@@ -73,7 +89,13 @@ public sealed class ListenerPlan
             throw new ProxyConfigException($"{where}: no filter chains");
         }
 
-        return new ListenerPlan(listener.Name, selector, plans.ToArray());
+        var inspectionTimeout = listener.ListenerFiltersTimeout?.ToTimeSpan() ?? DefaultInspectionTimeout;
+        if (inspectionTimeout < TimeSpan.Zero)
+        {
+            throw new ProxyConfigException($"{where}: listener_filters_timeout must not be negative");
+        }
+
+        return new ListenerPlan(listener.Name, selector, plans.ToArray(), inspectionTimeout, listener.ContinueOnListenerFiltersTimeout);
     }
 
     /// <summary>A chain's single terminal filter (HCM or tcp_proxy) and its TLS, as Pilot emits them.</summary>

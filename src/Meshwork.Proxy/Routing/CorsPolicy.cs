@@ -8,8 +8,9 @@ namespace Meshwork.Proxy.Routing;
 
 /// <summary>
 /// The CORS filter's effective policy for one route (Envoy's CorsFilter): per field, the most
-/// specific level that sets it wins (route, then virtual host, then route configuration), whether it
-/// came from <c>typed_per_filter_config["envoy.filters.http.cors"]</c> or the older <c>cors</c> field.
+/// specific level that sets it wins (route, then virtual host, then route configuration). The levels
+/// come from <c>typed_per_filter_config["envoy.filters.http.cors"]</c>; only when no level has one
+/// are the older route and virtual host <c>cors</c> fields read, as Envoy does.
 /// An allowed origin's preflight is answered here with 200; an actual request from an allowed
 /// origin gets Access-Control-Allow-Origin (and credentials / expose headers) on its response.
 /// </summary>
@@ -77,33 +78,34 @@ public sealed class CorsPolicy
         }
 
         string origin = request.Headers.Origin!;
-        if (!IsOriginAllowed(origin))
+        var allowed = IsOriginAllowed(origin);
+        if (!allowed && ForwardNotMatchingPreflights)
         {
-            if (ForwardNotMatchingPreflights)
-            {
-                return false;
-            }
-
-            response.StatusCode = StatusCodes.Status200OK;
-            return true;
+            return false;
         }
 
+        // An unmatched preflight answered here gets the same headers except Allow-Origin, so the browser refuses it.
         response.StatusCode = StatusCodes.Status200OK;
         var headers = response.Headers;
-        headers.AccessControlAllowOrigin = origin;
+        if (allowed)
+        {
+            headers.AccessControlAllowOrigin = origin;
+        }
+
         if (AllowCredentials)
         {
             headers.AccessControlAllowCredentials = "true";
         }
 
+        // "*" echoes what the browser asked for, as Envoy does.
         if (AllowMethods.Length > 0)
         {
-            headers.AccessControlAllowMethods = AllowMethods;
+            headers.AccessControlAllowMethods = AllowMethods == "*" ? request.Headers.AccessControlRequestMethod : AllowMethods;
         }
 
         if (AllowHeaders.Length > 0)
         {
-            headers.AccessControlAllowHeaders = AllowHeaders;
+            headers.AccessControlAllowHeaders = AllowHeaders == "*" ? request.Headers.AccessControlRequestHeaders : AllowHeaders;
         }
 
         if (MaxAge.Length > 0)

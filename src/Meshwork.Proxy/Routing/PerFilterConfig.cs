@@ -14,12 +14,12 @@ namespace Meshwork.Proxy.Routing;
 /// an unknown filter pass). Config for any other filter is refused, as Envoy refuses config for a
 /// filter it does not have.
 /// </summary>
-internal sealed record PerFilterConfig(HTTPFault? Fault, bool FaultDisabled, CorsPolicy.Level? Cors, bool CorsDisabled)
+internal sealed record PerFilterConfig(HTTPFault? Fault, bool FaultDisabled, CorsPolicy.Level? Cors, bool CorsDisabled, CorsPolicy.Level? LegacyCors)
 {
     public const string FaultFilter = "envoy.filters.http.fault";
     public const string CorsFilter = "envoy.filters.http.cors";
 
-    public static PerFilterConfig None { get; } = new(null, false, null, false);
+    public static PerFilterConfig None { get; } = new(null, false, null, false, null);
 
     public bool HasFault => Fault != null || FaultDisabled;
 
@@ -29,7 +29,8 @@ internal sealed record PerFilterConfig(HTTPFault? Fault, bool FaultDisabled, Cor
     {
         HTTPFault? fault = null;
         var faultDisabled = false;
-        CorsPolicy.Level? cors = legacyCors != null ? CorsPolicy.Level.From(legacyCors, where) : null;
+        CorsPolicy.Level? cors = null;
+        var legacy = legacyCors != null ? CorsPolicy.Level.From(legacyCors, where) : null;
         var corsDisabled = false;
         foreach (var (name, any) in configs)
         {
@@ -61,7 +62,7 @@ internal sealed record PerFilterConfig(HTTPFault? Fault, bool FaultDisabled, Cor
             }
         }
 
-        return fault == null && cors == null && !faultDisabled && !corsDisabled ? None : new PerFilterConfig(fault, faultDisabled, cors, corsDisabled);
+        return fault == null && cors == null && legacy == null && !faultDisabled && !corsDisabled ? None : new PerFilterConfig(fault, faultDisabled, cors, corsDisabled, legacy);
     }
 
     /// <summary>The most specific level that configures the fault filter decides (disabled there means no fault).</summary>
@@ -78,10 +79,32 @@ internal sealed record PerFilterConfig(HTTPFault? Fault, bool FaultDisabled, Cor
         return null;
     }
 
-    /// <summary>CORS merges field by field over the levels, most specific first, down to a level that disables it.</summary>
+    /// <summary>
+    /// CORS merges field by field over the levels, most specific first, down to a level that disables
+    /// it; the legacy <c>cors</c> fields count only when no level has a typed per-filter config.
+    /// </summary>
     public static CorsPolicy? ResolveCors(ReadOnlySpan<PerFilterConfig> mostSpecificFirst)
     {
         var levels = new List<CorsPolicy.Level>();
+        var anyTyped = false;
+        foreach (var level in mostSpecificFirst)
+        {
+            anyTyped |= level.HasCors;
+        }
+
+        if (!anyTyped)
+        {
+            foreach (var level in mostSpecificFirst)
+            {
+                if (level.LegacyCors != null)
+                {
+                    levels.Add(level.LegacyCors);
+                }
+            }
+
+            return CorsPolicy.Merge(levels);
+        }
+
         foreach (var level in mostSpecificFirst)
         {
             if (level.CorsDisabled)

@@ -17,6 +17,7 @@ internal enum RequestValueSource
     Absent,
 }
 
+/// <summary>Reads what Envoy's matchers, formatters and rewrites see of a request, without copying where it can.</summary>
 internal static class RequestValues
 {
     public static RequestValueSource SourceOf(string name) => name.ToLowerInvariant() switch

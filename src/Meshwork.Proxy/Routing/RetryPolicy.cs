@@ -190,8 +190,11 @@ public sealed record RetryPolicy
         return false;
     }
 
-    /// <summary>A reset (disconnect, stream reset, per-try timeout) after the request reached the upstream: 5xx, gateway-error and reset all cover it.</summary>
+    /// <summary>A reset (disconnect, stream reset) after the request reached the upstream: 5xx, gateway-error and reset all cover it.</summary>
     public bool ShouldRetryReset() => (RetryOn & (RetryOn.FiveXx | RetryOn.GatewayError | RetryOn.Reset)) != 0;
+
+    /// <summary>A per-try timeout: Envoy retries it only under 5xx or gateway-error (it answers 504 otherwise), not under reset.</summary>
+    public bool ShouldRetryPerTryTimeout() => (RetryOn & (RetryOn.FiveXx | RetryOn.GatewayError)) != 0;
 
     /// <summary>A reset before any of the request was sent upstream (reset-before-request also covers it).</summary>
     public bool ShouldRetryResetBeforeRequest() => ShouldRetryReset() || (RetryOn & RetryOn.ResetBeforeRequest) != 0;

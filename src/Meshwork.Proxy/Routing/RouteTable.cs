@@ -69,7 +69,7 @@ public sealed class RouteTable
                 tableRequest,
                 tableResponse,
                 config.MostSpecificHeaderMutationsWins,
-                host.RetryPolicy != null ? RetryPolicy.Compile(host.RetryPolicy, $"{at}: retry_policy") : null,
+                host.RetryPolicy != null ? RetryPolicy.Compile(host.RetryPolicy, at) : null,
                 host.RequestMirrorPolicies.Select(m => MirrorPolicy.Compile(m, at)).ToArray(),
                 tableMirrors,
                 host.IncludeRequestAttemptCount,

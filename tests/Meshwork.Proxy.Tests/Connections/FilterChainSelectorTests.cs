@@ -197,6 +197,27 @@ public class FilterChainSelectorTests
     }
 
     [Fact]
+    public void Select_PerConnection_AllocatesNothing()
+    {
+        var listener = Listener(
+            Chain("exact", new FilterChainMatch { ServerNames = { "www.example.com" }, ApplicationProtocols = { "h2" } }),
+            Chain("wildcard", new FilterChainMatch { ServerNames = { "*.example.com" }, PrefixRanges = { new CidrRange { AddressPrefix = "10.0.0.0", PrefixLen = 8 } } }),
+            Chain("any"));
+        var selector = FilterChainSelector.Compile(listener);
+        var facts = Tls("api.b.example.com", "http/1.1", "h2");
+        selector.Select(facts);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+        {
+            selector.Select(facts);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(1, selector.Select(facts));
+    }
+
+    [Fact]
     public void NeedsTlsInspection_OnlyWhenAChainOrAListenerFilterAsks()
     {
         var plain = Listener(Chain("a", new FilterChainMatch { PrefixRanges = { new CidrRange { AddressPrefix = "10.0.0.0", PrefixLen = 8 } } }));

@@ -27,7 +27,8 @@ namespace Meshwork.Proxy.Tests.Connections;
 /// <summary>
 /// A real Kestrel listener whose connection middleware does what the pipeline will: inspect the
 /// ClientHello, pick the chain by SNI, then terminate TLS and serve HTTP/1.1 or HTTP/2 (by ALPN),
-/// or pass the TLS bytes through tcp_proxy to a backend that holds its own certificate.
+/// or pass the TLS bytes through tcp_proxy to a backend that holds its own certificate, or
+/// terminate TLS and relay the plaintext through tcp_proxy (Istio's SIMPLE TLS server with TCP routes).
 /// </summary>
 public sealed class KestrelConnectionsEndToEndTests : IAsyncLifetime
 {
@@ -37,10 +38,12 @@ public sealed class KestrelConnectionsEndToEndTests : IAsyncLifetime
     private readonly X509Certificate2 _proxyCertificate = TestCertificates.CreateLeaf(["term.test"]);
     private readonly X509Certificate2 _backendCertificate = TestCertificates.CreateLeaf(["pass.test"]);
     private readonly TcpListener _backend = new(IPAddress.Loopback, 0);
+    private readonly TcpListener _plainBackend = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
     private readonly TcpProxyStats _tcpStats = new();
     private KestrelServer? _server;
     private Task? _backendLoop;
+    private Task? _plainBackendLoop;
     private int _port;
 
     public async Task InitializeAsync()
@@ -50,6 +53,8 @@ public sealed class KestrelConnectionsEndToEndTests : IAsyncLifetime
 
         _backend.Start();
         _backendLoop = ServeBackendAsync();
+        _plainBackend.Start();
+        _plainBackendLoop = ServePlainBackendAsync();
 
         var options = new KestrelServerOptions { ApplicationServices = new ServiceCollection().AddLogging().BuildServiceProvider() };
         options.Listen(IPAddress.Loopback, 0, listen =>
@@ -72,9 +77,13 @@ public sealed class KestrelConnectionsEndToEndTests : IAsyncLifetime
         }
 
         _backend.Stop();
-        if (_backendLoop != null)
+        _plainBackend.Stop();
+        foreach (var loop in new[] { _backendLoop, _plainBackendLoop })
         {
-            await _backendLoop.WaitAsync(Guard);
+            if (loop != null)
+            {
+                await loop.WaitAsync(Guard);
+            }
         }
 
         _directory.Dispose();
@@ -135,6 +144,25 @@ public sealed class KestrelConnectionsEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TerminatedTcp_SniChainDecryptsAndRelaysPlaintextToTheBackend()
+    {
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Loopback, _port);
+        await using var tls = new SslStream(new NetworkStream(socket, ownsSocket: false));
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = "tcp.test",
+            RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate?.GetCertHashString() == _proxyCertificate.GetCertHashString(),
+        }).WaitAsync(Guard);
+
+        await tls.WriteAsync("ping\n"u8.ToArray());
+        var reply = new byte[64];
+        var read = await tls.ReadAsync(reply).AsTask().WaitAsync(Guard);
+
+        Assert.Equal("plain backend got ping", Encoding.ASCII.GetString(reply, 0, read));
+    }
+
+    [Fact]
     public async Task UnknownSni_ConnectionIsClosed()
     {
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
@@ -168,8 +196,18 @@ public sealed class KestrelConnectionsEndToEndTests : IAsyncLifetime
             case HttpChainPlan:
                 await next(context);
                 return;
+            case TcpProxyChainPlan { Tls: { } tls } tcp:
+                var terminated = await TlsTermination.AuthenticateAsync(context.Transport, tls, hello.ServerName, context.ConnectionClosed);
+                if (terminated.Connection == null)
+                {
+                    context.Abort();
+                    return;
+                }
+
+                await TcpProxy.RunAsync(terminated.Connection.SslStream, token => ConnectAsync(_plainBackend, token), tcp.Settings, _tcpStats, TimeProvider.System, context.ConnectionClosed);
+                return;
             case TcpProxyChainPlan tcp:
-                await TcpProxy.RunAsync(new DuplexPipeStream(context.Transport), ConnectBackendAsync, tcp.Settings, _tcpStats, TimeProvider.System, context.ConnectionClosed);
+                await TcpProxy.RunAsync(new DuplexPipeStream(context.Transport), token => ConnectAsync(_backend, token), tcp.Settings, _tcpStats, TimeProvider.System, context.ConnectionClosed);
                 return;
             default:
                 context.Abort();
@@ -177,11 +215,34 @@ public sealed class KestrelConnectionsEndToEndTests : IAsyncLifetime
         }
     }
 
-    private async ValueTask<Stream> ConnectBackendAsync(CancellationToken token)
+    private static async ValueTask<Stream> ConnectAsync(TcpListener backend, CancellationToken token)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync((IPEndPoint)_backend.LocalEndpoint, token);
+        await socket.ConnectAsync((IPEndPoint)backend.LocalEndpoint, token);
         return new NetworkStream(socket, ownsSocket: true);
+    }
+
+    private async Task ServePlainBackendAsync()
+    {
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                var socket = await _plainBackend.AcceptSocketAsync(_stop.Token);
+                _ = Task.Run(async () =>
+                {
+                    await using var stream = new NetworkStream(socket, ownsSocket: true);
+                    var buffer = new byte[64];
+                    var read = await stream.ReadAsync(buffer);
+                    await stream.WriteAsync(Encoding.ASCII.GetBytes("plain backend got " + Encoding.ASCII.GetString(buffer, 0, read).TrimEnd('\n')));
+                    socket.Shutdown(SocketShutdown.Send);
+                });
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            // Stopped.
+        }
     }
 
     private async Task ServeBackendAsync()
@@ -229,6 +290,12 @@ public sealed class KestrelConnectionsEndToEndTests : IAsyncLifetime
                     FilterChainMatch = new FilterChainMatch { ServerNames = { "term.test" } },
                     TransportSocket = new TransportSocket { Name = DownstreamTls.TransportSocketName, TypedConfig = Any.Pack(tls) },
                     Filters = { new Filter { Name = ListenerPlan.HttpConnectionManagerFilter, TypedConfig = Any.Pack(manager) } },
+                },
+                new FilterChain
+                {
+                    FilterChainMatch = new FilterChainMatch { ServerNames = { "tcp.test" } },
+                    TransportSocket = new TransportSocket { Name = DownstreamTls.TransportSocketName, TypedConfig = Any.Pack(tls) },
+                    Filters = { new Filter { Name = ListenerPlan.TcpProxyFilter, TypedConfig = Any.Pack(new EnvoyTcpProxy { StatPrefix = "tcp", Cluster = "plain" }) } },
                 },
                 new FilterChain
                 {

@@ -92,6 +92,7 @@ public class ListenerPlanGoldenTests
         var local = new IPEndPoint(IPAddress.Parse("10.0.0.2"), 443);
 
         Assert.True(plan.NeedsTlsInspection);
+        Assert.Equal(ListenerPlan.DefaultInspectionTimeout, plan.InspectionTimeout);
         var bookinfo = Assert.IsType<HttpChainPlan>(plan.Select(new ConnectionFacts(local, Client, ConnectionFacts.Tls, "bookinfo.example.com", ["h2"])));
         Assert.Equal("https.443.https.bookinfo-gateway.default", bookinfo.RdsRouteName);
         Assert.NotNull(bookinfo.Tls);
