@@ -84,8 +84,8 @@ public static partial class ProxyHost
         });
         try
         {
+            // The container disposes the clusters (and their connection pools) as the host ends.
             await app.RunAsync(cancellationToken).ConfigureAwait(false);
-            app.Services.GetRequiredService<ClusterSet>().Dispose();
             return 0;
         }
         catch (IOException e)
