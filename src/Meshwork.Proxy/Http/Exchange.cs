@@ -1,4 +1,5 @@
 using Meshwork.Proxy.Routing;
+using Meshwork.Proxy.Upstream;
 using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -42,8 +43,8 @@ internal sealed class Exchange : HttpTransformer
 
     public int Attempt { get; set; }
 
-    /// <summary>Set by the retry loop before each attempt: may this attempt's answer be retried?</summary>
-    public bool MayRetryResponse { get; set; }
+    /// <summary>Set by the retry loop before each attempt: the cluster to admit a retry of this attempt's answer under, or null when it may not be retried.</summary>
+    public UpstreamCluster? RetryUnder { get; private set; }
 
     /// <summary>The last attempt's answer was retriable and was not copied downstream.</summary>
     public bool RetryRequested { get; private set; }
@@ -58,10 +59,10 @@ internal sealed class Exchange : HttpTransformer
 
     public string? SetCookie { get; set; }
 
-    public void BeginAttempt(int attempt, bool mayRetry)
+    public void BeginAttempt(int attempt, UpstreamCluster? retryUnder)
     {
         Attempt = attempt;
-        MayRetryResponse = mayRetry;
+        RetryUnder = retryUnder;
         RetryRequested = false;
         UpstreamStatus = 0;
     }
@@ -88,7 +89,7 @@ internal sealed class Exchange : HttpTransformer
         }
 
         UpstreamStatus = (int)proxyResponse.StatusCode;
-        if (MayRetryResponse && Route.RetryPolicy is { } retry && retry.ShouldRetryStatus(UpstreamStatus, GrpcStatus(proxyResponse)))
+        if (RetryUnder != null && Route.RetryPolicy is { } retry && IsRetriable(retry, UpstreamStatus, proxyResponse) && RetryUnder.TryStartRetry())
         {
             RetryRequested = true;
             httpContext.Response.Clear();
@@ -111,8 +112,28 @@ internal sealed class Exchange : HttpTransformer
         return true;
     }
 
-    private static string? GrpcStatus(HttpResponseMessage response) =>
-        response.Headers.TryGetValues("grpc-status", out var values) ? values.FirstOrDefault() : null;
+    /// <summary>Whether the policy retries this answer; the headers are copied for the policy only when it matches on headers.</summary>
+    private static bool IsRetriable(RetryPolicy retry, int status, HttpResponseMessage response)
+    {
+        if ((retry.RetryOn & (RetryOn.RetriableHeaders | RetryOn.EnvoyRateLimited)) != 0)
+        {
+            return retry.ShouldRetryResponse(status, ResponseHeaders(response));
+        }
+
+        var grpcStatus = response.Headers.NonValidated.TryGetValues("grpc-status", out var values) ? values.ToString() : null;
+        return retry.ShouldRetryStatus(status, grpcStatus);
+    }
+
+    private static IHeaderDictionary ResponseHeaders(HttpResponseMessage response)
+    {
+        var headers = new HeaderDictionary();
+        foreach (var (name, values) in response.Headers)
+        {
+            headers[name] = values.ToArray();
+        }
+
+        return headers;
+    }
 
     /// <summary>Whether a failed attempt can be sent again: nothing of the request body has gone upstream.</summary>
     public bool BodyReplayable => Body is null || !Body.Started;

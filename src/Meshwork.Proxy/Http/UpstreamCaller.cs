@@ -92,7 +92,6 @@ internal sealed class UpstreamCaller(DataPlane plane, IHttpForwarder forwarder, 
                 return;
             }
 
-            var retryReserved = attempt < maxAttempts && exchange.BodyReplayable && cluster.TryStartRetry();
             Failure failure;
             UpstreamEndpoint? endpoint;
             using (lease)
@@ -100,37 +99,28 @@ internal sealed class UpstreamCaller(DataPlane plane, IHttpForwarder forwarder, 
                 endpoint = cluster.Pick(new PickContext(hash, tried, originalHost, originalPort));
                 if (endpoint == null)
                 {
-                    if (retryReserved)
-                    {
-                        cluster.EndRetry();
-                    }
-
                     outcome.Flags |= ResponseFlags.NoHealthyUpstream;
                     await LocalReply.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, LocalReply.NoHealthyUpstream);
                     return;
                 }
 
                 outcome.UpstreamHost = endpoint.Address;
-                exchange.BeginAttempt(attempt, retryReserved);
-                using var perTry = retry?.PerTryTimeout is { } perTryLimit && perTryLimit > TimeSpan.Zero
-                    ? CancellationTokenSource.CreateLinkedTokenSource(routeTimeout?.Token ?? CancellationToken.None)
-                    : null;
-                perTry?.CancelAfter(retry!.PerTryTimeout!.Value);
-                var token = perTry?.Token ?? routeTimeout?.Token ?? CancellationToken.None;
                 if (endpoint.Transport.Invoker is not { } invoker)
                 {
                     // e.g. ISTIO_MUTUAL before the workload has its certificate: a connection failure, as Envoy reports a TLS context without secrets.
-                    if (retryReserved)
-                    {
-                        cluster.EndRetry();
-                    }
-
                     endpoint.ReportOutcome(UpstreamOutcome.ConnectFailure);
                     outcome.Flags |= ResponseFlags.UpstreamConnectionFailure;
                     await LocalReply.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, LocalReply.ResetBeforeHeaders("connection failure, transport failure reason: " + endpoint.Transport.UnavailableReason, attempt > 1));
                     return;
                 }
 
+                // A retriable answer is held back (not copied downstream) only if a retry is admitted for it right then.
+                exchange.BeginAttempt(attempt, attempt < maxAttempts && exchange.BodyReplayable ? cluster : null);
+                using var perTry = retry?.PerTryTimeout is { } perTryLimit && perTryLimit > TimeSpan.Zero
+                    ? CancellationTokenSource.CreateLinkedTokenSource(routeTimeout?.Token ?? CancellationToken.None)
+                    : null;
+                perTry?.CancelAfter(retry!.PerTryTimeout!.Value);
+                var token = perTry?.Token ?? routeTimeout?.Token ?? CancellationToken.None;
                 ForwarderError error;
                 using (endpoint.StartRequest())
                 {
@@ -151,11 +141,6 @@ internal sealed class UpstreamCaller(DataPlane plane, IHttpForwarder forwarder, 
 
             if (failure == Failure.None && !exchange.RetryRequested)
             {
-                if (retryReserved)
-                {
-                    cluster.EndRetry();
-                }
-
                 if (attempt > 1)
                 {
                     if (exchange.UpstreamStatus >= 500)
@@ -173,6 +158,11 @@ internal sealed class UpstreamCaller(DataPlane plane, IHttpForwarder forwarder, 
 
             if (failure == Failure.Downstream)
             {
+                if (exchange.RetryRequested)
+                {
+                    cluster.EndRetry();
+                }
+
                 outcome.Flags |= ResponseFlags.DownstreamConnectionTermination;
                 return;
             }
@@ -181,24 +171,21 @@ internal sealed class UpstreamCaller(DataPlane plane, IHttpForwarder forwarder, 
             {
                 // Headers are out: Envoy can only reset the stream.
                 outcome.Flags |= failure == Failure.RouteTimeout ? ResponseFlags.UpstreamRequestTimeout : ResponseFlags.UpstreamConnectionTermination;
-                if (retryReserved)
-                {
-                    cluster.EndRetry();
-                }
-
                 context.Abort();
                 return;
             }
 
-            var retriable = exchange.RetryRequested || (retry != null && failure switch
-            {
-                Failure.ConnectFailure => retry.ShouldRetryConnectFailure(),
-                Failure.Reset => retry.ShouldRetryReset(),
-                Failure.RefusedStream => retry.ShouldRetryRefusedStream(),
-                Failure.PerTryTimeout => retry.ShouldRetryReset(),
-                _ => false,
-            });
-            if (retriable && retryReserved && exchange.BodyReplayable)
+            // A held-back answer already has its retry admitted; a failure below HTTP asks for one now.
+            var retrying = exchange.RetryRequested
+                || (attempt < maxAttempts && exchange.BodyReplayable && retry != null && failure switch
+                {
+                    Failure.ConnectFailure => retry.ShouldRetryConnectFailure(),
+                    Failure.Reset => retry.ShouldRetryReset(),
+                    Failure.RefusedStream => retry.ShouldRetryRefusedStream(),
+                    Failure.PerTryTimeout => retry.ShouldRetryPerTryTimeout(),
+                    _ => false,
+                } && cluster.TryStartRetry());
+            if (retrying)
             {
                 if (retry!.AvoidPreviousHosts)
                 {
@@ -218,14 +205,12 @@ internal sealed class UpstreamCaller(DataPlane plane, IHttpForwarder forwarder, 
                     await LocalReply.WriteAsync(context, StatusCodes.Status504GatewayTimeout, LocalReply.RequestTimeout);
                     return;
                 }
+                finally
+                {
+                    cluster.EndRetry();
+                }
 
-                cluster.EndRetry();
                 continue;
-            }
-
-            if (retryReserved)
-            {
-                cluster.EndRetry();
             }
 
             if (attempt > 1)
