@@ -176,7 +176,7 @@ def main():
             paths.append({"id": pid, "label": label, "hops": int(hops), "procs": procs.split()})
     by_id = {p["id"]: p for p in paths}
 
-    closed, opened, problems = {}, {}, []
+    closed, opened, problems, failures = {}, {}, [], []
     for line in open(args.results):
         pid, kind, param, rep, out, ticks = line.rstrip("\n").split("\t")
         cpu_s = int(ticks) / tick
@@ -186,12 +186,17 @@ def main():
             closed.setdefault((pid, int(param)), []).append(r)
             if r["non2xx"] or r["socket_errors"]:
                 problems.append(f"{pid} c{param} round {rep}: {r['non2xx']} non-2xx, {r['socket_errors']} socket errors")
+                if r["non2xx"] + r["socket_errors"] > 0.01 * max(r["requests"], 1):
+                    failures.append(f"path {pid}, {param} connections, round {rep}: {r['non2xx']} non-2xx responses "
+                                    f"and {r['socket_errors']} socket errors in {r['requests']} requests ({out})")
         else:
             r = parse_hey_csv(out, duration)
             r["cpu_per_1000"] = (cpu_s / r["requests"] * 1000) if by_id[pid]["procs"] and r["requests"] else None
             opened[(pid, int(param))] = r
             if r["errors"]:
                 problems.append(f"{pid} open {param} rps: {r['errors']} failed requests")
+                if r["errors"] > 0.01 * max(r["requests"], 1):
+                    failures.append(f"path {pid} at {param} rps: {r['errors']} of {r['requests']} requests failed ({out})")
 
     memory = {}
     for line in open(args.memory):
@@ -208,7 +213,11 @@ def main():
     def haproxy_peer(path):
         return "haproxy" if path["hops"] <= 1 else "haproxy2"
 
-    # A path whose every closed-loop cell failed cannot be reported.
+    # A path that mostly answers errors is not measured: its rps would be the speed of failing.
+    if failures:
+        for f in failures:
+            print(f"bench/run: error: {f}", file=sys.stderr)
+        return 1
     for p in paths:
         for c in conns:
             if not cell(p["id"], c, "rps"):
@@ -335,6 +344,10 @@ def main():
     if problems:
         notes.append("Errors seen: " + "; ".join(problems[:10]) + ("; …" if len(problems) > 10 else ""))
 
+    print()
+    print(f"{now}; {m['nproc']} CPUs ({m['cpu']}), {m['ram']} RAM; load at start {run.get('load_at_start', '?')}")
+    print(f"mesh-proxy runtime: {runtime_mode(run.get('proxy_dll'))}")
+    print(f"versions: {version_text}")
     print()
     print(main_table)
     print()
