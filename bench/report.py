@@ -129,9 +129,10 @@ def runtime_mode(proxy_dll):
              f"concurrent GC {'on' if concurrent else 'off'}"]
     if "System.Runtime.TieredPGO" in props:
         parts.append(f"TieredPGO={props['System.Runtime.TieredPGO']}")
+    # Runtime knobs that change speed or memory (the CLI's own DOTNET_CLI_* settings do not).
+    knobs = re.compile(r"(DOTNET|COMPlus)_(gc|GC|Tiered|TC_|ReadyToRun|OSR|TieredPGO|ThreadPool|Thread_)")
     for name in sorted(os.environ):
-        if name.startswith("DOTNET_") and name not in ("DOTNET_gcServer", "DOTNET_ROOT", "DOTNET_CLI_TELEMETRY_OPTOUT",
-                                                       "DOTNET_NOLOGO", "DOTNET_SKIP_FIRST_TIME_EXPERIENCE"):
+        if knobs.match(name) and name not in ("DOTNET_gcServer", "COMPlus_gcServer"):
             parts.append(f"{name}={os.environ[name]}")
     return ", ".join(parts)
 
@@ -291,11 +292,11 @@ def main():
         c = 16 if 16 in conns else conns[0]
         r = ratio(cell("mesh", c, "rps"), cell("haproxy", c, "rps"))
         targets.append((f"mesh-proxy closed loop at {c} conns ≥ {TARGET_RATIO_TO_HAPROXY} × HAProxy (one hop)",
-                        f"{fmt(r, 2)} ×", r is not None and r >= TARGET_RATIO_TO_HAPROXY))
+                        fmt(r, 2, " ×"), None if r is None else r >= TARGET_RATIO_TO_HAPROXY))
         if "mesh2" in by_id and "haproxy2" in by_id:
             r2 = ratio(cell("mesh2", c, "rps"), cell("haproxy2", c, "rps"))
             targets.append((f"mesh-proxy two sidecars at {c} conns ≥ {TARGET_RATIO_TO_HAPROXY} × HAProxy → HAProxy",
-                            f"{fmt(r2, 2)} ×", r2 is not None and r2 >= TARGET_RATIO_TO_HAPROXY))
+                            fmt(r2, 2, " ×"), None if r2 is None else r2 >= TARGET_RATIO_TO_HAPROXY))
         sidecars = [(name, rss, hwm) for pid in ("mesh", "mesh2") for (name, rss, hwm) in memory.get(pid, [])]
         seen = {}
         for name, rss, hwm in sidecars:
@@ -303,15 +304,16 @@ def main():
         worst = max((rss for rss, _ in seen.values()), default=None)
         targets.append((f"mesh-proxy RSS ≤ {TARGET_RSS_MB:.0f} MB per sidecar (VmRSS after the run)",
                         ", ".join(f"{n}: {rss:.1f} MB (HWM {hwm:.1f})" for n, (rss, hwm) in seen.items()) or "—",
-                        worst is not None and worst <= TARGET_RSS_MB))
+                        None if worst is None else worst <= TARGET_RSS_MB))
         o = opened.get(("mesh", main_rate)) if main_rate else None
         if o and o["cpu_per_1000"] is not None:
             cpu, where = o["cpu_per_1000"], f"open loop @{main_rate} rps"
         else:
             cpu, where = cell("mesh", c, "cpu_per_1000"), f"closed loop c{c}"
         targets.append((f"mesh-proxy CPU ≤ {TARGET_CPU_PER_1000} vCPU per 1000 rps (one sidecar, {where})",
-                        f"{fmt(cpu, 3)} vCPU", cpu is not None and cpu <= TARGET_CPU_PER_1000))
-    target_lines = [f"| {what} | {got} | {'met' if ok else 'NOT met'} |" for what, got, ok in targets]
+                        fmt(cpu, 3, " vCPU"), None if cpu is None else cpu <= TARGET_CPU_PER_1000))
+    verdict = {True: "met", False: "NOT met", None: "not measured"}
+    target_lines = [f"| {what} | {got} | {verdict[ok]} |" for what, got, ok in targets]
     if not targets:
         target_lines = ["| mesh-proxy targets | not measured (BENCH_SKIP_MESH=1) | — |"]
 
