@@ -333,12 +333,14 @@ def main():
         f"Closed loop: `wrk -t1 -cN -d{run['duration']}s`, {repeat} round(s), median quoted; paths are interleaved "
         f"round by round after a {run['warmup']} s warm-up each, so drift hits every path alike.",
     ]
-    if run.get("have_hey") == "1":
+    if run.get("open_loop") == "ran":
         notes.append(f"Open loop: `hey -c {run['open_conns']} -q RATE/{run['open_conns']}` for {run['duration']} s, one "
                      "run per rate. hey times each request from when it was actually sent and its per-connection "
                      "ticker drops ticks when a response is late, so it does not correct coordinated omission and "
                      "degrades to closed loop above capacity (compare achieved with target rps); resolution 0.1 ms. "
                      "Issue 5's `meshctl bench` is to replace it.")
+    elif run.get("open_loop") == "skipped-no-rates":
+        notes.append("Open loop: skipped (BENCH_RATES empty).")
     else:
         notes.append("Open loop: skipped (no `hey` on this machine); issue 5 adds `meshctl bench`.")
     if run.get("skip_mesh") == "1":
