@@ -1,16 +1,28 @@
 using System.Net;
 using Meshwork.Proxy.Admin;
+using Meshwork.Proxy.Http;
+using Meshwork.Proxy.Listeners;
+using Meshwork.Proxy.Runtime;
+using Meshwork.Proxy.Stats;
+using Meshwork.Proxy.Upstream;
 using Meshwork.Proxy.Xds;
+using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace Meshwork.Proxy;
 
-/// <summary>The composition root of mesh-proxy: the xDS client and the admin API (the data path comes next).</summary>
+/// <summary>
+/// The composition root of mesh-proxy: the xDS client feeding the data plane (listeners, routes,
+/// clusters), the admin API on loopback, the status port on the workload's IP, and the drain on
+/// SIGTERM or /quitquitquit.
+/// </summary>
 public static partial class ProxyHost
 {
     public static async Task<int> RunAsync(ProxyOptions options, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder();
+        var levels = new LogLevels();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -18,24 +30,62 @@ public static partial class ProxyHost
             o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
             o.UseUtcTimestamp = true;
         });
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
-        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+        builder.Logging.AddFilter((_, category, level) => levels.IsEnabled(category, level));
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, options.AdminPort, l => l.Protocols = HttpProtocols.Http1));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.DrainDuration + TimeSpan.FromSeconds(5));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(IPAddress.Loopback, options.AdminPort, l => l.Protocols = HttpProtocols.Http1);
+            if (options.StatusPort > 0)
+            {
+                k.Listen(options.Ip, options.StatusPort, l => l.Protocols = HttpProtocols.Http1);
+            }
+        });
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(levels);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<ConfigHolder>();
+        builder.Services.AddSingleton<Func<double>>(Random.Shared.NextDouble);
+        builder.Services.AddSingleton<StatsStore>();
+        builder.Services.AddSingleton(sp => new UpstreamOptions
+        {
+            InboundAppAddresses = options.Inbound.ToDictionary(i => (int)i.Port, i => new DnsEndPoint(i.AppHost, (int)i.AppPort)),
+            Time = sp.GetRequiredService<TimeProvider>(),
+        });
+        builder.Services.AddSingleton<ClusterSet>();
+        builder.Services.AddSingleton<DataPlane>();
+        builder.Services.AddSingleton(sp => new ConfigHolder(sp.GetRequiredService<DataPlane>()));
+        builder.Services.AddHttpForwarder();
+        builder.Services.AddSingleton<MirrorSender>();
+        builder.Services.AddSingleton<UpstreamCaller>();
+        builder.Services.AddSingleton<RequestPath>();
+        builder.Services.AddSingleton<ConnectionDispatcher>();
+        builder.Services.AddSingleton<IHttpApplication<HttpContext>>(sp => new ProxyHttpApplication(sp.GetRequiredService<RequestPath>().HandleAsync));
+        builder.Services.AddSingleton<ListenerHost>();
         builder.Services.AddSingleton<XdsClient>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<XdsClient>());
         builder.Services.AddRouting();
         var app = builder.Build();
-        AdminEndpoints.Map(app, options.AdminPort);
+
+        var plane = app.Services.GetRequiredService<DataPlane>();
+        var listeners = app.Services.GetRequiredService<ListenerHost>();
+        plane.Host = listeners;
+        var stats = app.Services.GetRequiredService<StatsStore>();
+        stats.AddSource(() => plane.Clusters.Clusters.SelectMany(c => c.Stats.Enumerate().Select(s => (new StatKey("cluster", c.Name, s.Name), s.Value, s.Name.EndsWith("_active", StringComparison.Ordinal) || s.Name.StartsWith("membership", StringComparison.Ordinal)))));
+        var draining = new DrainState();
+        AdminEndpoints.Map(app, options, draining);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("mesh-proxy");
         app.Lifetime.ApplicationStarted.Register(() => Log.Started(logger, options.NodeId, options.AdminPort));
+        app.Lifetime.ApplicationStopping.Register(() =>
+        {
+            // Stop accepting, let requests in flight finish within the drain period (the host waits for it).
+            draining.Begin();
+            Log.Draining(logger, options.DrainDuration.TotalSeconds);
+            listeners.DrainAsync(options.DrainDuration).GetAwaiter().GetResult();
+        });
         try
         {
             await app.RunAsync(cancellationToken).ConfigureAwait(false);
+            app.Services.GetRequiredService<ClusterSet>().Dispose();
             return 0;
         }
         catch (IOException e)
@@ -49,5 +99,18 @@ public static partial class ProxyHost
     {
         [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "mesh-proxy {NodeId} started; admin on 127.0.0.1:{AdminPort}")]
         public static partial void Started(ILogger logger, string nodeId, int adminPort);
+
+        [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "draining: no new connections; requests in flight have {Seconds} s")]
+        public static partial void Draining(ILogger logger, double seconds);
     }
+}
+
+/// <summary>Whether the proxy is shutting down (readiness then says so).</summary>
+public sealed class DrainState
+{
+    private volatile bool _draining;
+
+    public bool IsDraining => _draining;
+
+    public void Begin() => _draining = true;
 }

@@ -1,24 +1,65 @@
 using System.Text;
 using Google.Protobuf;
+using Meshwork.Proxy.Listeners;
+using Meshwork.Proxy.Runtime;
+using Meshwork.Proxy.Stats;
 using Meshwork.Proxy.Xds;
 using Meshwork.Xds.Protos;
 
 namespace Meshwork.Proxy.Admin;
 
-/// <summary>The admin API on loopback (Envoy's 15000): readiness, the applied config, and a way to stop.</summary>
+/// <summary>The admin API on loopback (Envoy's 15000): readiness, the applied config, clusters, listeners, stats, log levels, and a way to stop.</summary>
 public static class AdminEndpoints
 {
-    public static void Map(WebApplication app, int port)
+    public static void Map(WebApplication app, ProxyOptions options, DrainState draining)
     {
-        var host = $"*:{port}";
-        app.MapGet("/ready", (ConfigHolder holder) => holder.HasConfig ? Results.Text("LIVE\n") : Results.Text("PRE_INITIALIZING: no config from meshd yet\n", statusCode: 503)).RequireHost(host);
-        app.MapGet("/config_dump", (ConfigHolder holder) => Results.Text(ConfigDump(holder.Current), "application/json")).RequireHost(host);
+        var admin = $"*:{options.AdminPort}";
+        app.MapGet("/ready", (ConfigHolder holder) => Readiness(holder, draining)).RequireHost(admin);
+        app.MapGet("/config_dump", (ConfigHolder holder) => Results.Text(ConfigDump(holder.Current), "application/json")).RequireHost(admin);
+        app.MapGet("/clusters", (DataPlane plane, string? format) => format == "json"
+            ? Results.Text(ClustersView.Json(plane.Clusters), "application/json")
+            : Results.Text(ClustersView.Text(plane.Clusters))).RequireHost(admin);
+        app.MapGet("/listeners", (ListenerHost host, string? format) => format == "json"
+            ? Results.Json(host.State.Select(l => new { name = l.Name, address = l.Address.ToString(), error = l.Problem }))
+            : Results.Text(string.Concat(host.State.Select(l => $"{l.Name}::{l.Address}{(l.Problem != null ? "::" + l.Problem : string.Empty)}\n")))).RequireHost(admin);
+        app.MapGet("/stats", (StatsStore stats, string? filter, string? format) => format == "json"
+            ? Results.Json(new { stats = stats.Snapshot().Select(s => new { name = s.Key.FullName, value = s.Value }) })
+            : Results.Text(stats.RenderText(filter))).RequireHost(admin);
+        app.MapGet("/stats/prometheus", (StatsStore stats) => Results.Text(stats.RenderPrometheus(), "text/plain; version=0.0.4")).RequireHost(admin);
+        app.MapGet("/logging", (LogLevels levels) => Results.Text(LoggingText(levels))).RequireHost(admin);
+        app.MapPost("/logging", (HttpRequest request, LogLevels levels) =>
+        {
+            string? problem = null;
+            foreach (var (key, value) in request.Query)
+            {
+                var ok = key == "level" ? levels.TrySet(null, value.ToString(), out problem) : levels.TrySet(key, value.ToString(), out problem);
+                if (!ok)
+                {
+                    return Results.Text(problem + "\n", statusCode: StatusCodes.Status400BadRequest);
+                }
+            }
+
+            return Results.Text(LoggingText(levels));
+        }).RequireHost(admin);
         app.MapPost("/quitquitquit", (IHostApplicationLifetime lifetime) =>
         {
             lifetime.StopApplication();
             return Results.Text("OK\n");
-        }).RequireHost(host);
+        }).RequireHost(admin);
+
+        // Istio's status port (pilot-agent's 15020): readiness and the proxy's metrics, on the workload's address.
+        var status = $"*:{options.StatusPort}";
+        app.MapGet("/healthz/ready", (ConfigHolder holder) => Readiness(holder, draining)).RequireHost(status);
+        app.MapGet("/stats/prometheus", (StatsStore stats) => Results.Text(stats.RenderPrometheus(), "text/plain; version=0.0.4")).RequireHost(status);
     }
+
+    private static IResult Readiness(ConfigHolder holder, DrainState draining) =>
+        draining.IsDraining ? Results.Text("DRAINING\n", statusCode: StatusCodes.Status503ServiceUnavailable)
+        : holder.HasConfig ? Results.Text("LIVE\n")
+        : Results.Text("PRE_INITIALIZING: no config from meshd yet\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+
+    private static string LoggingText(LogLevels levels) =>
+        "active loggers:\n" + string.Concat(levels.Current().Select(l => $"  {l.Name}: {LogLevels.Format(l.Level)}\n"));
 
     /// <summary>Envoy-style config dump: per type, the version accepted and each resource with its own version.</summary>
     public static string ConfigDump(AppliedConfig config)

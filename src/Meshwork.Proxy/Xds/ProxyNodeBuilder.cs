@@ -10,12 +10,22 @@ namespace Meshwork.Proxy.Xds;
 /// </summary>
 public static class ProxyNodeBuilder
 {
+    public const string TlsModeLabel = "security.istio.io/tlsMode";
+
     public static Node Build(ProxyOptions options)
     {
         var labels = new Struct();
         foreach (var (key, value) in options.Labels)
         {
             labels.Fields[key] = Value.ForString(value);
+        }
+
+        // Istio's injector labels a pod that can speak Istio mTLS "security.istio.io/tlsMode: istio";
+        // auto-mTLS then sends it mTLS. This proxy has no workload certificate to offer yet, so it says
+        // so, and peers reach it in plaintext, unless the operator labelled the workload otherwise.
+        if (!labels.Fields.ContainsKey(TlsModeLabel))
+        {
+            labels.Fields[TlsModeLabel] = Value.ForString("disabled");
         }
 
         var metadata = new Struct();

@@ -1,0 +1,33 @@
+using Envoy.Config.Route.V3;
+using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
+
+namespace Meshwork.Proxy.Connections;
+
+/// <summary>
+/// What a connection becomes once its filter chain is chosen: HTTP served by an
+/// HttpConnectionManager, or bytes relayed by tcp_proxy; either may first terminate TLS
+/// (<see cref="Tls"/> not null). SNI passthrough is a TCP plan without TLS. Built once per config.
+/// </summary>
+public abstract record ChainPlan(string ListenerName, string ChainLabel, DownstreamTls? Tls);
+
+/// <summary>
+/// An HTTP chain: the connection manager as sent (the pipeline reads its filters, timeouts and
+/// upgrade configs) and where its routes come from: <see cref="InlineRoutes"/> or the RDS name.
+/// </summary>
+public sealed record HttpChainPlan(
+    string ListenerName,
+    string ChainLabel,
+    DownstreamTls? Tls,
+    HttpConnectionManager Manager,
+    RouteConfiguration? InlineRoutes,
+    string? RdsRouteName) : ChainPlan(ListenerName, ChainLabel, Tls)
+{
+    public string StatPrefix => Manager.StatPrefix;
+}
+
+/// <summary>A TCP chain: tcp_proxy's settings (one cluster or weighted clusters, idle timeout, stat prefix).</summary>
+public sealed record TcpProxyChainPlan(
+    string ListenerName,
+    string ChainLabel,
+    DownstreamTls? Tls,
+    TcpProxySettings Settings) : ChainPlan(ListenerName, ChainLabel, Tls);

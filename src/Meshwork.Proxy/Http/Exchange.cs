@@ -1,0 +1,193 @@
+using Meshwork.Proxy.Routing;
+using Microsoft.Net.Http.Headers;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Meshwork.Proxy.Http;
+
+/// <summary>
+/// One request on its way upstream: what the route decided (path, authority, header edits), the
+/// attempt in progress, and how it ended. It is also the forwarder's transformer for this request,
+/// so the per-request state and the header work cost one object. When an upstream answer is to be
+/// retried, the transformer declines to copy it, and the response stays untouched for the next try.
+/// </summary>
+internal sealed class Exchange : HttpTransformer
+{
+    public Exchange(HttpContext context, HttpManager manager, RouteMatchResult match, string authority, string pathAndQuery)
+    {
+        Context = context;
+        Manager = manager;
+        Match = match;
+        Authority = authority;
+        PathAndQuery = pathAndQuery;
+    }
+
+    public HttpContext Context { get; }
+
+    public HttpManager Manager { get; }
+
+    public RouteMatchResult Match { get; }
+
+    public CompiledRoute Route => Match.Route;
+
+    /// <summary>The authority sent upstream (after any host rewrite).</summary>
+    public string Authority { get; set; }
+
+    /// <summary>The path and query sent upstream (after any rewrite).</summary>
+    public string PathAndQuery { get; set; }
+
+    public string ClusterName { get; set; } = string.Empty;
+
+    /// <summary>The chosen cluster with its own header edits (weighted clusters may carry some).</summary>
+    public ClusterChoice? Choice { get; set; }
+
+    public int Attempt { get; set; }
+
+    /// <summary>Set by the retry loop before each attempt: may this attempt's answer be retried?</summary>
+    public bool MayRetryResponse { get; set; }
+
+    /// <summary>The last attempt's answer was retriable and was not copied downstream.</summary>
+    public bool RetryRequested { get; private set; }
+
+    public int UpstreamStatus { get; private set; }
+
+    public ResponseFlags Flags { get; set; }
+
+    public string? UpstreamHost { get; set; }
+
+    public ObservedRequestBody? Body { get; set; }
+
+    public string? SetCookie { get; set; }
+
+    public void BeginAttempt(int attempt, bool mayRetry)
+    {
+        Attempt = attempt;
+        MayRetryResponse = mayRetry;
+        RetryRequested = false;
+        UpstreamStatus = 0;
+    }
+
+    public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
+    {
+        await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken).ConfigureAwait(false);
+        proxyRequest.RequestUri = new Uri(destinationPrefix + PathAndQuery, UriKind.Absolute);
+        proxyRequest.Headers.Host = Authority;
+        var headers = proxyRequest.Headers;
+        if (Route.IncludeRequestAttemptCount)
+        {
+            headers.Remove("x-envoy-attempt-count");
+            headers.TryAddWithoutValidation("x-envoy-attempt-count", Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+    }
+
+    public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
+    {
+        if (proxyResponse == null)
+        {
+            return await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken).ConfigureAwait(false);
+        }
+
+        UpstreamStatus = (int)proxyResponse.StatusCode;
+        if (MayRetryResponse && Route.RetryPolicy is { } retry && retry.ShouldRetryStatus(UpstreamStatus, GrpcStatus(proxyResponse)))
+        {
+            RetryRequested = true;
+            httpContext.Response.Clear();
+            return false;
+        }
+
+        await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken).ConfigureAwait(false);
+        var response = httpContext.Response;
+        Route.ApplyResponseHeaders(response, Choice);
+        Route.Cors?.ApplyToResponse(httpContext.Request, response);
+        if (Route.IncludeAttemptCountInResponse)
+        {
+            response.Headers["x-envoy-attempt-count"] = Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        if (SetCookie != null)
+        {
+            response.Headers.Append(HeaderNames.SetCookie, SetCookie);
+        }
+
+        return true;
+    }
+
+    private static string? GrpcStatus(HttpResponseMessage response) =>
+        response.Headers.TryGetValues("grpc-status", out var values) ? values.FirstOrDefault() : null;
+
+    /// <summary>Whether a failed attempt can be sent again: nothing of the request body has gone upstream.</summary>
+    public bool BodyReplayable => Body is null || !Body.Started;
+}
+
+/// <summary>Watches the request body as the forwarder reads it, so a retry never re-sends a body already streamed.</summary>
+internal sealed class ObservedRequestBody(Stream inner) : Stream
+{
+    private MemoryStream? _capture;
+    private int _captureLimit;
+
+    public bool Started { get; private set; }
+
+    /// <summary>The body as read so far when capturing (for a mirror), or null when it outgrew the limit.</summary>
+    public byte[]? Captured => CaptureOverflowed ? null : _capture?.ToArray();
+
+    public bool CaptureOverflowed { get; private set; }
+
+    /// <summary>Keeps a copy of what passes, up to <paramref name="limit"/> bytes.</summary>
+    public void Capture(int limit)
+    {
+        _capture = new MemoryStream();
+        _captureLimit = limit;
+    }
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => inner.Length;
+
+    public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
+
+    public override void Flush()
+    {
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Mark(buffer.AsSpan(offset, inner.Read(buffer, offset, count)));
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        return Mark(buffer.Span[..read]);
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    private int Mark(ReadOnlySpan<byte> read)
+    {
+        if (read.Length > 0)
+        {
+            Started = true;
+            if (_capture != null && !CaptureOverflowed)
+            {
+                if (_capture.Length + read.Length > _captureLimit)
+                {
+                    CaptureOverflowed = true;
+                    _capture = null;
+                }
+                else
+                {
+                    _capture.Write(read);
+                }
+            }
+        }
+
+        return read.Length;
+    }
+}

@@ -1,0 +1,121 @@
+using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
+using Meshwork.Proxy.Routing;
+using Meshwork.Proxy.Runtime;
+using Meshwork.Proxy.Stats;
+
+namespace Meshwork.Proxy.Http;
+
+/// <summary>The statistics one HTTP connection manager keeps, under Envoy's <c>http.PREFIX.*</c> names.</summary>
+internal sealed class HttpManagerStats(StatsStore store, string prefix)
+{
+    public Counter RqTotal { get; } = store.Counter("http", prefix, "downstream_rq_total");
+
+    public Gauge RqActive { get; } = store.Gauge("http", prefix, "downstream_rq_active");
+
+    public Counter Rq1xx { get; } = store.Counter("http", prefix, "downstream_rq_1xx");
+
+    public Counter Rq2xx { get; } = store.Counter("http", prefix, "downstream_rq_2xx");
+
+    public Counter Rq3xx { get; } = store.Counter("http", prefix, "downstream_rq_3xx");
+
+    public Counter Rq4xx { get; } = store.Counter("http", prefix, "downstream_rq_4xx");
+
+    public Counter Rq5xx { get; } = store.Counter("http", prefix, "downstream_rq_5xx");
+
+    public Counter NoRoute { get; } = store.Counter("http", prefix, "no_route");
+
+    public Counter NoCluster { get; } = store.Counter("http", prefix, "no_cluster");
+
+    public Counter DirectResponse { get; } = store.Counter("http", prefix, "rq_direct_response");
+
+    public Counter Redirect { get; } = store.Counter("http", prefix, "rq_redirect");
+
+    public Counter FaultDelays { get; } = store.Counter("http", prefix, "fault.delays_injected");
+
+    public Counter FaultAborts { get; } = store.Counter("http", prefix, "fault.aborts_injected");
+
+    public Counter CorsPreflight { get; } = store.Counter("http", prefix, "cors.origin_valid");
+
+    public Counter DownstreamReset { get; } = store.Counter("http", prefix, "downstream_rq_rx_reset");
+
+    private readonly Counter[] _flags = ResponseFlagCodes.All.Select(f => store.Counter("http", prefix, "response_flags." + f.Code)).ToArray();
+
+    public void CountStatus(int status)
+    {
+        (status switch
+        {
+            < 200 => Rq1xx,
+            < 300 => Rq2xx,
+            < 400 => Rq3xx,
+            < 500 => Rq4xx,
+            _ => Rq5xx,
+        }).Increment();
+    }
+
+    public void CountFlags(ResponseFlags flags)
+    {
+        if (flags == ResponseFlags.None)
+        {
+            return;
+        }
+
+        var i = 0;
+        foreach (var (flag, _) in ResponseFlagCodes.All)
+        {
+            if ((flags & flag) != 0)
+            {
+                _flags[i].Increment();
+            }
+
+            i++;
+        }
+    }
+}
+
+/// <summary>
+/// One HTTP connection manager as the request path needs it, compiled when its listener arrives:
+/// where its routes come from (inline, or an RDS table looked up in the current routing snapshot
+/// so a route change never touches the listener), how it treats forwarding headers, and its stats.
+/// </summary>
+internal sealed class HttpManager
+{
+    public HttpManager(HttpConnectionManager manager, RouteTable? inline, string? rdsName, string listenerName, bool inbound, StatsStore stats)
+    {
+        ListenerName = listenerName;
+        StatPrefix = manager.StatPrefix.Length > 0 ? manager.StatPrefix : listenerName;
+        InlineRoutes = inline;
+        RdsName = rdsName;
+        UseRemoteAddress = manager.UseRemoteAddress ?? false;
+        XffTrustedHops = manager.XffNumTrustedHops;
+        GenerateRequestId = manager.GenerateRequestId ?? true;
+        PreserveExternalRequestId = manager.PreserveExternalRequestId;
+        AllowWebSocket = manager.UpgradeConfigs.Any(u => string.Equals(u.UpgradeType, "websocket", StringComparison.OrdinalIgnoreCase) && (u.Enabled ?? true));
+        Inbound = inbound;
+        Stats = new HttpManagerStats(stats, StatPrefix);
+    }
+
+    public string ListenerName { get; }
+
+    public string StatPrefix { get; }
+
+    public RouteTable? InlineRoutes { get; }
+
+    public string? RdsName { get; }
+
+    public bool UseRemoteAddress { get; }
+
+    public uint XffTrustedHops { get; }
+
+    public bool GenerateRequestId { get; }
+
+    public bool PreserveExternalRequestId { get; }
+
+    public bool AllowWebSocket { get; }
+
+    public bool Inbound { get; }
+
+    public HttpManagerStats Stats { get; }
+
+    /// <summary>The route table in force for this manager: its own, or the named RDS table (null until it arrives: requests get 404 NR, as Envoy answers before RDS warms).</summary>
+    public RouteTable? Routes(RoutingSnapshot routing) => InlineRoutes ?? (RdsName != null ? routing.Find(RdsName) : null);
+}

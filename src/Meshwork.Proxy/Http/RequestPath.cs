@@ -1,0 +1,254 @@
+using Meshwork.Proxy.Listeners;
+using Meshwork.Proxy.Routing;
+using Meshwork.Proxy.Runtime;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Net.Http.Headers;
+
+namespace Meshwork.Proxy.Http;
+
+/// <summary>
+/// The HTTP request path in one place, in the order a request meets it (Envoy's filter chain of
+/// an Istio sidecar): request id and forwarding headers → route match → fault → CORS → the route's
+/// action (direct response, redirect, or upstream with retries) → stats and access log.
+/// Everything it consults was compiled when config arrived; it only reads snapshots.
+/// </summary>
+internal sealed partial class RequestPath(DataPlane plane, UpstreamCaller upstream, TimeProvider time, Func<double> random, ILoggerFactory loggers)
+{
+    private readonly ILogger _access = loggers.CreateLogger("mesh-proxy.access");
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var connection = context.Features.Get<HttpConnectionState>();
+        if (connection == null)
+        {
+            await LocalReply.WriteAsync(context, StatusCodes.Status500InternalServerError, "connection without a listener");
+            return;
+        }
+
+        var manager = connection.Manager;
+        var stats = manager.Stats;
+        stats.RqTotal.Increment();
+        stats.RqActive.Increment();
+        var started = time.GetTimestamp();
+        var outcome = new RequestOutcome();
+        try
+        {
+            await RouteAsync(context, connection, manager, outcome);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            outcome.Flags |= ResponseFlags.DownstreamConnectionTermination;
+        }
+        catch (Exception e) when (e is IOException or Microsoft.AspNetCore.Connections.ConnectionAbortedException)
+        {
+            outcome.Flags |= ResponseFlags.DownstreamConnectionTermination;
+        }
+        finally
+        {
+            stats.RqActive.Decrement();
+            var status = context.Response.StatusCode;
+            if ((outcome.Flags & ResponseFlags.DownstreamConnectionTermination) != 0)
+            {
+                stats.DownstreamReset.Increment();
+            }
+
+            stats.CountStatus(status);
+            stats.CountFlags(outcome.Flags);
+            LogAccess(context, manager, outcome, status, time.GetElapsedTime(started));
+        }
+    }
+
+    private async Task RouteAsync(HttpContext context, HttpConnectionState connection, HttpManager manager, RequestOutcome outcome)
+    {
+        var request = context.Request;
+        ForwardingHeaders.Apply(context, manager, connection.IsTls);
+        var table = manager.Routes(plane.Routing);
+        var match = table?.Match(request);
+        if (match == null)
+        {
+            manager.Stats.NoRoute.Increment();
+            outcome.Flags |= ResponseFlags.NoRouteFound;
+            await LocalReply.WriteAsync(context, StatusCodes.Status404NotFound, string.Empty);
+            return;
+        }
+
+        var route = match.Value.Route;
+        outcome.RouteName = route.Name;
+        var forwards = route.Kind is RouteActionKind.Cluster or RouteActionKind.WeightedClusters or RouteActionKind.ClusterHeader;
+        var choice = forwards ? route.PickCluster(request, random()) : null;
+        outcome.Cluster = choice?.Name;
+
+        // The HTTP filters of an Istio sidecar, in their order: fault, then CORS, then the router.
+        if (route.Fault is { } fault && fault.AppliesTo(request, choice?.Name))
+        {
+            if (fault.ShouldDelay(random()) && fault.DelayFor(request) is { } delay)
+            {
+                manager.Stats.FaultDelays.Increment();
+                outcome.Flags |= ResponseFlags.DelayInjected;
+                await Task.Delay(delay, time, context.RequestAborted);
+            }
+
+            if (fault.ShouldAbort(random()) && fault.AbortFor(request) is { } abort)
+            {
+                manager.Stats.FaultAborts.Increment();
+                outcome.Flags |= ResponseFlags.FaultInjected;
+                await LocalReply.WriteAsync(context, abort.HttpStatus ?? StatusCodes.Status200OK, LocalReply.FaultAbort, abort.GrpcStatus);
+                return;
+            }
+        }
+
+        if (route.Cors is { } cors && CorsPolicy.IsPreflight(request) && cors.TryBuildPreflight(request, context.Response, random()))
+        {
+            manager.Stats.CorsPreflight.Increment();
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Response.ContentLength = 0;
+            return;
+        }
+
+        switch (route.Kind)
+        {
+            case RouteActionKind.DirectResponse:
+                manager.Stats.DirectResponse.Increment();
+                route.ApplyResponseHeaders(context.Response);
+                context.Response.StatusCode = route.DirectResponse!.Status;
+                context.Response.ContentLength = route.DirectResponse.Body.Length;
+                if (route.DirectResponse.Body.Length > 0 && request.Method != HttpMethods.Head)
+                {
+                    await context.Response.Body.WriteAsync(route.DirectResponse.Body, context.RequestAborted);
+                }
+
+                return;
+            case RouteActionKind.Redirect:
+                manager.Stats.Redirect.Increment();
+                context.Response.StatusCode = route.Redirect!.StatusCode;
+                context.Response.Headers.Location = route.BuildRedirectLocation(request);
+                route.ApplyResponseHeaders(context.Response);
+                context.Response.ContentLength = 0;
+                return;
+            case RouteActionKind.NonForwarding:
+                await LocalReply.WriteAsync(context, StatusCodes.Status404NotFound, string.Empty);
+                return;
+        }
+
+        if (choice is not { Name.Length: > 0 })
+        {
+            manager.Stats.NoCluster.Increment();
+            outcome.Flags |= ResponseFlags.NoClusterFound;
+            await LocalReply.WriteAsync(context, route.ClusterNotFoundStatus, string.Empty);
+            return;
+        }
+
+        var rewrite = route.RewriteRequest(request, choice);
+        var exchange = new Exchange(
+            context,
+            manager,
+            match.Value,
+            rewrite.Authority ?? request.Host.Value ?? string.Empty,
+            rewrite.PathAndQuery ?? RequestTarget(request))
+        {
+            ClusterName = choice.Name,
+            Choice = choice,
+        };
+        route.ApplyRequestHeaders(request, choice);
+        if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true)
+        {
+            exchange.Body = new ObservedRequestBody(request.Body);
+            request.Body = exchange.Body;
+        }
+
+        await upstream.ForwardAsync(exchange, outcome);
+    }
+
+    /// <summary>The path and query as received (still encoded), which is what goes upstream when nothing rewrites it.</summary>
+    private static string RequestTarget(HttpRequest request)
+    {
+        var raw = request.HttpContext.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (raw is { Length: > 0 } && raw[0] == '/')
+        {
+            return raw;
+        }
+
+        return request.PathBase.Add(request.Path).ToUriComponent() + request.QueryString.ToUriComponent();
+    }
+
+    private void LogAccess(HttpContext context, HttpManager manager, RequestOutcome outcome, int status, TimeSpan elapsed)
+    {
+        var level = outcome.Flags == ResponseFlags.None ? LogLevel.Debug : LogLevel.Information;
+        if (!_access.IsEnabled(level))
+        {
+            return;
+        }
+
+        var request = context.Request;
+        Log.Access(
+            _access,
+            level,
+            request.Method,
+            request.Path.Value + request.QueryString.Value,
+            request.Protocol,
+            status,
+            ResponseFlagCodes.Format(outcome.Flags),
+            (long)elapsed.TotalMilliseconds,
+            outcome.UpstreamHost ?? "-",
+            request.Headers["x-request-id"].ToString(),
+            request.Host.Value ?? "-",
+            outcome.Cluster ?? "-",
+            outcome.RouteName ?? "-",
+            manager.ListenerName);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 100, Message = "\"{Method} {Path} {Protocol}\" {Status} {Flags} {DurationMs}ms upstream=\"{UpstreamHost}\" request_id=\"{RequestId}\" authority=\"{Authority}\" cluster=\"{Cluster}\" route=\"{Route}\" listener=\"{Listener}\"")]
+        public static partial void Access(ILogger logger, LogLevel level, string method, string path, string protocol, int status, string flags, long durationMs, string upstreamHost, string requestId, string authority, string cluster, string route, string listener);
+    }
+}
+
+/// <summary>What the access log and stats need to know about how a request ended.</summary>
+internal sealed class RequestOutcome
+{
+    public ResponseFlags Flags { get; set; }
+
+    public string? Cluster { get; set; }
+
+    public string? RouteName { get; set; }
+
+    public string? UpstreamHost { get; set; }
+
+    public int Attempts { get; set; }
+}
+
+/// <summary>
+/// Envoy's request id and forwarding headers. <c>x-request-id</c> is generated when absent;
+/// with use_remote_address (edge proxies, gateways) the peer's address is appended to
+/// <c>x-forwarded-for</c> and <c>x-forwarded-proto</c> states the downstream scheme; a sidecar
+/// (use_remote_address false) trusts what it received and only fills a missing proto.
+/// </summary>
+internal static class ForwardingHeaders
+{
+    public static void Apply(HttpContext context, HttpManager manager, bool tls)
+    {
+        var headers = context.Request.Headers;
+        // Envoy regenerates an id only for external requests at the edge; in local mode every peer is internal, so: when missing.
+        if (manager.GenerateRequestId && !headers.ContainsKey("x-request-id"))
+        {
+            headers["x-request-id"] = Guid.NewGuid().ToString();
+        }
+
+        var scheme = tls ? "https" : "http";
+        if (manager.UseRemoteAddress)
+        {
+            if (context.Connection.RemoteIpAddress is { } remote)
+            {
+                var address = (remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote).ToString();
+                headers["x-forwarded-for"] = headers.TryGetValue("x-forwarded-for", out var existing) && existing.Count > 0 ? $"{existing},{address}" : address;
+            }
+
+            headers["x-forwarded-proto"] = scheme;
+        }
+        else if (!headers.ContainsKey("x-forwarded-proto"))
+        {
+            headers["x-forwarded-proto"] = scheme;
+        }
+    }
+}

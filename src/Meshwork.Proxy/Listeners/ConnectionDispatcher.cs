@@ -1,0 +1,179 @@
+using System.Net;
+using System.Net.Sockets;
+using Meshwork.Proxy.Connections;
+using Meshwork.Proxy.Http;
+using Meshwork.Proxy.Runtime;
+using Meshwork.Proxy.Stats;
+using Meshwork.Proxy.Upstream;
+using Microsoft.AspNetCore.Connections;
+
+namespace Meshwork.Proxy.Listeners;
+
+/// <summary>What the HTTP request path needs from its connection: the listener's manager and whether TLS was terminated here.</summary>
+internal sealed record HttpConnectionState(HttpManager Manager, bool IsTls, string? ServerName);
+
+/// <summary>
+/// Decides, per accepted connection, what it is (Envoy's listener: listener filters → filter chain
+/// match → network filters): reads the ClientHello when the listener matches on TLS facts, picks
+/// the filter chain, then either relays bytes (tcp_proxy, SNI passthrough), or terminates TLS when
+/// the chain says so and hands the connection to HTTP (HTTP/1.1, or HTTP/2 by ALPN or preface).
+/// </summary>
+internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore stats, TimeProvider time, Func<double> random, ILogger<ConnectionDispatcher> logger)
+{
+    /// <summary>Envoy's tls_inspector gives up after 15 s without a full ClientHello.</summary>
+    private static readonly TimeSpan InspectionTimeout = TimeSpan.FromSeconds(15);
+
+    private readonly Counter _noChain = stats.Counter("listener_manager.no_filter_chain_match");
+    private readonly Counter _tlsFailures = stats.Counter("listener.ssl.connection_error");
+
+    public async Task OnConnectionAsync(RunningListener running, ConnectionContext connection, ConnectionDelegate next)
+    {
+        var listener = running.Current;
+        var local = connection.LocalEndPoint as IPEndPoint ?? new IPEndPoint(IPAddress.None, 0);
+        var remote = connection.RemoteEndPoint as IPEndPoint ?? new IPEndPoint(IPAddress.None, 0);
+        var facts = ConnectionFacts.Plain(local, remote);
+        if (listener.Plan.NeedsTlsInspection)
+        {
+            var hello = await InspectAsync(connection);
+            facts = ConnectionFacts.Inspected(local, remote, hello);
+        }
+
+        var chain = listener.Plan.Select(facts);
+        if (chain == null)
+        {
+            _noChain.Increment();
+            Log.NoChain(logger, listener.Name, remote, facts.ServerName ?? "-");
+            connection.Abort();
+            return;
+        }
+
+        switch (chain)
+        {
+            case TcpProxyChainPlan tcp:
+                await RelayAsync(connection, tcp, facts);
+                return;
+            case HttpChainPlan http:
+                var manager = listener.Managers[http];
+                connection.Features.Set(new HttpConnectionState(manager, http.Tls != null, facts.ServerName));
+                if (http.Tls != null)
+                {
+                    if (await TerminateTlsAsync(connection, http.Tls, facts.ServerName, listener.Name) is { } tls)
+                    {
+                        await tls.ServeAsync(connection, next);
+                    }
+
+                    return;
+                }
+
+                if (await CleartextHttp2.StartsWithPrefaceAsync(connection))
+                {
+                    CleartextHttp2.SelectHttp2(connection);
+                }
+
+                await next(connection);
+                return;
+        }
+    }
+
+    private static async Task<ClientHello> InspectAsync(ConnectionContext connection)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+        timeout.CancelAfter(InspectionTimeout);
+        try
+        {
+            return await ClientHelloPeek.PeekAsync(connection.Transport.Input, timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return ClientHello.NotTls;
+        }
+    }
+
+    private async Task<TerminatedTls?> TerminateTlsAsync(ConnectionContext connection, DownstreamTls tls, string? serverName, string listenerName)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+        timeout.CancelAfter(InspectionTimeout);
+        var result = await TlsTermination.AuthenticateAsync(connection.Transport, tls, serverName, timeout.Token);
+        if (result.Connection == null)
+        {
+            _tlsFailures.Increment();
+            Log.TlsFailed(logger, listenerName, result.Failure ?? "unknown");
+            connection.Abort();
+        }
+
+        return result.Connection;
+    }
+
+    private async Task RelayAsync(ConnectionContext connection, TcpProxyChainPlan plan, ConnectionFacts facts)
+    {
+        Stream downstream = new DuplexPipeStream(connection.Transport);
+        if (plan.Tls != null)
+        {
+            if (await TerminateTlsAsync(connection, plan.Tls, facts.ServerName, plan.ListenerName) is not { } tls)
+            {
+                return;
+            }
+
+            downstream = tls.SslStream;
+        }
+
+        var settings = plan.Settings;
+        var clusterName = settings.Cluster ?? settings.PickCluster(random());
+        var tcpStats = TcpStatsFor(settings.StatPrefix);
+        var result = await TcpProxy.RunAsync(downstream, ct => ConnectUpstreamAsync(clusterName, facts, ct), settings, tcpStats, time, connection.ConnectionClosed);
+        if (result.Outcome == TcpProxyOutcome.UpstreamConnectFailed)
+        {
+            Log.TcpConnectFailed(logger, plan.ListenerName, clusterName, result.ConnectFailures);
+        }
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TcpProxyStats> _tcpStats = new(StringComparer.Ordinal);
+
+    private TcpProxyStats TcpStatsFor(string prefix) => _tcpStats.GetOrAdd(prefix, p =>
+    {
+        var created = new TcpProxyStats();
+        stats.AddSource(() => created.Snapshot().Select(s => (new StatKey("tcp", p, s.Key), s.Value, s.Key.EndsWith("_active", StringComparison.Ordinal))));
+        return created;
+    });
+
+    /// <summary>Load-balances and connects a TCP upstream within the cluster's connect timeout; a failure counts against the host (outlier detection) and the cluster.</summary>
+    private async ValueTask<Stream> ConnectUpstreamAsync(string clusterName, ConnectionFacts facts, CancellationToken cancellationToken)
+    {
+        if (!plane.Clusters.TryGet(clusterName, out var cluster))
+        {
+            throw new IOException($"cluster \"{clusterName}\" is not configured");
+        }
+
+        var endpoint = cluster.Pick(new PickContext(null, null, facts.Destination.Address.ToString(), facts.Destination.Port))
+            ?? throw new IOException($"no healthy upstream in \"{clusterName}\"");
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(cluster.Model.Connection.ConnectTimeout);
+        try
+        {
+            await socket.ConnectAsync(endpoint.Host, endpoint.Port, timeout.Token);
+            Interlocked.Increment(ref cluster.Stats.UpstreamCxTotal);
+            endpoint.ReportOutcome(UpstreamOutcome.Success);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            socket.Dispose();
+            Interlocked.Increment(ref cluster.Stats.UpstreamCxConnectFail);
+            endpoint.ReportOutcome(UpstreamOutcome.ConnectFailure);
+            throw;
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 40, Level = LogLevel.Debug, Message = "listener {Listener}: no filter chain for {Remote} (SNI {ServerName}); closed")]
+        public static partial void NoChain(ILogger logger, string listener, IPEndPoint remote, string serverName);
+
+        [LoggerMessage(EventId = 42, Level = LogLevel.Debug, Message = "listener {Listener}: TLS handshake failed: {Reason}")]
+        public static partial void TlsFailed(ILogger logger, string listener, string reason);
+
+        [LoggerMessage(EventId = 43, Level = LogLevel.Information, Message = "listener {Listener}: TCP connection closed: cannot connect to cluster {Cluster} ({Attempts} attempts) UF")]
+        public static partial void TcpConnectFailed(ILogger logger, string listener, string cluster, int attempts);
+    }
+}

@@ -1,0 +1,191 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Meshwork.Proxy.Upstream;
+
+/// <summary>
+/// One connection pool of a cluster: an <see cref="HttpMessageInvoker"/> over a
+/// <see cref="SocketsHttpHandler"/> set up from the cluster's connection settings, plus the TLS
+/// it originates. TLS is done in the pool's connect callback rather than by the handler, so the
+/// cluster — not the request's Host header — decides SNI, ALPN and certificate checks, and so
+/// per-connection request limits see plaintext; the handler therefore always sees
+/// <c>http://</c> destinations. A transport whose credentials are missing has no invoker and
+/// says why in <see cref="UnavailableReason"/> (the pipeline answers 503 UF).
+/// </summary>
+public sealed class UpstreamTransport : IDisposable
+{
+    private static readonly List<SslApplicationProtocol> Http2Alpn = [SslApplicationProtocol.Http2];
+    private static readonly List<SslApplicationProtocol> Http11Alpn = [SslApplicationProtocol.Http11];
+
+    private readonly TlsOrigination? _tls;
+    private readonly ConnectionSettings _connection;
+    private readonly ClusterStats _stats;
+    private readonly Func<string, EndpointState?> _endpointState;
+    private readonly X509Certificate2Collection? _clientCertificates;
+    private readonly X509Certificate2Collection? _trustedCas;
+
+    private UpstreamTransport(TransportModel model, ConnectionSettings connection, ClusterStats stats, Func<string, EndpointState?> endpointState, TimeSpan idleCap)
+    {
+        _tls = model.Tls;
+        _connection = connection;
+        _stats = stats;
+        _endpointState = endpointState;
+        IsTls = model.IsTls;
+        UnavailableReason = _tls?.UnavailableReason;
+        if (_tls != null && UnavailableReason == null)
+        {
+            try
+            {
+                if (_tls.ClientCertificateFile != null)
+                {
+                    _clientCertificates = [X509Certificate2.CreateFromPemFile(_tls.ClientCertificateFile, _tls.ClientKeyFile)];
+                }
+
+                if (_tls.TrustedCaFile != null)
+                {
+                    _trustedCas = [];
+                    _trustedCas.ImportFromPemFile(_tls.TrustedCaFile);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+            {
+                UnavailableReason = $"TLS credentials unavailable: {e.Message}";
+            }
+        }
+
+        if (UnavailableReason != null)
+        {
+            return;
+        }
+
+        var handler = new SocketsHttpHandler
+        {
+            UseProxy = false,
+            UseCookies = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            ActivityHeadersPropagator = null,
+            ConnectTimeout = connection.ConnectTimeout,
+            PooledConnectionIdleTimeout = connection.PooledIdleTimeout < idleCap ? connection.PooledIdleTimeout : idleCap,
+            PooledConnectionLifetime = connection.MaxConnectionDuration ?? Timeout.InfiniteTimeSpan,
+            MaxConnectionsPerServer = int.MaxValue,
+            EnableMultipleHttp2Connections = true,
+            ConnectCallback = ConnectAsync,
+        };
+        Handler = handler;
+        Invoker = new HttpMessageInvoker(handler, disposeHandler: true);
+    }
+
+    /// <summary>Null when <see cref="UnavailableReason"/> is set.</summary>
+    public HttpMessageInvoker? Invoker { get; }
+
+    public bool IsTls { get; }
+
+    public string? UnavailableReason { get; }
+
+    internal SocketsHttpHandler? Handler { get; }
+
+    internal static UpstreamTransport Create(TransportModel model, ConnectionSettings connection, CircuitBreakerLimits limits, ClusterStats stats, Func<string, EndpointState?> endpointState, TimeSpan idleCap)
+    {
+        var transport = new UpstreamTransport(model, connection, stats, endpointState, idleCap);
+        if (transport.Handler != null && limits.MaxConnections < int.MaxValue)
+        {
+            transport.Handler.MaxConnectionsPerServer = (int)Math.Max(1, limits.MaxConnections);
+        }
+
+        return transport;
+    }
+
+    public void Dispose() => Invoker?.Dispose();
+
+    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (_connection.Keepalive is { } keepalive)
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+            if (keepalive.KeepaliveTime is { } time)
+            {
+                socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, (int)time);
+            }
+
+            if (keepalive.KeepaliveInterval is { } interval)
+            {
+                socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, (int)interval);
+            }
+
+            if (keepalive.KeepaliveProbes is { } probes)
+            {
+                socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, (int)probes);
+            }
+        }
+
+        Stream stream;
+        try
+        {
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+            stream = new NetworkStream(socket, ownsSocket: true);
+        }
+        catch (Exception e)
+        {
+            socket.Dispose();
+            Interlocked.Increment(ref _stats.UpstreamCxConnectFail);
+            if (e is OperationCanceledException)
+            {
+                Interlocked.Increment(ref _stats.UpstreamCxConnectTimeout);
+            }
+
+            throw;
+        }
+
+        var http2 = context.InitialRequestMessage.Version.Major >= 2;
+        if (_tls != null)
+        {
+            stream = await AuthenticateAsync(stream, context, http2, cancellationToken).ConfigureAwait(false);
+        }
+
+        var address = UpstreamEndpoint.FormatAddress(context.DnsEndPoint.Host, context.DnsEndPoint.Port);
+        return new UpstreamConnectionStream(stream, _stats, _endpointState(address), http2 ? 0 : _connection.MaxRequestsPerConnection);
+    }
+
+    private async Task<Stream> AuthenticateAsync(Stream network, SocketsHttpConnectionContext context, bool http2, CancellationToken cancellationToken)
+    {
+        var tls = _tls!;
+        var requestHost = context.InitialRequestMessage.Headers.Host is { } host ? StripPort(host) : context.DnsEndPoint.Host;
+        var options = new SslClientAuthenticationOptions
+        {
+            TargetHost = tls.Sni ?? requestHost,
+            EnabledSslProtocols = tls.Protocols,
+            ClientCertificates = _clientCertificates,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            ApplicationProtocols = tls.Alpn.Count > 0 ? tls.Alpn.Select(p => new SslApplicationProtocol(p)).ToList() : http2 ? Http2Alpn : Http11Alpn,
+            RemoteCertificateValidationCallback = (_, certificate, _, _) => UpstreamCertificateCheck.Accepts(tls, _trustedCas, certificate, requestHost),
+        };
+        var ssl = new SslStream(network, leaveInnerStreamOpen: false);
+        try
+        {
+            await ssl.AuthenticateAsClientAsync(options, cancellationToken).ConfigureAwait(false);
+            return ssl;
+        }
+        catch
+        {
+            Interlocked.Increment(ref _stats.UpstreamCxConnectFail);
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static string StripPort(string host)
+    {
+        if (host.StartsWith('['))
+        {
+            var end = host.IndexOf(']');
+            return end > 0 ? host[1..end] : host;
+        }
+
+        var colon = host.LastIndexOf(':');
+        return colon > 0 && host.IndexOf(':') == colon ? host[..colon] : host;
+    }
+}

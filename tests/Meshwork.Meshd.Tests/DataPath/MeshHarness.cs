@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+
+namespace Meshwork.Meshd.Tests.DataPath;
+
+/// <summary>
+/// A small mesh on loopback for end-to-end tests: one meshd watching a config directory, and
+/// workloads each with a plain backend app and its own mesh-proxy on a fresh 127.x.y.z address.
+/// Every test gets its own address block, so test classes can run side by side. Disposing stops
+/// every process it started, by PID.
+/// </summary>
+public sealed class MeshHarness : IAsyncDisposable
+{
+    private static int _blocks;
+    private readonly int _block;
+    private int _hosts;
+    private readonly List<ProxyProcess> _proxies = [];
+    private readonly List<TestBackend> _backends = [];
+
+    private MeshHarness(MeshdProcess meshd, string configDirectory, int block)
+    {
+        Meshd = meshd;
+        ConfigDirectory = configDirectory;
+        _block = block;
+    }
+
+    public MeshdProcess Meshd { get; }
+
+    public string ConfigDirectory { get; }
+
+    public static async Task<MeshHarness> StartAsync(params (string File, string Yaml)[] files)
+    {
+        var directory = Directory.CreateTempSubdirectory("mesh-e2e-").FullName;
+        foreach (var (file, yaml) in files)
+        {
+            await File.WriteAllTextAsync(Path.Combine(directory, file), yaml);
+        }
+
+        var meshd = MeshdProcess.Start("--config-dir", directory);
+        await meshd.WaitReadyAsync();
+        return new MeshHarness(meshd, directory, 20 + (Interlocked.Increment(ref _blocks) * 7 % 200));
+    }
+
+    /// <summary>A fresh loopback address for a workload ("pod IP").</summary>
+    public string NextIp() => $"127.{_block}.{(Environment.ProcessId % 200) + 1}.{Interlocked.Increment(ref _hosts) + 1}";
+
+    /// <summary>Writes (or replaces) a config file in meshd's directory.</summary>
+    public Task ApplyAsync(string file, string yaml) => File.WriteAllTextAsync(Path.Combine(ConfigDirectory, file), yaml);
+
+    public void Remove(string file) => File.Delete(Path.Combine(ConfigDirectory, file));
+
+    /// <summary>A workload: its app (a test backend named <paramref name="name"/>) and its sidecar serving <paramref name="servicePort"/>.</summary>
+    public async Task<(ProxyProcess Proxy, TestBackend App)> AddWorkloadAsync(string name, string ns, string labels, int servicePort = 9080, string serviceAccount = "default")
+    {
+        var app = await TestBackend.StartAsync(name);
+        _backends.Add(app);
+        var proxy = ProxyProcess.Start(Meshd.XdsPort, name, ns, NextIp(), labels, serviceAccount, [$"{servicePort}=127.0.0.1:{app.Port}"]);
+        _proxies.Add(proxy);
+        await WaitReadyAsync(proxy);
+        return (proxy, app);
+    }
+
+    /// <summary>A workload that only calls others (no inbound port): just its sidecar.</summary>
+    public async Task<ProxyProcess> AddClientAsync(string name, string ns, string labels, string role = "sidecar")
+    {
+        var proxy = ProxyProcess.Start(Meshd.XdsPort, name, ns, NextIp(), labels, "default", [], role);
+        _proxies.Add(proxy);
+        await WaitReadyAsync(proxy);
+        return proxy;
+    }
+
+    public async Task WaitReadyAsync(ProxyProcess proxy)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        await Eventually(async () =>
+        {
+            Assert.False(proxy.HasExited, $"mesh-proxy exited:\n{proxy.Output}");
+            using var response = await http.GetAsync(proxy.Admin("/ready"));
+            return response.IsSuccessStatusCode;
+        }, $"mesh-proxy {proxy.Ip} ready", () => proxy.Output + "\n--- meshd ---\n" + Meshd.Output);
+    }
+
+    /// <summary>Sends requests as <paramref name="client"/>'s app would (through its sidecar) until <paramref name="accept"/> holds.</summary>
+    public static async Task<HttpResponseMessage> UntilAsync(ProxyProcess client, Func<HttpRequestMessage> request, Func<HttpResponseMessage, string, bool> accept, string what)
+    {
+        using var http = client.AppClient(TimeSpan.FromSeconds(10));
+        HttpResponseMessage? last = null;
+        string lastBody = string.Empty;
+        await Eventually(async () =>
+        {
+            last?.Dispose();
+            last = await http.SendAsync(request());
+            lastBody = await last.Content.ReadAsStringAsync();
+            return accept(last, lastBody);
+        }, what, () => $"last answer: {(int?)last?.StatusCode} {lastBody}\n{client.Output}");
+        return last!;
+    }
+
+    public static async Task<string> StatsAsync(ProxyProcess proxy)
+    {
+        using var http = new HttpClient();
+        return await http.GetStringAsync(proxy.Admin("/stats"));
+    }
+
+    /// <summary>The value of one stat from /stats (0 when absent).</summary>
+    public static async Task<long> StatAsync(ProxyProcess proxy, string name)
+    {
+        foreach (var line in (await StatsAsync(proxy)).Split('\n'))
+        {
+            if (line.StartsWith(name + ": ", StringComparison.Ordinal))
+            {
+                return long.Parse(line[(name.Length + 2)..], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
+    }
+
+    public static string BackendOf(string body) => JsonDocument.Parse(body).RootElement.GetProperty("backend").GetString()!;
+
+    public static async Task Eventually(Func<Task<bool>> condition, string what, Func<string> context, TimeSpan? within = null)
+    {
+        var clock = Stopwatch.StartNew();
+        var limit = within ?? TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            try
+            {
+                if (await condition())
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+
+            Assert.True(clock.Elapsed < limit, $"timed out waiting for {what}\n{context()}");
+            await Task.Delay(50);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var proxy in _proxies)
+        {
+            await proxy.DisposeAsync();
+        }
+
+        foreach (var backend in _backends)
+        {
+            await backend.DisposeAsync();
+        }
+
+        await Meshd.DisposeAsync();
+        Directory.Delete(ConfigDirectory, recursive: true);
+    }
+}
