@@ -152,6 +152,18 @@ def ratio(a, b):
     return a / b if a is not None and b else None
 
 
+def cpu_text(runs):
+    """CPU s per 1000 requests (median over runs); for two proxies also each one's share (client + server)."""
+    total = median([r["cpu_per_1000"] for r in runs])
+    if total is None:
+        return "—"
+    names = list(runs[0]["cpu_split"])
+    if len(names) < 2:
+        return fmt(total, 3)
+    shares = " + ".join(fmt(median([r["cpu_split"].get(n) for r in runs]), 3) for n in names)
+    return f"{fmt(total, 3)} ({shares})"
+
+
 def table(headers, rows):
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
@@ -180,10 +192,12 @@ def main():
     closed, opened, problems, failures = {}, {}, [], []
     for line in open(args.results):
         pid, kind, param, rep, out, ticks = line.rstrip("\n").split("\t")
-        cpu_s = int(ticks) / tick
+        per_proc = {kv.split("=")[0]: int(kv.split("=")[1]) / tick for kv in ticks.split()}
+        cpu_s = sum(per_proc.values())
         if kind == "closed":
             r = parse_wrk(out)
-            r["cpu_per_1000"] = (cpu_s / r["requests"] * 1000) if by_id[pid]["procs"] and r["requests"] else None
+            r["cpu_split"] = {n: c / r["requests"] * 1000 for n, c in per_proc.items()} if r["requests"] else {}
+            r["cpu_per_1000"] = (cpu_s / r["requests"] * 1000) if per_proc and r["requests"] else None
             closed.setdefault((pid, int(param)), []).append(r)
             if r["non2xx"] or r["socket_errors"]:
                 problems.append(f"{pid} c{param} round {rep}: {r['non2xx']} non-2xx, {r['socket_errors']} socket errors")
@@ -192,7 +206,8 @@ def main():
                                     f"and {r['socket_errors']} socket errors in {r['requests']} requests ({out})")
         else:
             r = parse_hey_csv(out, duration)
-            r["cpu_per_1000"] = (cpu_s / r["requests"] * 1000) if by_id[pid]["procs"] and r["requests"] else None
+            r["cpu_split"] = {n: c / r["requests"] * 1000 for n, c in per_proc.items()} if r["requests"] else {}
+            r["cpu_per_1000"] = (cpu_s / r["requests"] * 1000) if per_proc and r["requests"] else None
             opened[(pid, int(param))] = r
             if r["errors"]:
                 problems.append(f"{pid} open {param} rps: {r['errors']} failed requests")
@@ -248,10 +263,10 @@ def main():
             o, d = opened.get((p["id"], main_rate)), opened.get(("direct", main_rate))
             row.append(f"{fmt(o['p50'], 2)} / {fmt(o['p99'], 2)} ms" if o else "—")
             row.append(fmt(o["p99"] - d["p99"], 2, " ms") if o and d and p["hops"] and o["p99"] is not None and d["p99"] is not None else "—")
-        row.append(fmt(cell(p["id"], conns[0], "cpu_per_1000"), 3))
+        row.append(cpu_text(closed.get((p["id"], conns[0]), [])))
         if main_rate:
             o = opened.get((p["id"], main_rate))
-            row.append(fmt(o["cpu_per_1000"], 3) if o else "—")
+            row.append(cpu_text([o]) if o else "—")
         mem = memory.get(p["id"])
         row.append(" + ".join(f"{rss:.1f} / {hwm:.1f}" for _, rss, hwm in mem) if mem else "—")
         rows.append(row)
@@ -266,7 +281,7 @@ def main():
             detail_rows.append([p["id"], c, " / ".join(fmt(x) for x in rps), fmt(spread, 1, "%"),
                                 fmt(cell(p["id"], c, "p50"), 2), fmt(cell(p["id"], c, "p90"), 2),
                                 fmt(cell(p["id"], c, "p99"), 2), fmt(cell(p["id"], c, "max"), 2),
-                                fmt(cell(p["id"], c, "cpu_per_1000"), 3)])
+                                cpu_text(runs)])
     detail_table = table(["path", "conns", "rps per round", "spread", "p50 ms", "p90 ms", "p99 ms", "max ms",
                           "CPU s / 1000 req"], detail_rows)
 
@@ -282,7 +297,7 @@ def main():
                          if d and p["hops"] and None not in (o["p50"], d["p50"], o["p99"], d["p99"]) else "—")
                 open_rows.append([p["id"], rate, fmt(o["achieved"]), fmt(o["p50"], 2), fmt(o["p90"], 2),
                                   fmt(o["p99"], 2), fmt(o["p99_9"], 2), fmt(o["max"], 2), added,
-                                  fmt(o["cpu_per_1000"], 3), o["errors"]])
+                                  cpu_text([o]), o["errors"]])
         open_table = table(["path", "target rps", "achieved rps", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms",
                             "added p50 / p99 vs direct ms", "CPU s / 1000 req", "errors"], open_rows)
 
@@ -326,7 +341,8 @@ def main():
         "paths are plaintext too, so the two-hop rows compare like with like, but not with Istio's published mTLS numbers.",
         "Two-hop rows: the client hop gets absolute-form requests (`GET http://backend.bench.svc.cluster.local:8080/`, "
         "Host set to the service), as an app with HTTP_PROXY sends them; the server hop is the one-hop proxy of the "
-        "row above. Their CPU is both proxies together; RSS is listed per proxy (client + server).",
+        "row above. Their CPU is both proxies together, then each one's share in parentheses (client + server); "
+        "RSS is listed per proxy (client + server).",
         "CPU is utime+stime of the proxy's processes (all threads; nginx master and worker) from /proc over the "
         "measured cell only, per 1000 requests served = vCPU per 1000 rps. The load generator, the proxies and the "
         f"backend share the machine's {m['nproc']} cores, so closed-loop rps are bounded by all of them together.",
