@@ -28,7 +28,7 @@ public sealed class ClusterSet : IDisposable
 {
     private readonly object _applyGate = new();
     private readonly UpstreamOptions _options;
-    private readonly List<ITimer> _removals = [];
+    private readonly List<UpstreamCluster> _removed = [];
     private volatile FrozenDictionary<string, UpstreamCluster> _clusters = FrozenDictionary<string, UpstreamCluster>.Empty;
 
     public ClusterSet(UpstreamOptions options) => _options = options;
@@ -90,12 +90,14 @@ public sealed class ClusterSet : IDisposable
             }
 
             _clusters = next.ToFrozenDictionary(StringComparer.Ordinal);
+            _removed.RemoveAll(c => !c.HasRetiringPools);
             foreach (var (name, cluster) in current)
             {
                 if (!next.ContainsKey(name))
                 {
                     // Timers stop now; the cluster's pools are disposed after the grace period.
                     cluster.Dispose();
+                    _removed.Add(cluster);
                 }
             }
         }
@@ -105,11 +107,12 @@ public sealed class ClusterSet : IDisposable
     {
         lock (_applyGate)
         {
-            foreach (var cluster in _clusters.Values)
+            foreach (var cluster in _clusters.Values.Concat(_removed))
             {
                 cluster.DisposeNow();
             }
 
+            _removed.Clear();
             _clusters = FrozenDictionary<string, UpstreamCluster>.Empty;
         }
     }

@@ -107,11 +107,7 @@ internal sealed class HostSelection
 
     private static bool Contains(IReadOnlyCollection<UpstreamEndpoint> avoid, UpstreamEndpoint endpoint)
     {
-        if (avoid is ICollection<UpstreamEndpoint> collection)
-        {
-            return collection.Contains(endpoint);
-        }
-
+        // By address: an endpoint update between tries replaces the objects but not the hosts.
         foreach (var e in avoid)
         {
             if (ReferenceEquals(e, endpoint) || e.Address == endpoint.Address)

@@ -41,18 +41,7 @@ internal sealed class OriginalDestinationHosts : IDisposable
         return _hosts.AddOrUpdate((host, port), fresh, (_, existing) => ReferenceEquals(existing.Endpoint.Transport, transport) ? existing : fresh).Endpoint;
     }
 
-    public EndpointState? StateFor(string address)
-    {
-        foreach (var entry in _hosts.Values)
-        {
-            if (entry.Endpoint.Address == address)
-            {
-                return entry.Endpoint.State;
-            }
-        }
-
-        return null;
-    }
+    public EndpointState? StateFor(string host, int port) => _hosts.TryGetValue((host, port), out var entry) ? entry.Endpoint.State : null;
 
     internal void Sweep()
     {

@@ -24,7 +24,7 @@ public sealed partial class UpstreamCluster : IDisposable
 {
     private readonly object _updateGate = new();
     private readonly UpstreamOptions _options;
-    private readonly List<ITimer> _retiring = [];
+    private readonly List<(ITimer Timer, IReadOnlyList<UpstreamTransport> Transports)> _retiring = [];
     private readonly OriginalDestinationHosts _originalDestinations;
     private volatile ClusterSnapshot _snapshot;
     private OutlierDetector? _detector;
@@ -219,8 +219,8 @@ public sealed partial class UpstreamCluster : IDisposable
         }
     }
 
-    private EndpointState? StateFor(string address) =>
-        _snapshot.States.GetValueOrDefault(address) ?? _originalDestinations?.StateFor(address);
+    private EndpointState? StateFor(string host, int port) =>
+        _snapshot.States.GetValueOrDefault(UpstreamEndpoint.FormatAddress(host, port)) ?? _originalDestinations?.StateFor(host, port);
 
     /// <summary>Old pools stay usable for requests in flight and are disposed after the grace period.</summary>
     private void Retire(IReadOnlyList<UpstreamTransport> transports)
@@ -230,28 +230,45 @@ public sealed partial class UpstreamCluster : IDisposable
             return;
         }
 
-        ITimer? timer = null;
-        timer = _options.Time.CreateTimer(
-            _ =>
-            {
-                foreach (var t in transports)
-                {
-                    t.Dispose();
-                }
-
-                lock (_retiring)
-                {
-                    _retiring.Remove(timer!);
-                }
-
-                timer?.Dispose();
-            },
-            null,
-            _options.RemovedClusterGracePeriod,
-            Timeout.InfiniteTimeSpan);
         lock (_retiring)
         {
-            _retiring.Add(timer);
+            ITimer? timer = null;
+            timer = _options.Time.CreateTimer(_ => RetireNow(timer!), null, _options.RemovedClusterGracePeriod, Timeout.InfiniteTimeSpan);
+            _retiring.Add((timer, transports));
+        }
+    }
+
+    private void RetireNow(ITimer timer)
+    {
+        IReadOnlyList<UpstreamTransport> transports;
+        lock (_retiring)
+        {
+            var index = _retiring.FindIndex(r => ReferenceEquals(r.Timer, timer));
+            if (index < 0)
+            {
+                return;
+            }
+
+            transports = _retiring[index].Transports;
+            _retiring.RemoveAt(index);
+        }
+
+        timer.Dispose();
+        foreach (var t in transports)
+        {
+            t.Dispose();
+        }
+    }
+
+    /// <summary>True while some old pool still waits out its grace period.</summary>
+    internal bool HasRetiringPools
+    {
+        get
+        {
+            lock (_retiring)
+            {
+                return _retiring.Count > 0;
+            }
         }
     }
 
@@ -277,19 +294,15 @@ public sealed partial class UpstreamCluster : IDisposable
     internal void DisposeNow()
     {
         Dispose();
+        List<ITimer> timers;
         lock (_retiring)
         {
-            foreach (var timer in _retiring)
-            {
-                timer.Dispose();
-            }
-
-            _retiring.Clear();
+            timers = _retiring.Select(r => r.Timer).ToList();
         }
 
-        foreach (var t in _snapshot.Transports)
+        foreach (var timer in timers)
         {
-            t.Dispose();
+            RetireNow(timer);
         }
     }
 

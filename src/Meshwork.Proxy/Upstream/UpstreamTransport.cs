@@ -22,11 +22,11 @@ public sealed class UpstreamTransport : IDisposable
     private readonly TlsOrigination? _tls;
     private readonly ConnectionSettings _connection;
     private readonly ClusterStats _stats;
-    private readonly Func<string, EndpointState?> _endpointState;
+    private readonly Func<string, int, EndpointState?> _endpointState;
     private readonly X509Certificate2Collection? _clientCertificates;
     private readonly X509Certificate2Collection? _trustedCas;
 
-    private UpstreamTransport(TransportModel model, ConnectionSettings connection, ClusterStats stats, Func<string, EndpointState?> endpointState, TimeSpan idleCap)
+    private UpstreamTransport(TransportModel model, ConnectionSettings connection, ClusterStats stats, Func<string, int, EndpointState?> endpointState, TimeSpan idleCap)
     {
         _tls = model.Tls;
         _connection = connection;
@@ -87,7 +87,7 @@ public sealed class UpstreamTransport : IDisposable
 
     internal SocketsHttpHandler? Handler { get; }
 
-    internal static UpstreamTransport Create(TransportModel model, ConnectionSettings connection, CircuitBreakerLimits limits, ClusterStats stats, Func<string, EndpointState?> endpointState, TimeSpan idleCap)
+    internal static UpstreamTransport Create(TransportModel model, ConnectionSettings connection, CircuitBreakerLimits limits, ClusterStats stats, Func<string, int, EndpointState?> endpointState, TimeSpan idleCap)
     {
         var transport = new UpstreamTransport(model, connection, stats, endpointState, idleCap);
         if (transport.Handler != null && limits.MaxConnections < int.MaxValue)
@@ -146,8 +146,7 @@ public sealed class UpstreamTransport : IDisposable
             stream = await AuthenticateAsync(stream, context, http2, cancellationToken).ConfigureAwait(false);
         }
 
-        var address = UpstreamEndpoint.FormatAddress(context.DnsEndPoint.Host, context.DnsEndPoint.Port);
-        return new UpstreamConnectionStream(stream, _stats, _endpointState(address), http2 ? 0 : _connection.MaxRequestsPerConnection);
+        return new UpstreamConnectionStream(stream, _stats, _endpointState(context.DnsEndPoint.Host, context.DnsEndPoint.Port), http2 ? 0 : _connection.MaxRequestsPerConnection);
     }
 
     private async Task<Stream> AuthenticateAsync(Stream network, SocketsHttpConnectionContext context, bool http2, CancellationToken cancellationToken)
@@ -160,7 +159,9 @@ public sealed class UpstreamTransport : IDisposable
             EnabledSslProtocols = tls.Protocols,
             ClientCertificates = _clientCertificates,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            ApplicationProtocols = tls.Alpn.Count > 0 ? tls.Alpn.Select(p => new SslApplicationProtocol(p)).ToList() : http2 ? Http2Alpn : Http11Alpn,
+            // The pool decided the HTTP version before connecting; offering another in ALPN could only break the connection.
+            // Istio's own ALPN values go with ISTIO_MUTUAL, which is not available yet.
+            ApplicationProtocols = http2 ? Http2Alpn : Http11Alpn,
             RemoteCertificateValidationCallback = (_, certificate, _, _) => UpstreamCertificateCheck.Accepts(tls, _trustedCas, certificate, requestHost),
         };
         var ssl = new SslStream(network, leaveInnerStreamOpen: false);
