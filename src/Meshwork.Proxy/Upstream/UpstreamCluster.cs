@@ -115,7 +115,8 @@ public sealed partial class UpstreamCluster : IDisposable
         IEnumerable<UpstreamEndpoint> endpoints = snapshot.Model.Discovery == UpstreamDiscovery.OriginalDst ? _originalDestinations.All : snapshot.Endpoints;
         foreach (var e in endpoints)
         {
-            var flags = (e.ConfiguredHealthy ? string.Empty : "/eds_health_" + e.Health.ToString().ToLowerInvariant()) + (e.IsEjected ? "/failed_outlier_check" : string.Empty);
+            var eds = e.ConfiguredHealthy ? string.Empty : e.Health == Envoy.Config.Core.V3.HealthStatus.Degraded ? "/degraded_eds_health" : "/failed_eds_health";
+            var flags = (e.IsEjected ? "/failed_outlier_check" : string.Empty) + eds;
             yield return new EndpointInfo(
                 e.Address,
                 e.Weight,

@@ -8,11 +8,11 @@ namespace Meshwork.Proxy.Upstream;
 /// <summary>
 /// One connection pool of a cluster: an <see cref="HttpMessageInvoker"/> over a
 /// <see cref="SocketsHttpHandler"/> set up from the cluster's connection settings, plus the TLS
-/// it originates. TLS is done in the pool's connect callback rather than by the handler, so the
-/// cluster — not the request's Host header — decides SNI, ALPN and certificate checks, and so
-/// per-connection request limits see plaintext; the handler therefore always sees
-/// <c>http://</c> destinations. A transport whose credentials are missing has no invoker and
-/// says why in <see cref="UnavailableReason"/> (the pipeline answers 503 UF).
+/// it originates. TLS is done in the pool's connect callback, which hands the handler a ready
+/// <see cref="UpstreamSslStream"/>: the cluster — not the request's Host header — decides SNI,
+/// ALPN and certificate checks, and per-connection request limits see plaintext. A transport
+/// whose credentials are missing has no invoker and says why in <see cref="UnavailableReason"/>
+/// (the pipeline answers 503 UF).
 /// </summary>
 public sealed class UpstreamTransport : IDisposable
 {
@@ -141,33 +141,17 @@ public sealed class UpstreamTransport : IDisposable
         }
 
         var http2 = context.InitialRequestMessage.Version.Major >= 2;
-        if (_tls != null)
+        var accounting = new ConnectionAccounting(_stats, _endpointState(context.DnsEndPoint.Host, context.DnsEndPoint.Port));
+        var limit = !http2 && _connection.MaxRequestsPerConnection > 0 ? new Http1RequestLimit(_connection.MaxRequestsPerConnection) : null;
+        if (_tls == null)
         {
-            stream = await AuthenticateAsync(stream, context, http2, cancellationToken).ConfigureAwait(false);
+            return new UpstreamConnectionStream(stream, accounting, limit);
         }
 
-        return new UpstreamConnectionStream(stream, _stats, _endpointState(context.DnsEndPoint.Host, context.DnsEndPoint.Port), http2 ? 0 : _connection.MaxRequestsPerConnection);
-    }
-
-    private async Task<Stream> AuthenticateAsync(Stream network, SocketsHttpConnectionContext context, bool http2, CancellationToken cancellationToken)
-    {
-        var tls = _tls!;
-        var requestHost = context.InitialRequestMessage.Headers.Host is { } host ? StripPort(host) : context.DnsEndPoint.Host;
-        var options = new SslClientAuthenticationOptions
-        {
-            TargetHost = tls.Sni ?? requestHost,
-            EnabledSslProtocols = tls.Protocols,
-            ClientCertificates = _clientCertificates,
-            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            // The pool decided the HTTP version before connecting; offering another in ALPN could only break the connection.
-            // Istio's own ALPN values go with ISTIO_MUTUAL, which is not available yet.
-            ApplicationProtocols = http2 ? Http2Alpn : Http11Alpn,
-            RemoteCertificateValidationCallback = (_, certificate, _, _) => UpstreamCertificateCheck.Accepts(tls, _trustedCas, certificate, requestHost),
-        };
-        var ssl = new SslStream(network, leaveInnerStreamOpen: false);
+        var ssl = new UpstreamSslStream(stream, accounting, limit);
         try
         {
-            await ssl.AuthenticateAsClientAsync(options, cancellationToken).ConfigureAwait(false);
+            await ssl.AuthenticateAsClientAsync(SslOptions(_tls, context, http2), cancellationToken).ConfigureAwait(false);
             return ssl;
         }
         catch
@@ -176,6 +160,26 @@ public sealed class UpstreamTransport : IDisposable
             await ssl.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// The cluster's SNI, or without one the request's host (auto SNI; the handler keys https pools
+    /// by Host, so one connection never serves two hosts); ALPN from the HTTP version the pool chose.
+    /// </summary>
+    private SslClientAuthenticationOptions SslOptions(TlsOrigination tls, SocketsHttpConnectionContext context, bool http2)
+    {
+        var requestHost = context.InitialRequestMessage.Headers.Host is { } host ? StripPort(host) : context.DnsEndPoint.Host;
+        return new SslClientAuthenticationOptions
+        {
+            TargetHost = tls.Sni ?? requestHost,
+            EnabledSslProtocols = tls.Protocols,
+            ClientCertificates = _clientCertificates,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+
+            // Istio's own ALPN values go with ISTIO_MUTUAL, which is not available yet.
+            ApplicationProtocols = http2 ? Http2Alpn : Http11Alpn,
+            RemoteCertificateValidationCallback = (_, certificate, _, _) => UpstreamCertificateCheck.Accepts(tls, _trustedCas, certificate, requestHost),
+        };
     }
 
     private static string StripPort(string host)

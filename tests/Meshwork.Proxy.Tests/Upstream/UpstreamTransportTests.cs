@@ -114,6 +114,28 @@ public sealed class UpstreamTransportTests : IDisposable
         set.Dispose();
     }
 
+    [Fact]
+    public async Task Tls_ClusterSni_WinsOverTheRequestHostAndLimitsRequestsPerConnection()
+    {
+        var (ca, issue) = LoopbackHttpServer.CertificateAuthority();
+        await using var server = new LoopbackHttpServer(issue("CN=api", ["api.test"]));
+        var cluster = TlsCluster(server.Port, Simple(WritePem("ca.pem", ca.ExportCertificatePem()), "api.test", "api.test"));
+        SetHttpOptions(cluster, o => o.CommonHttpProtocolOptions = new HttpProtocolOptions { MaxRequestsPerConnection = 2 });
+        var (set, _) = NewSet();
+        var upstream = set.ApplyOne(cluster);
+
+        for (var i = 0; i < 4; i++)
+        {
+            using var response = await GetAsync(upstream, host: "reviews.default.svc.cluster.local");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        Assert.Equal(["api.test", "api.test"], server.SniSeen);
+        Assert.Equal(2, server.Connections);
+        Assert.StartsWith("https://127.0.0.1:", upstream.Endpoints[0].DestinationPrefix);
+        set.Dispose();
+    }
+
     [Theory]
     [InlineData("other.test", false)]
     [InlineData("api.test", true)]
