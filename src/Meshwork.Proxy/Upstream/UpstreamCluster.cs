@@ -40,7 +40,7 @@ public sealed partial class UpstreamCluster : IDisposable
         Breaker = new CircuitBreaker(Stats);
         _snapshot = new ClusterSnapshot(model, [], [], HostSelection.Empty, FrozenDictionary<string, EndpointState>.Empty);
         Update(model, edsAssignment, edsSource);
-        _originalDestinations = new OriginalDestinationHosts(this, options.Time);
+        _originalDestinations = new OriginalDestinationHosts(options.Time);
     }
 
     public string Name { get; }
