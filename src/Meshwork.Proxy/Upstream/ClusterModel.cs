@@ -93,7 +93,7 @@ internal sealed record ConnectionSettings(
 /// get one connection pool per distinct transport (auto mTLS gives a cluster two).
 /// </summary>
 /// <param name="Source">The transport socket as sent; its proto equality deduplicates transports.</param>
-/// <param name="ProxyProtocolVersion">Set when the socket was wrapped in upstream PROXY protocol (not sent yet, see the report).</param>
+/// <param name="ProxyProtocolVersion">Set when the socket was wrapped in upstream PROXY protocol, which the pool cannot send yet (its requests fail as unavailable).</param>
 internal sealed record TransportModel(TransportSocket? Source, TlsOrigination? Tls, int? ProxyProtocolVersion)
 {
     public static TransportModel Plaintext { get; } = new(null, null, null);

@@ -66,6 +66,12 @@ public sealed class ClusterSet : IDisposable
         return new CompiledClusters(compiled);
     }
 
+    /// <summary>Compiles the clusters and assignments of an applied xDS config (see <see cref="Compile(IReadOnlyDictionary{string, Cluster}, IReadOnlyDictionary{string, ClusterLoadAssignment}, UpstreamOptions)"/>).</summary>
+    public static CompiledClusters Compile(Xds.AppliedConfig config, UpstreamOptions options) => Compile(
+        config.Clusters.ToDictionary(c => c.Key, c => c.Value.Resource, StringComparer.Ordinal),
+        config.Endpoints.ToDictionary(e => e.Key, e => e.Value.Resource, StringComparer.Ordinal),
+        options);
+
     /// <summary>Compiles then swaps; on a config error throws and changes nothing.</summary>
     public void Apply(IReadOnlyDictionary<string, Cluster> clusters, IReadOnlyDictionary<string, ClusterLoadAssignment> endpoints) =>
         Apply(Compile(clusters, endpoints, _options));

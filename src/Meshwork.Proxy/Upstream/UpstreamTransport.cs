@@ -34,6 +34,13 @@ public sealed class UpstreamTransport : IDisposable
         _endpointState = endpointState;
         IsTls = model.IsTls;
         UnavailableReason = _tls?.UnavailableReason;
+        if (model.ProxyProtocolVersion is { } version)
+        {
+            // The upstream expects a PROXY header carrying the downstream's addresses, which needs a pool per downstream
+            // connection; connecting without it would only have the upstream reject the bytes, so fail clearly instead.
+            UnavailableReason ??= $"upstream PROXY protocol v{version} (envoy.transport_sockets.upstream_proxy_protocol) is not supported yet";
+        }
+
         if (_tls != null && UnavailableReason == null)
         {
             try

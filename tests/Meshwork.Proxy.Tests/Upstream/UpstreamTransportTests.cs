@@ -223,4 +223,25 @@ public sealed class UpstreamTransportTests : IDisposable
         Assert.NotNull(plain.Invoker);
         Assert.False(plain.IsTls);
     }
+
+    [Fact]
+    public void Transport_UpstreamProxyProtocol_IsUnavailableWithAClearReason()
+    {
+        var cluster = Static("pp", ("127.0.0.1", 8080));
+        cluster.TransportSocket = new TransportSocket
+        {
+            Name = "envoy.transport_sockets.upstream_proxy_protocol",
+            TypedConfig = Any.Pack(new Envoy.Extensions.TransportSockets.ProxyProtocol.V3.ProxyProtocolUpstreamTransport
+            {
+                Config = new ProxyProtocolConfig { Version = ProxyProtocolConfig.Types.Version.V2 },
+                TransportSocket = new TransportSocket { Name = "envoy.transport_sockets.raw_buffer", TypedConfig = Any.Pack(new Envoy.Extensions.TransportSockets.RawBuffer.V3.RawBuffer()) },
+            }),
+        };
+        var (set, _) = NewSet();
+
+        var transport = set.ApplyOne(cluster).Pick(default)!.Transport;
+
+        Assert.Null(transport.Invoker);
+        Assert.Equal("upstream PROXY protocol v2 (envoy.transport_sockets.upstream_proxy_protocol) is not supported yet", transport.UnavailableReason);
+    }
 }
