@@ -155,10 +155,14 @@ public sealed partial class UpstreamCluster : IDisposable
             var transports = current.Transports;
             if (configChanged)
             {
-                transports = model.Transports
-                    .Select(t => UpstreamTransport.Create(t, model.Connection, model.Limits, Stats, StateFor, _options.MaxPooledConnectionIdleTime))
-                    .ToArray();
-                Retire(current.Transports);
+                if (first || !SamePools(current.Model, model))
+                {
+                    transports = model.Transports
+                        .Select(t => UpstreamTransport.Create(t, model.Connection, model.Limits, Stats, StateFor, _options.MaxPooledConnectionIdleTime))
+                        .ToArray();
+                    Retire(current.Transports);
+                }
+
                 if (_detector?.Settings != model.Outlier)
                 {
                     _detector?.Dispose();
@@ -201,12 +205,32 @@ public sealed partial class UpstreamCluster : IDisposable
         }
 
         var frozen = states.ToFrozenDictionary(StringComparer.Ordinal);
+        if (_detector == null)
+        {
+            // Outlier detection was turned off: nothing will bring ejected hosts back, so they are back now.
+            foreach (var state in frozen.Values)
+            {
+                state.Ejected = false;
+            }
+
+            Interlocked.Exchange(ref Stats.OutlierEjectionsActive, 0);
+        }
+
         _detector?.SetHosts(frozen.Values.ToArray());
         var selection = HostSelection.Build(endpoints, model.LoadBalancing, assignment.OverprovisioningFactor, _options.Random);
         _snapshot = new ClusterSnapshot(model, transports, endpoints, selection, frozen);
         Interlocked.Exchange(ref Stats.MembershipTotal, selection.TotalCount);
         Interlocked.Exchange(ref Stats.MembershipHealthy, selection.HealthyCount);
     }
+
+    /// <summary>
+    /// A config change keeps the connection pools (and their warm connections) unless something
+    /// they are built from changed: the transports, the connection settings or max_connections.
+    /// </summary>
+    private static bool SamePools(ClusterModel current, ClusterModel next) =>
+        current.Connection == next.Connection
+        && current.Limits.MaxConnections == next.Limits.MaxConnections
+        && current.Transports.Select(t => t.Source).SequenceEqual(next.Transports.Select(t => t.Source));
 
     /// <summary>Health changed (an ejection or its end): same endpoints, new arrangement.</summary>
     private void RebuildSelection()

@@ -56,6 +56,28 @@ public class ClusterSetTests
     }
 
     [Fact]
+    public void Apply_ChangeThatDoesNotConcernConnections_KeepsThePoolAndEndsOutlierEjections()
+    {
+        var (set, _) = NewSet();
+        var cluster = Eds("c");
+        cluster.OutlierDetection = new OutlierDetection { Consecutive5Xx = 1, MaxEjectionPercent = 100 };
+        var upstream = set.ApplyOne(cluster, Assignment("c", Host("10.0.0.1"), Host("10.0.0.2")));
+        var invoker = upstream.Endpoints[0].Transport.Invoker;
+        upstream.Endpoints[0].ReportOutcome(UpstreamOutcome.Http5xx(500));
+        Assert.True(upstream.Endpoints[0].IsEjected);
+        var changed = cluster.Clone();
+        changed.LbPolicy = LbPolicy.Random;
+        changed.OutlierDetection = null;
+
+        set.ApplyOne(changed, Assignment("c", Host("10.0.0.1"), Host("10.0.0.2")));
+
+        Assert.Equal(UpstreamLbPolicy.Random, upstream.LbPolicy);
+        Assert.Same(invoker, upstream.Endpoints[0].Transport.Invoker);
+        Assert.False(upstream.Endpoints[0].IsEjected);
+        Assert.Equal(0, upstream.Stats.OutlierEjectionsActive);
+    }
+
+    [Fact]
     public void Apply_RemovedCluster_IsGoneButItsPoolLivesThroughTheGracePeriod()
     {
         var (set, time) = NewSet();
