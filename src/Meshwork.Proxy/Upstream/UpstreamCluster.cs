@@ -158,7 +158,7 @@ public sealed partial class UpstreamCluster : IDisposable
                 if (first || !SamePools(current.Model, model))
                 {
                     transports = model.Transports
-                        .Select(t => UpstreamTransport.Create(t, model.Connection, model.Limits, Stats, StateFor, _options.MaxPooledConnectionIdleTime))
+                        .Select(t => UpstreamTransport.Create(t, model.Connection, model.Limits, Stats, StateFor, _options.MaxPooledConnectionIdleTime, model.DnsFamily))
                         .ToArray();
                     Retire(current.Transports);
                 }
@@ -229,6 +229,7 @@ public sealed partial class UpstreamCluster : IDisposable
     /// </summary>
     private static bool SamePools(ClusterModel current, ClusterModel next) =>
         current.Connection == next.Connection
+        && current.DnsFamily == next.DnsFamily
         && current.Limits.MaxConnections == next.Limits.MaxConnections
         && current.Transports.Select(t => t.Source).SequenceEqual(next.Transports.Select(t => t.Source));
 

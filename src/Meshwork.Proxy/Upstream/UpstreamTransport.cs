@@ -23,11 +23,13 @@ public sealed class UpstreamTransport : IDisposable
     private readonly ConnectionSettings _connection;
     private readonly ClusterStats _stats;
     private readonly Func<string, int, EndpointState?> _endpointState;
+    private readonly AddressFamily _dnsFamily;
     private readonly X509Certificate2Collection? _clientCertificates;
     private readonly X509Certificate2Collection? _trustedCas;
 
-    private UpstreamTransport(TransportModel model, ConnectionSettings connection, ClusterStats stats, Func<string, int, EndpointState?> endpointState, TimeSpan idleCap)
+    private UpstreamTransport(TransportModel model, ConnectionSettings connection, ClusterStats stats, Func<string, int, EndpointState?> endpointState, TimeSpan idleCap, AddressFamily dnsFamily)
     {
+        _dnsFamily = dnsFamily;
         _tls = model.Tls;
         _connection = connection;
         _stats = stats;
@@ -94,9 +96,10 @@ public sealed class UpstreamTransport : IDisposable
 
     internal SocketsHttpHandler? Handler { get; }
 
-    internal static UpstreamTransport Create(TransportModel model, ConnectionSettings connection, CircuitBreakerLimits limits, ClusterStats stats, Func<string, int, EndpointState?> endpointState, TimeSpan idleCap)
+    /// <param name="dnsFamily">Address family for names resolved at connect time (LOGICAL_DNS's dns_lookup_family).</param>
+    internal static UpstreamTransport Create(TransportModel model, ConnectionSettings connection, CircuitBreakerLimits limits, ClusterStats stats, Func<string, int, EndpointState?> endpointState, TimeSpan idleCap, AddressFamily dnsFamily)
     {
-        var transport = new UpstreamTransport(model, connection, stats, endpointState, idleCap);
+        var transport = new UpstreamTransport(model, connection, stats, endpointState, idleCap, dnsFamily);
         if (transport.Handler != null && limits.MaxConnections < int.MaxValue)
         {
             transport.Handler.MaxConnectionsPerServer = (int)Math.Max(1, limits.MaxConnections);
@@ -132,7 +135,13 @@ public sealed class UpstreamTransport : IDisposable
         Stream stream;
         try
         {
-            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+            var target = context.DnsEndPoint;
+            if (_dnsFamily != AddressFamily.Unspecified && !IPAddress.TryParse(target.Host, out _))
+            {
+                target = new DnsEndPoint(target.Host, target.Port, _dnsFamily);
+            }
+
+            await socket.ConnectAsync(target, cancellationToken).ConfigureAwait(false);
             stream = new NetworkStream(socket, ownsSocket: true);
         }
         catch (Exception e)

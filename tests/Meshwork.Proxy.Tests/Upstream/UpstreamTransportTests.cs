@@ -59,6 +59,24 @@ public sealed class UpstreamTransportTests : IDisposable
     }
 
     [Fact]
+    public async Task LogicalDns_ConnectsToTheNameResolvedPerConnection()
+    {
+        await using var server = new LoopbackHttpServer();
+        var cluster = Static("outbound|80||localhost", ("localhost", server.Port));
+        cluster.Type = Cluster.Types.DiscoveryType.LogicalDns;
+        cluster.DnsLookupFamily = Cluster.Types.DnsLookupFamily.V4Only;
+        var (set, _) = NewSet();
+        var upstream = set.ApplyOne(cluster);
+
+        using var response = await GetAsync(upstream);
+
+        Assert.Equal($"http://localhost:{server.Port}", upstream.Endpoints[0].DestinationPrefix);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1, upstream.DescribeEndpoints().Single().CxActive);
+        set.Dispose();
+    }
+
+    [Fact]
     public async Task Connect_RefusedPort_CountsConnectFailure()
     {
         var (set, _) = NewSet();
