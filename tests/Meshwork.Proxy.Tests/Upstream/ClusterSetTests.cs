@@ -128,6 +128,19 @@ public class ClusterSetTests
     }
 
     [Fact]
+    public void Compile_PriorityGap_NamesTheAssignment()
+    {
+        var assignment = new ClusterLoadAssignment { ClusterName = "c", Endpoints = { Locality("a", 1, 0, Host("10.0.0.1")), Locality("b", 1, 2, Host("10.0.0.2")) } };
+
+        var error = Assert.Throws<ProxyConfigException>(() => ClusterSet.Compile(
+            new Dictionary<string, Cluster> { ["c"] = Eds("c") },
+            new Dictionary<string, ClusterLoadAssignment> { ["c"] = assignment },
+            new UpstreamOptions()));
+
+        Assert.Equal("cluster \"c\": ClusterLoadAssignment \"c\".endpoints: priorities must run from 0 without gaps, got 0, 2", error.Message);
+    }
+
+    [Fact]
     public void Compile_UnsupportedTransportSocket_NamesTheField()
     {
         var cluster = Eds("c");
