@@ -4,8 +4,10 @@ using Envoy.Config.Core.V3;
 
 namespace Meshwork.Proxy.Upstream;
 
+/// <summary>Envoy's cluster discovery types, as the cluster finds its hosts.</summary>
 public enum UpstreamDiscovery { Static, Eds, StrictDns, LogicalDns, OriginalDst }
 
+/// <summary>Envoy's lb_policy values the proxy implements (CLUSTER_PROVIDED = ORIGINAL_DST's own choice).</summary>
 public enum UpstreamLbPolicy { RoundRobin, LeastRequest, Random, RingHash, Maglev, ClusterProvided }
 
 /// <summary>Which HTTP version upstream requests use.</summary>
