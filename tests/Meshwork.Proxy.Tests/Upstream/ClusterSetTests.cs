@@ -280,13 +280,7 @@ public class ClusterSetTests
     [Fact]
     public void Compile_EveryPilotGolden_Succeeds()
     {
-        var root = AppContext.BaseDirectory;
-        while (!Directory.Exists(Path.Combine(root, "tests", "Meshwork.Pilot.Tests", "testdata")))
-        {
-            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("testdata not found");
-        }
-
-        var cases = Directory.GetDirectories(Path.Combine(root, "tests", "Meshwork.Pilot.Tests", "testdata")).Where(d => File.Exists(Path.Combine(d, "cds.json"))).ToList();
+        var cases = Directory.GetDirectories(TestData()).Where(d => File.Exists(Path.Combine(d, "cds.json"))).ToList();
         Assert.NotEmpty(cases);
         var total = 0;
         foreach (var dir in cases)
@@ -303,6 +297,51 @@ public class ClusterSetTests
         }
 
         Assert.True(total > 100, $"only {total} clusters compiled");
+    }
+
+    /// <summary>Pilot's locality failover: every request goes to the priority-0 host (the proxy's own locality) while it is healthy.</summary>
+    [Fact]
+    public void Simulate_PilotLocalityFailoverGolden_StaysInTheProxysLocality()
+    {
+        using var set = GoldenSet("locality-failover-priority");
+
+        Assert.True(set.TryGet("outbound|9080||ratings.shop.svc.cluster.local", out var ratings));
+        Assert.Equal(["10.2.0.23:9080"], Distribution(ratings, 50).Keys);
+    }
+
+    /// <summary>Pilot's auto mTLS: endpoints with a sidecar need Istio mTLS (not available yet), the others get plaintext.</summary>
+    [Fact]
+    public void Simulate_PilotAutoMtlsGolden_ChoosesTransportPerEndpoint()
+    {
+        using var set = GoldenSet("cds-auto-mtls");
+
+        Assert.True(set.TryGet("outbound|9080||catalog.shop.svc.cluster.local", out var catalog));
+        var byHost = catalog.Endpoints.ToDictionary(e => e.Host);
+        Assert.StartsWith("TLS credentials unavailable", byHost["10.3.0.2"].Transport.UnavailableReason);
+        Assert.Equal("http://10.3.0.20:9080", byHost["10.3.0.20"].DestinationPrefix);
+        Assert.NotNull(byHost["10.3.0.20"].Transport.Invoker);
+    }
+
+    private static ClusterSet GoldenSet(string name)
+    {
+        var dir = Path.Combine(TestData(), name);
+        var options = new UpstreamOptions { ResolveHost = (_, _, _) => Task.FromResult(new[] { IPAddress.Loopback }) };
+        var set = new ClusterSet(options);
+        set.Apply(
+            Resources<Cluster>(Path.Combine(dir, "cds.json")).ToDictionary(c => c.Name),
+            Resources<ClusterLoadAssignment>(Path.Combine(dir, "eds.json")).ToDictionary(c => c.ClusterName));
+        return set;
+    }
+
+    private static string TestData()
+    {
+        var root = AppContext.BaseDirectory;
+        while (!Directory.Exists(Path.Combine(root, "tests", "Meshwork.Pilot.Tests", "testdata")))
+        {
+            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("testdata not found");
+        }
+
+        return Path.Combine(root, "tests", "Meshwork.Pilot.Tests", "testdata");
     }
 
     private static IEnumerable<T> Resources<T>(string path)
