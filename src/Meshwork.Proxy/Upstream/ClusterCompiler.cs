@@ -24,6 +24,9 @@ internal static class ClusterCompiler
     public const ulong MaxRingSizeCap = 1 << 20;
     public const int DefaultMaglevTableSize = 65537;
 
+    /// <summary>Longer durations are treated as this: effectively forever, and within what timers accept.</summary>
+    public static readonly TimeSpan LongestDuration = TimeSpan.FromDays(30);
+
     public static ClusterModel Compile(Cluster cluster, IReadOnlyDictionary<int, DnsEndPoint> inboundApps)
     {
         var where = $"cluster \"{cluster.Name}\"";
@@ -266,6 +269,7 @@ internal static class ClusterCompiler
         }
     }
 
+    /// <summary>A positive duration (zero = the fallback), at most <see cref="LongestDuration"/>.</summary>
     private static TimeSpan Positive(Duration? duration, TimeSpan fallback, string where)
     {
         if (duration == null)
@@ -278,7 +282,8 @@ internal static class ClusterCompiler
             throw new ProxyConfigException($"{where}: must not be negative");
         }
 
-        var value = duration.ToTimeSpan();
+        // Config sometimes means "never" with a huge value; timers take at most ~49 days.
+        var value = duration.Seconds >= (long)LongestDuration.TotalSeconds ? LongestDuration : duration.ToTimeSpan();
         return value == TimeSpan.Zero ? fallback : value;
     }
 

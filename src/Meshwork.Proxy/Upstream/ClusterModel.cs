@@ -4,8 +4,10 @@ using Envoy.Config.Core.V3;
 
 namespace Meshwork.Proxy.Upstream;
 
+/// <summary>Envoy's cluster discovery types, as the cluster finds its hosts.</summary>
 public enum UpstreamDiscovery { Static, Eds, StrictDns, LogicalDns, OriginalDst }
 
+/// <summary>Envoy's lb_policy values the proxy implements (CLUSTER_PROVIDED = ORIGINAL_DST's own choice).</summary>
 public enum UpstreamLbPolicy { RoundRobin, LeastRequest, Random, RingHash, Maglev, ClusterProvided }
 
 /// <summary>Which HTTP version upstream requests use.</summary>
@@ -93,7 +95,7 @@ internal sealed record ConnectionSettings(
 /// get one connection pool per distinct transport (auto mTLS gives a cluster two).
 /// </summary>
 /// <param name="Source">The transport socket as sent; its proto equality deduplicates transports.</param>
-/// <param name="ProxyProtocolVersion">Set when the socket was wrapped in upstream PROXY protocol (not sent yet, see the report).</param>
+/// <param name="ProxyProtocolVersion">Set when the socket was wrapped in upstream PROXY protocol, which the pool cannot send yet (its requests fail as unavailable).</param>
 internal sealed record TransportModel(TransportSocket? Source, TlsOrigination? Tls, int? ProxyProtocolVersion)
 {
     public static TransportModel Plaintext { get; } = new(null, null, null);

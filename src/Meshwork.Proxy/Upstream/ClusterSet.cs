@@ -28,7 +28,7 @@ public sealed class ClusterSet : IDisposable
 {
     private readonly object _applyGate = new();
     private readonly UpstreamOptions _options;
-    private readonly List<ITimer> _removals = [];
+    private readonly List<UpstreamCluster> _removed = [];
     private volatile FrozenDictionary<string, UpstreamCluster> _clusters = FrozenDictionary<string, UpstreamCluster>.Empty;
 
     public ClusterSet(UpstreamOptions options) => _options = options;
@@ -66,6 +66,12 @@ public sealed class ClusterSet : IDisposable
         return new CompiledClusters(compiled);
     }
 
+    /// <summary>Compiles the clusters and assignments of an applied xDS config (see <see cref="Compile(IReadOnlyDictionary{string, Cluster}, IReadOnlyDictionary{string, ClusterLoadAssignment}, UpstreamOptions)"/>).</summary>
+    public static CompiledClusters Compile(Xds.AppliedConfig config, UpstreamOptions options) => Compile(
+        config.Clusters.ToDictionary(c => c.Key, c => c.Value.Resource, StringComparer.Ordinal),
+        config.Endpoints.ToDictionary(e => e.Key, e => e.Value.Resource, StringComparer.Ordinal),
+        options);
+
     /// <summary>Compiles then swaps; on a config error throws and changes nothing.</summary>
     public void Apply(IReadOnlyDictionary<string, Cluster> clusters, IReadOnlyDictionary<string, ClusterLoadAssignment> endpoints) =>
         Apply(Compile(clusters, endpoints, _options));
@@ -90,12 +96,14 @@ public sealed class ClusterSet : IDisposable
             }
 
             _clusters = next.ToFrozenDictionary(StringComparer.Ordinal);
+            _removed.RemoveAll(c => !c.HasRetiringPools);
             foreach (var (name, cluster) in current)
             {
                 if (!next.ContainsKey(name))
                 {
                     // Timers stop now; the cluster's pools are disposed after the grace period.
                     cluster.Dispose();
+                    _removed.Add(cluster);
                 }
             }
         }
@@ -105,11 +113,12 @@ public sealed class ClusterSet : IDisposable
     {
         lock (_applyGate)
         {
-            foreach (var cluster in _clusters.Values)
+            foreach (var cluster in _clusters.Values.Concat(_removed))
             {
                 cluster.DisposeNow();
             }
 
+            _removed.Clear();
             _clusters = FrozenDictionary<string, UpstreamCluster>.Empty;
         }
     }

@@ -30,7 +30,9 @@ public sealed class ClusterStats
     public long MembershipHealthy;
 
     private readonly long[] _byClass = new long[6];
-    private readonly long[] _byCode = new long[600];
+
+    // Per-code counters (upstream_rq_503…) are allocated on the first response: most of a mesh's clusters never see traffic.
+    private long[]? _byCode;
     private readonly long[] _detected = new long[3];
     private readonly long[] _enforced = new long[3];
 
@@ -40,13 +42,20 @@ public sealed class ClusterStats
         if (status is >= 100 and < 600)
         {
             Interlocked.Increment(ref _byClass[status / 100]);
-            Interlocked.Increment(ref _byCode[status]);
+            var byCode = _byCode;
+            if (byCode == null)
+            {
+                Interlocked.CompareExchange(ref _byCode, new long[600], null);
+                byCode = _byCode!;
+            }
+
+            Interlocked.Increment(ref byCode[status]);
         }
     }
 
     public long ResponsesOfClass(int hundreds) => Interlocked.Read(ref _byClass[hundreds]);
 
-    public long ResponsesWithCode(int status) => Interlocked.Read(ref _byCode[status]);
+    public long ResponsesWithCode(int status) => _byCode is { } byCode ? Interlocked.Read(ref byCode[status]) : 0;
 
     internal void CountDetected(EjectionReason reason) => Interlocked.Increment(ref _detected[(int)reason]);
 
@@ -67,9 +76,10 @@ public sealed class ClusterStats
             yield return ($"upstream_rq_{c}xx", Interlocked.Read(ref _byClass[c]));
         }
 
-        for (var code = 100; code < 600; code++)
+        var byCode = _byCode;
+        for (var code = 100; byCode != null && code < 600; code++)
         {
-            var count = Interlocked.Read(ref _byCode[code]);
+            var count = Interlocked.Read(ref byCode[code]);
             if (count != 0)
             {
                 yield return ($"upstream_rq_{code}", count);

@@ -94,6 +94,16 @@ internal static class EndpointCompiler
             }
         }
 
+        // Envoy: priorities range from 0 to N without skipping (a gap would also make an empty level take load).
+        var priorities = groups.Select(g => g.Priority).Distinct().Order().ToList();
+        for (var i = 0; i < priorities.Count; i++)
+        {
+            if (priorities[i] != i)
+            {
+                throw new ProxyConfigException($"{where}.endpoints: priorities must run from 0 without gaps, got {string.Join(", ", priorities)}");
+            }
+        }
+
         if (cluster.Discovery == UpstreamDiscovery.LogicalDns && endpoints.Count != 1)
         {
             throw new ProxyConfigException($"{where}: LOGICAL_DNS clusters must have exactly one endpoint, got {endpoints.Count}");

@@ -4,8 +4,9 @@ namespace Meshwork.Proxy.Upstream;
 /// A cluster's hosts arranged for picking, rebuilt whole when endpoints or their health change
 /// (EDS update, DNS answer, ejection) and swapped in one reference write. Follows Envoy: each
 /// priority level gets a share of the load from its health (healthy/total × overprovisioning,
-/// 1.4 by default), so traffic spills to the next priority as a level degrades; a level whose
-/// healthy share is below the panic threshold balances over all its hosts; with
+/// 1.4 by default), so traffic spills to the next priority as a level degrades; when the levels
+/// together cannot take all the load, a level whose healthy share is below the panic threshold
+/// balances over all its hosts; with
 /// locality-weighted LB a locality is chosen first by weight × its own health.
 /// </summary>
 internal sealed class HostSelection
@@ -61,15 +62,23 @@ internal sealed class HostSelection
         var levels = new PriorityLevel[maxPriority + 1];
         var health = new int[levels.Length];
         var hostCounts = new int[levels.Length];
+        var members = new UpstreamEndpoint[levels.Length][];
+        var healthy = new UpstreamEndpoint[levels.Length][];
         for (var p = 0u; p < levels.Length; p++)
         {
-            var members = endpoints.Where(e => e.Priority == p).ToArray();
-            var healthy = members.Where(e => e.IsAvailable).ToArray();
-            healthyTotal += healthy.Length;
-            hostCounts[p] = members.Length;
-            health[p] = members.Length == 0 ? 0 : (int)Math.Min(100, Math.Floor(overprovisioning * 100.0 * healthy.Length / members.Length));
-            var panic = members.Length > 0 && 100.0 * healthy.Length / members.Length < lb.PanicThresholdPercent;
-            levels[p] = PriorityLevel.Build(members, healthy, panic, lb, overprovisioning, random);
+            members[p] = endpoints.Where(e => e.Priority == p).ToArray();
+            healthy[p] = members[p].Where(e => e.IsAvailable).ToArray();
+            healthyTotal += healthy[p].Length;
+            hostCounts[p] = members[p].Length;
+            health[p] = members[p].Length == 0 ? 0 : (int)Math.Min(100, Math.Floor(overprovisioning * 100.0 * healthy[p].Length / members[p].Length));
+        }
+
+        // Envoy puts a level in panic only while the levels together cannot take all the load.
+        var totalAvailable = Math.Min(100, health.Sum());
+        for (var p = 0; p < levels.Length; p++)
+        {
+            var panic = totalAvailable < 100 && members[p].Length > 0 && 100.0 * healthy[p].Length / members[p].Length < lb.PanicThresholdPercent;
+            levels[p] = PriorityLevel.Build(members[p], healthy[p], panic, lb, overprovisioning, random);
         }
 
         return new HostSelection(levels, CumulativeLoad(health, hostCounts, lb.PanicThresholdPercent > 0), random, healthyTotal, endpoints.Length);
@@ -107,11 +116,7 @@ internal sealed class HostSelection
 
     private static bool Contains(IReadOnlyCollection<UpstreamEndpoint> avoid, UpstreamEndpoint endpoint)
     {
-        if (avoid is ICollection<UpstreamEndpoint> collection)
-        {
-            return collection.Contains(endpoint);
-        }
-
+        // By address: an endpoint update between tries replaces the objects but not the hosts.
         foreach (var e in avoid)
         {
             if (ReferenceEquals(e, endpoint) || e.Address == endpoint.Address)
@@ -237,8 +242,14 @@ internal sealed class PriorityLevel
                 : new PriorityLevel(HostPicker.Create(lb, hosts.ToArray(), weights.ToArray(), random), [], []);
         }
 
-        var pickers = groups.Select(g => (HostPicker?)HostPicker.Create(lb, g.ToArray(), g.Select(e => e.Weight).ToArray(), random)).ToArray();
         var schedule = HostPicker.WeightedSchedule(localityWeights);
+        if (schedule.Length == 0)
+        {
+            // No locality has weight (unset weights): Envoy then balances over the level's healthy hosts.
+            return new PriorityLevel(HostPicker.Create(lb, usable, usable.Select(e => e.Weight).ToArray(), random), [], []);
+        }
+
+        var pickers = groups.Select(g => (HostPicker?)HostPicker.Create(lb, g.ToArray(), g.Select(e => e.Weight).ToArray(), random)).ToArray();
         return new PriorityLevel(null, pickers, schedule);
     }
 

@@ -10,19 +10,13 @@ namespace Meshwork.Proxy.Upstream;
 /// </summary>
 internal sealed class OriginalDestinationHosts : IDisposable
 {
-    private readonly UpstreamCluster _cluster;
     private readonly ConcurrentDictionary<(string Host, int Port), Entry> _hosts = new();
-    private readonly ITimer? _sweep;
+    private readonly object _sweepGate = new();
+    private readonly TimeProvider _time;
+    private ITimer? _sweep;
+    private bool _disposed;
 
-    public OriginalDestinationHosts(UpstreamCluster cluster, TimeProvider time)
-    {
-        _cluster = cluster;
-        if (cluster.Model.Discovery == UpstreamDiscovery.OriginalDst)
-        {
-            var interval = cluster.Model.OriginalDstCleanupInterval;
-            _sweep = time.CreateTimer(_ => Sweep(), null, interval, interval);
-        }
-    }
+    public OriginalDestinationHosts(TimeProvider time) => _time = time;
 
     public IEnumerable<UpstreamEndpoint> All => _hosts.Values.Select(e => e.Endpoint);
 
@@ -35,24 +29,14 @@ internal sealed class OriginalDestinationHosts : IDisposable
             return entry.Endpoint;
         }
 
+        StartSweeping(snapshot.Model.OriginalDstCleanupInterval);
         var state = entry?.Endpoint.State ?? new EndpointState(UpstreamEndpoint.FormatAddress(host, port));
         var endpoint = new UpstreamEndpoint(host, port, 1, UpstreamLocality.None, 0, true, Envoy.Config.Core.V3.HealthStatus.Unknown, transport, state);
         var fresh = new Entry(endpoint) { Used = true };
         return _hosts.AddOrUpdate((host, port), fresh, (_, existing) => ReferenceEquals(existing.Endpoint.Transport, transport) ? existing : fresh).Endpoint;
     }
 
-    public EndpointState? StateFor(string address)
-    {
-        foreach (var entry in _hosts.Values)
-        {
-            if (entry.Endpoint.Address == address)
-            {
-                return entry.Endpoint.State;
-            }
-        }
-
-        return null;
-    }
+    public EndpointState? StateFor(string host, int port) => _hosts.TryGetValue((host, port), out var entry) ? entry.Endpoint.State : null;
 
     internal void Sweep()
     {
@@ -67,7 +51,31 @@ internal sealed class OriginalDestinationHosts : IDisposable
         }
     }
 
-    public void Dispose() => _sweep?.Dispose();
+    /// <summary>The sweep starts with the first host, so clusters that never see traffic hold no timer.</summary>
+    private void StartSweeping(TimeSpan interval)
+    {
+        if (_sweep != null)
+        {
+            return;
+        }
+
+        lock (_sweepGate)
+        {
+            if (_sweep == null && !_disposed)
+            {
+                _sweep = _time.CreateTimer(_ => Sweep(), null, interval, interval);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_sweepGate)
+        {
+            _disposed = true;
+            _sweep?.Dispose();
+        }
+    }
 
     private sealed class Entry(UpstreamEndpoint endpoint)
     {

@@ -213,4 +213,5 @@ internal sealed class OutlierDetector : IDisposable
     public void Dispose() => _timer.Dispose();
 }
 
+/// <summary>Why a host was ejected; indexes the per-reason stats.</summary>
 internal enum EjectionReason { Consecutive5xx, ConsecutiveGatewayFailure, ConsecutiveLocalOriginFailure }

@@ -21,7 +21,6 @@ internal sealed record TlsOrigination(
     string? Sni,
     bool AutoSanValidation,
     SslProtocols Protocols,
-    IReadOnlyList<string> Alpn,
     string? ClientCertificateFile,
     string? ClientKeyFile,
     bool VerifyChain,

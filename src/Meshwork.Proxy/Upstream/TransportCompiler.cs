@@ -145,7 +145,6 @@ internal static class TransportCompiler
             Sni: context.Sni.Length > 0 ? context.Sni : null,
             AutoSanValidation: autoSanValidation,
             Protocols: Protocols(common.TlsParams, where),
-            Alpn: common.AlpnProtocols.ToArray(),
             ClientCertificateFile: certificateFile,
             ClientKeyFile: keyFile,
             VerifyChain: trustedCa != null || unavailable != null,

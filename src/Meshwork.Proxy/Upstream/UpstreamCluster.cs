@@ -24,7 +24,7 @@ public sealed partial class UpstreamCluster : IDisposable
 {
     private readonly object _updateGate = new();
     private readonly UpstreamOptions _options;
-    private readonly List<ITimer> _retiring = [];
+    private readonly List<(ITimer Timer, IReadOnlyList<UpstreamTransport> Transports)> _retiring = [];
     private readonly OriginalDestinationHosts _originalDestinations;
     private volatile ClusterSnapshot _snapshot;
     private OutlierDetector? _detector;
@@ -40,7 +40,7 @@ public sealed partial class UpstreamCluster : IDisposable
         Breaker = new CircuitBreaker(Stats);
         _snapshot = new ClusterSnapshot(model, [], [], HostSelection.Empty, FrozenDictionary<string, EndpointState>.Empty);
         Update(model, edsAssignment, edsSource);
-        _originalDestinations = new OriginalDestinationHosts(this, options.Time);
+        _originalDestinations = new OriginalDestinationHosts(options.Time);
     }
 
     public string Name { get; }
@@ -115,7 +115,8 @@ public sealed partial class UpstreamCluster : IDisposable
         IEnumerable<UpstreamEndpoint> endpoints = snapshot.Model.Discovery == UpstreamDiscovery.OriginalDst ? _originalDestinations.All : snapshot.Endpoints;
         foreach (var e in endpoints)
         {
-            var flags = (e.ConfiguredHealthy ? string.Empty : "/eds_health_" + e.Health.ToString().ToLowerInvariant()) + (e.IsEjected ? "/failed_outlier_check" : string.Empty);
+            var eds = e.ConfiguredHealthy ? string.Empty : e.Health == Envoy.Config.Core.V3.HealthStatus.Degraded ? "/degraded_eds_health" : "/failed_eds_health";
+            var flags = (e.IsEjected ? "/failed_outlier_check" : string.Empty) + eds;
             yield return new EndpointInfo(
                 e.Address,
                 e.Weight,
@@ -154,10 +155,14 @@ public sealed partial class UpstreamCluster : IDisposable
             var transports = current.Transports;
             if (configChanged)
             {
-                transports = model.Transports
-                    .Select(t => UpstreamTransport.Create(t, model.Connection, model.Limits, Stats, StateFor, _options.MaxPooledConnectionIdleTime))
-                    .ToArray();
-                Retire(current.Transports);
+                if (first || !SamePools(current.Model, model))
+                {
+                    transports = model.Transports
+                        .Select(t => UpstreamTransport.Create(t, model.Connection, model.Limits, Stats, StateFor, _options.MaxPooledConnectionIdleTime, model.DnsFamily))
+                        .ToArray();
+                    Retire(current.Transports);
+                }
+
                 if (_detector?.Settings != model.Outlier)
                 {
                     _detector?.Dispose();
@@ -200,12 +205,33 @@ public sealed partial class UpstreamCluster : IDisposable
         }
 
         var frozen = states.ToFrozenDictionary(StringComparer.Ordinal);
+        if (_detector == null)
+        {
+            // Outlier detection was turned off: nothing will bring ejected hosts back, so they are back now.
+            foreach (var state in frozen.Values)
+            {
+                state.Ejected = false;
+            }
+
+            Interlocked.Exchange(ref Stats.OutlierEjectionsActive, 0);
+        }
+
         _detector?.SetHosts(frozen.Values.ToArray());
         var selection = HostSelection.Build(endpoints, model.LoadBalancing, assignment.OverprovisioningFactor, _options.Random);
         _snapshot = new ClusterSnapshot(model, transports, endpoints, selection, frozen);
         Interlocked.Exchange(ref Stats.MembershipTotal, selection.TotalCount);
         Interlocked.Exchange(ref Stats.MembershipHealthy, selection.HealthyCount);
     }
+
+    /// <summary>
+    /// A config change keeps the connection pools (and their warm connections) unless something
+    /// they are built from changed: the transports, the connection settings or max_connections.
+    /// </summary>
+    private static bool SamePools(ClusterModel current, ClusterModel next) =>
+        current.Connection == next.Connection
+        && current.DnsFamily == next.DnsFamily
+        && current.Limits.MaxConnections == next.Limits.MaxConnections
+        && current.Transports.Select(t => t.Source).SequenceEqual(next.Transports.Select(t => t.Source));
 
     /// <summary>Health changed (an ejection or its end): same endpoints, new arrangement.</summary>
     private void RebuildSelection()
@@ -219,8 +245,8 @@ public sealed partial class UpstreamCluster : IDisposable
         }
     }
 
-    private EndpointState? StateFor(string address) =>
-        _snapshot.States.GetValueOrDefault(address) ?? _originalDestinations?.StateFor(address);
+    private EndpointState? StateFor(string host, int port) =>
+        _snapshot.States.GetValueOrDefault(UpstreamEndpoint.FormatAddress(host, port)) ?? _originalDestinations?.StateFor(host, port);
 
     /// <summary>Old pools stay usable for requests in flight and are disposed after the grace period.</summary>
     private void Retire(IReadOnlyList<UpstreamTransport> transports)
@@ -230,28 +256,45 @@ public sealed partial class UpstreamCluster : IDisposable
             return;
         }
 
-        ITimer? timer = null;
-        timer = _options.Time.CreateTimer(
-            _ =>
-            {
-                foreach (var t in transports)
-                {
-                    t.Dispose();
-                }
-
-                lock (_retiring)
-                {
-                    _retiring.Remove(timer!);
-                }
-
-                timer?.Dispose();
-            },
-            null,
-            _options.RemovedClusterGracePeriod,
-            Timeout.InfiniteTimeSpan);
         lock (_retiring)
         {
-            _retiring.Add(timer);
+            ITimer? timer = null;
+            timer = _options.Time.CreateTimer(_ => RetireNow(timer!), null, _options.RemovedClusterGracePeriod, Timeout.InfiniteTimeSpan);
+            _retiring.Add((timer, transports));
+        }
+    }
+
+    private void RetireNow(ITimer timer)
+    {
+        IReadOnlyList<UpstreamTransport> transports;
+        lock (_retiring)
+        {
+            var index = _retiring.FindIndex(r => ReferenceEquals(r.Timer, timer));
+            if (index < 0)
+            {
+                return;
+            }
+
+            transports = _retiring[index].Transports;
+            _retiring.RemoveAt(index);
+        }
+
+        timer.Dispose();
+        foreach (var t in transports)
+        {
+            t.Dispose();
+        }
+    }
+
+    /// <summary>True while some old pool still waits out its grace period.</summary>
+    internal bool HasRetiringPools
+    {
+        get
+        {
+            lock (_retiring)
+            {
+                return _retiring.Count > 0;
+            }
         }
     }
 
@@ -277,19 +320,15 @@ public sealed partial class UpstreamCluster : IDisposable
     internal void DisposeNow()
     {
         Dispose();
+        List<ITimer> timers;
         lock (_retiring)
         {
-            foreach (var timer in _retiring)
-            {
-                timer.Dispose();
-            }
-
-            _retiring.Clear();
+            timers = _retiring.Select(r => r.Timer).ToList();
         }
 
-        foreach (var t in _snapshot.Transports)
+        foreach (var timer in timers)
         {
-            t.Dispose();
+            RetireNow(timer);
         }
     }
 

@@ -1,37 +1,22 @@
+using System.Net.Security;
 using System.Text;
 
 namespace Meshwork.Proxy.Upstream;
 
 /// <summary>
-/// The stream under one pooled upstream connection. It counts the connection in the cluster's and
-/// the endpoint's stats until the pool closes it, and enforces max_requests_per_connection for
-/// HTTP/1.1: the handler has no such limit, so on the connection's last allowed request the
-/// stream adds <c>Connection: close</c> to the request head; the server then closes after
-/// answering and the pool opens a fresh connection for the next request.
+/// Counts one upstream connection in the cluster's and the endpoint's stats from connect until
+/// the pool closes it (exactly once, however the stream is disposed).
 /// </summary>
-/// <remarks>
-/// A request starts at the first write after a read (or the very first write): HTTP/1.1 on one
-/// connection alternates request and response. An <c>Expect: 100-continue</c> exchange looks like
-/// two requests, which only closes that connection one request early.
-/// </remarks>
-internal sealed class UpstreamConnectionStream : Stream
+internal sealed class ConnectionAccounting
 {
-    private static readonly byte[] ConnectionClose = Encoding.ASCII.GetBytes("Connection: close\r\n");
-
-    private readonly Stream _inner;
     private readonly ClusterStats _stats;
     private readonly EndpointState? _endpoint;
-    private readonly int _maxRequests;
-    private int _requests;
-    private bool _readSinceWrite = true;
-    private int _disposed;
+    private int _closed;
 
-    public UpstreamConnectionStream(Stream inner, ClusterStats stats, EndpointState? endpoint, int maxRequests)
+    public ConnectionAccounting(ClusterStats stats, EndpointState? endpoint)
     {
-        _inner = inner;
         _stats = stats;
         _endpoint = endpoint;
-        _maxRequests = maxRequests;
         Interlocked.Increment(ref stats.UpstreamCxTotal);
         Interlocked.Increment(ref stats.UpstreamCxActive);
         if (endpoint != null)
@@ -40,117 +25,9 @@ internal sealed class UpstreamConnectionStream : Stream
         }
     }
 
-    public override bool CanRead => _inner.CanRead;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => _inner.CanWrite;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-    public override int Read(Span<byte> buffer)
+    public void Closed()
     {
-        _readSinceWrite = true;
-        return _inner.Read(buffer);
-    }
-
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        _readSinceWrite = true;
-        return _inner.ReadAsync(buffer, cancellationToken);
-    }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-    public override void Write(ReadOnlySpan<byte> buffer)
-    {
-        if (LastRequestStarts() && InsertClose(buffer) is { } rewritten)
-        {
-            _inner.Write(rewritten);
-            return;
-        }
-
-        _inner.Write(buffer);
-    }
-
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        if (LastRequestStarts() && InsertClose(buffer.Span) is { } rewritten)
-        {
-            return _inner.WriteAsync(rewritten, cancellationToken);
-        }
-
-        return _inner.WriteAsync(buffer, cancellationToken);
-    }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush() => _inner.Flush();
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            Closed();
-            _inner.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        Closed();
-        await _inner.DisposeAsync();
-        await base.DisposeAsync();
-    }
-
-    /// <summary>True when this write begins the connection's last allowed request.</summary>
-    private bool LastRequestStarts()
-    {
-        if (_maxRequests <= 0 || !_readSinceWrite)
-        {
-            return false;
-        }
-
-        _readSinceWrite = false;
-        return ++_requests == _maxRequests;
-    }
-
-    /// <summary>The request head with <c>Connection: close</c> after the request line, or null if the line is not in this write.</summary>
-    private static byte[]? InsertClose(ReadOnlySpan<byte> head)
-    {
-        var lineEnd = head.IndexOf("\r\n"u8);
-        if (lineEnd < 0)
-        {
-            return null;
-        }
-
-        var split = lineEnd + 2;
-        var rewritten = new byte[head.Length + ConnectionClose.Length];
-        head[..split].CopyTo(rewritten);
-        ConnectionClose.CopyTo(rewritten.AsSpan(split));
-        head[split..].CopyTo(rewritten.AsSpan(split + ConnectionClose.Length));
-        return rewritten;
-    }
-
-    private void Closed()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        if (Interlocked.Exchange(ref _closed, 1) != 0)
         {
             return;
         }
@@ -161,5 +38,205 @@ internal sealed class UpstreamConnectionStream : Stream
         {
             Interlocked.Decrement(ref _endpoint.ActiveConnections);
         }
+    }
+}
+
+/// <summary>
+/// max_requests_per_connection for HTTP/1.1, which SocketsHttpHandler has no setting for: on the
+/// connection's last allowed request, <c>Connection: close</c> is added to the request head, so
+/// the server closes after answering and the pool opens a fresh connection for the next request.
+/// A request starts at the first write after a read (or the very first write), since HTTP/1.1
+/// alternates request and response on a connection; an <c>Expect: 100-continue</c> exchange looks
+/// like two requests, which only retires that connection one request early.
+/// </summary>
+internal sealed class Http1RequestLimit(int maxRequests)
+{
+    private static readonly byte[] ConnectionClose = Encoding.ASCII.GetBytes("Connection: close\r\n");
+
+    private int _requests;
+    private bool _readSinceWrite = true;
+
+    public void OnRead() => _readSinceWrite = true;
+
+    /// <summary>The bytes to write instead of <paramref name="data"/>, or null to write it as is.</summary>
+    public byte[]? Rewrite(ReadOnlySpan<byte> data)
+    {
+        if (!_readSinceWrite)
+        {
+            return null;
+        }
+
+        _readSinceWrite = false;
+        if (++_requests != maxRequests)
+        {
+            return null;
+        }
+
+        var lineEnd = data.IndexOf("\r\n"u8);
+        if (lineEnd < 0)
+        {
+            return null;
+        }
+
+        var split = lineEnd + 2;
+        var rewritten = new byte[data.Length + ConnectionClose.Length];
+        data[..split].CopyTo(rewritten);
+        ConnectionClose.CopyTo(rewritten.AsSpan(split));
+        data[split..].CopyTo(rewritten.AsSpan(split + ConnectionClose.Length));
+        return rewritten;
+    }
+}
+
+/// <summary>A plaintext pooled connection: accounting plus the HTTP/1.1 request limit.</summary>
+internal sealed class UpstreamConnectionStream(Stream inner, ConnectionAccounting accounting, Http1RequestLimit? limit) : Stream
+{
+    public override bool CanRead => inner.CanRead;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => inner.CanWrite;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        limit?.OnRead();
+        return inner.Read(buffer);
+    }
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        limit?.OnRead();
+        return inner.ReadAsync(buffer, cancellationToken);
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        if (limit?.Rewrite(buffer) is { } rewritten)
+        {
+            inner.Write(rewritten);
+            return;
+        }
+
+        inner.Write(buffer);
+    }
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
+        inner.WriteAsync(limit?.Rewrite(buffer.Span) is { } rewritten ? rewritten : buffer, cancellationToken);
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush() => inner.Flush();
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            accounting.Closed();
+            inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        accounting.Closed();
+        await inner.DisposeAsync().ConfigureAwait(false);
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+}
+
+/// <summary>
+/// A TLS pooled connection. It must be an SslStream: SocketsHttpHandler uses an SslStream that the
+/// connect callback returns as the connection's TLS (reading its ALPN to choose HTTP/2) instead of
+/// adding its own, which is how the cluster, not the request, decides SNI and certificate checks
+/// while <c>https</c> still goes on the wire as the scheme. Overrides add the accounting and the
+/// HTTP/1.1 request limit on the plaintext side.
+/// </summary>
+internal sealed class UpstreamSslStream(Stream inner, ConnectionAccounting accounting, Http1RequestLimit? limit) : SslStream(inner, leaveInnerStreamOpen: false)
+{
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        limit?.OnRead();
+        return base.Read(buffer, offset, count);
+    }
+
+    public override int Read(Span<byte> buffer)
+    {
+        limit?.OnRead();
+        return base.Read(buffer);
+    }
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        limit?.OnRead();
+        return base.ReadAsync(buffer, cancellationToken);
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+    {
+        limit?.OnRead();
+        return base.ReadAsync(buffer, offset, count, cancellationToken);
+    }
+
+    public override void Write(byte[] buffer, int offset, int count)
+    {
+        if (limit?.Rewrite(buffer.AsSpan(offset, count)) is { } rewritten)
+        {
+            base.Write(rewritten, 0, rewritten.Length);
+            return;
+        }
+
+        base.Write(buffer, offset, count);
+    }
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        if (limit?.Rewrite(buffer) is { } rewritten)
+        {
+            base.Write(rewritten);
+            return;
+        }
+
+        base.Write(buffer);
+    }
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
+        base.WriteAsync(limit?.Rewrite(buffer.Span) is { } rewritten ? rewritten : buffer, cancellationToken);
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            accounting.Closed();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        accounting.Closed();
+        await base.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -51,7 +51,7 @@ public sealed class UpstreamEndpoint
         Transport = transport;
         State = state;
         Address = FormatAddress(host, port);
-        DestinationPrefix = "http://" + Address;
+        DestinationPrefix = (transport.IsTls ? "https://" : "http://") + Address;
     }
 
     public string Host { get; }
@@ -61,11 +61,7 @@ public sealed class UpstreamEndpoint
     /// <summary><c>host:port</c>, IPv6 in brackets: the key endpoint state is kept under.</summary>
     public string Address { get; }
 
-    /// <summary>
-    /// What YARP's forwarder takes as the destination, e.g. <c>http://10.0.0.5:9080</c>. Always
-    /// <c>http://</c>: TLS, when the transport originates it, happens inside the connection pool
-    /// (see <see cref="UpstreamTransport"/>), invisible to the handler.
-    /// </summary>
+    /// <summary>What YARP's forwarder takes as the destination: <c>http://10.0.0.5:9080</c>, or <c>https://…</c> when the transport originates TLS.</summary>
     public string DestinationPrefix { get; }
 
     public uint Weight { get; }
@@ -118,10 +114,11 @@ public sealed class UpstreamEndpoint
 
     public override string ToString() => Address;
 
+    /// <summary><c>host:port</c> with IPs in canonical form and IPv6 bracketed, whether or not the host came bracketed.</summary>
     internal static string FormatAddress(string host, int port) =>
-        IPAddress.TryParse(host, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
-            ? $"[{host}]:{port}"
-            : $"{host}:{port}";
+        !IPAddress.TryParse(host, out var ip) ? $"{host}:{port}"
+        : ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{ip}]:{port}"
+        : $"{ip}:{port}";
 }
 
 /// <summary>Ends an endpoint's active-request count once.</summary>

@@ -26,7 +26,7 @@ public sealed record UpstreamOptions
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
-    /// <summary>Uniform doubles in [0, 1); seeded in tests.</summary>
+    /// <summary>Uniform doubles in [0, 1), called from many threads at once (so thread-safe); seeded in tests.</summary>
     public Func<double> Random { get; init; } = System.Random.Shared.NextDouble;
 
     /// <summary>Host name resolution for STRICT_DNS clusters (Dns by default).</summary>

@@ -8,11 +8,11 @@ namespace Meshwork.Proxy.Upstream;
 /// <summary>
 /// One connection pool of a cluster: an <see cref="HttpMessageInvoker"/> over a
 /// <see cref="SocketsHttpHandler"/> set up from the cluster's connection settings, plus the TLS
-/// it originates. TLS is done in the pool's connect callback rather than by the handler, so the
-/// cluster — not the request's Host header — decides SNI, ALPN and certificate checks, and so
-/// per-connection request limits see plaintext; the handler therefore always sees
-/// <c>http://</c> destinations. A transport whose credentials are missing has no invoker and
-/// says why in <see cref="UnavailableReason"/> (the pipeline answers 503 UF).
+/// it originates. TLS is done in the pool's connect callback, which hands the handler a ready
+/// <see cref="UpstreamSslStream"/>: the cluster — not the request's Host header — decides SNI,
+/// ALPN and certificate checks, and per-connection request limits see plaintext. A transport
+/// whose credentials are missing has no invoker and says why in <see cref="UnavailableReason"/>
+/// (the pipeline answers 503 UF).
 /// </summary>
 public sealed class UpstreamTransport : IDisposable
 {
@@ -22,18 +22,27 @@ public sealed class UpstreamTransport : IDisposable
     private readonly TlsOrigination? _tls;
     private readonly ConnectionSettings _connection;
     private readonly ClusterStats _stats;
-    private readonly Func<string, EndpointState?> _endpointState;
+    private readonly Func<string, int, EndpointState?> _endpointState;
+    private readonly AddressFamily _dnsFamily;
     private readonly X509Certificate2Collection? _clientCertificates;
     private readonly X509Certificate2Collection? _trustedCas;
 
-    private UpstreamTransport(TransportModel model, ConnectionSettings connection, ClusterStats stats, Func<string, EndpointState?> endpointState, TimeSpan idleCap)
+    private UpstreamTransport(TransportModel model, ConnectionSettings connection, ClusterStats stats, Func<string, int, EndpointState?> endpointState, TimeSpan idleCap, AddressFamily dnsFamily)
     {
+        _dnsFamily = dnsFamily;
         _tls = model.Tls;
         _connection = connection;
         _stats = stats;
         _endpointState = endpointState;
         IsTls = model.IsTls;
         UnavailableReason = _tls?.UnavailableReason;
+        if (model.ProxyProtocolVersion is { } version)
+        {
+            // The upstream expects a PROXY header carrying the downstream's addresses, which needs a pool per downstream
+            // connection; connecting without it would only have the upstream reject the bytes, so fail clearly instead.
+            UnavailableReason ??= $"upstream PROXY protocol v{version} (envoy.transport_sockets.upstream_proxy_protocol) is not supported yet";
+        }
+
         if (_tls != null && UnavailableReason == null)
         {
             try
@@ -87,9 +96,10 @@ public sealed class UpstreamTransport : IDisposable
 
     internal SocketsHttpHandler? Handler { get; }
 
-    internal static UpstreamTransport Create(TransportModel model, ConnectionSettings connection, CircuitBreakerLimits limits, ClusterStats stats, Func<string, EndpointState?> endpointState, TimeSpan idleCap)
+    /// <param name="dnsFamily">Address family for names resolved at connect time (LOGICAL_DNS's dns_lookup_family).</param>
+    internal static UpstreamTransport Create(TransportModel model, ConnectionSettings connection, CircuitBreakerLimits limits, ClusterStats stats, Func<string, int, EndpointState?> endpointState, TimeSpan idleCap, AddressFamily dnsFamily)
     {
-        var transport = new UpstreamTransport(model, connection, stats, endpointState, idleCap);
+        var transport = new UpstreamTransport(model, connection, stats, endpointState, idleCap, dnsFamily);
         if (transport.Handler != null && limits.MaxConnections < int.MaxValue)
         {
             transport.Handler.MaxConnectionsPerServer = (int)Math.Max(1, limits.MaxConnections);
@@ -125,7 +135,13 @@ public sealed class UpstreamTransport : IDisposable
         Stream stream;
         try
         {
-            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+            var target = context.DnsEndPoint;
+            if (_dnsFamily != AddressFamily.Unspecified && !IPAddress.TryParse(target.Host, out _))
+            {
+                target = new DnsEndPoint(target.Host, target.Port, _dnsFamily);
+            }
+
+            await socket.ConnectAsync(target, cancellationToken).ConfigureAwait(false);
             stream = new NetworkStream(socket, ownsSocket: true);
         }
         catch (Exception e)
@@ -141,32 +157,17 @@ public sealed class UpstreamTransport : IDisposable
         }
 
         var http2 = context.InitialRequestMessage.Version.Major >= 2;
-        if (_tls != null)
+        var accounting = new ConnectionAccounting(_stats, _endpointState(context.DnsEndPoint.Host, context.DnsEndPoint.Port));
+        var limit = !http2 && _connection.MaxRequestsPerConnection > 0 ? new Http1RequestLimit(_connection.MaxRequestsPerConnection) : null;
+        if (_tls == null)
         {
-            stream = await AuthenticateAsync(stream, context, http2, cancellationToken).ConfigureAwait(false);
+            return new UpstreamConnectionStream(stream, accounting, limit);
         }
 
-        var address = UpstreamEndpoint.FormatAddress(context.DnsEndPoint.Host, context.DnsEndPoint.Port);
-        return new UpstreamConnectionStream(stream, _stats, _endpointState(address), http2 ? 0 : _connection.MaxRequestsPerConnection);
-    }
-
-    private async Task<Stream> AuthenticateAsync(Stream network, SocketsHttpConnectionContext context, bool http2, CancellationToken cancellationToken)
-    {
-        var tls = _tls!;
-        var requestHost = context.InitialRequestMessage.Headers.Host is { } host ? StripPort(host) : context.DnsEndPoint.Host;
-        var options = new SslClientAuthenticationOptions
-        {
-            TargetHost = tls.Sni ?? requestHost,
-            EnabledSslProtocols = tls.Protocols,
-            ClientCertificates = _clientCertificates,
-            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            ApplicationProtocols = tls.Alpn.Count > 0 ? tls.Alpn.Select(p => new SslApplicationProtocol(p)).ToList() : http2 ? Http2Alpn : Http11Alpn,
-            RemoteCertificateValidationCallback = (_, certificate, _, _) => UpstreamCertificateCheck.Accepts(tls, _trustedCas, certificate, requestHost),
-        };
-        var ssl = new SslStream(network, leaveInnerStreamOpen: false);
+        var ssl = new UpstreamSslStream(stream, accounting, limit);
         try
         {
-            await ssl.AuthenticateAsClientAsync(options, cancellationToken).ConfigureAwait(false);
+            await ssl.AuthenticateAsClientAsync(SslOptions(_tls, context, http2), cancellationToken).ConfigureAwait(false);
             return ssl;
         }
         catch
@@ -175,6 +176,26 @@ public sealed class UpstreamTransport : IDisposable
             await ssl.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// The cluster's SNI, or without one the request's host (auto SNI; the handler keys https pools
+    /// by Host, so one connection never serves two hosts); ALPN from the HTTP version the pool chose.
+    /// </summary>
+    private SslClientAuthenticationOptions SslOptions(TlsOrigination tls, SocketsHttpConnectionContext context, bool http2)
+    {
+        var requestHost = context.InitialRequestMessage.Headers.Host is { } host ? StripPort(host) : context.DnsEndPoint.Host;
+        return new SslClientAuthenticationOptions
+        {
+            TargetHost = tls.Sni ?? requestHost,
+            EnabledSslProtocols = tls.Protocols,
+            ClientCertificates = _clientCertificates,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+
+            // Istio's own ALPN values go with ISTIO_MUTUAL, which is not available yet.
+            ApplicationProtocols = http2 ? Http2Alpn : Http11Alpn,
+            RemoteCertificateValidationCallback = (_, certificate, _, _) => UpstreamCertificateCheck.Accepts(tls, _trustedCas, certificate, requestHost),
+        };
     }
 
     private static string StripPort(string host)

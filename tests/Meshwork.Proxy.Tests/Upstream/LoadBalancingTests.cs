@@ -186,4 +186,69 @@ public class LoadBalancingTests
 
         Assert.NotEqual(first.Address, retry.Address);
     }
+
+    [Fact]
+    public void Pick_LevelBelowPanicWhileAnotherLevelTakesTheRest_StaysOnHealthyHosts()
+    {
+        var (set, _) = NewSet();
+        var assignment = new ClusterLoadAssignment
+        {
+            ClusterName = "c",
+            Endpoints =
+            {
+                Locality("a", 1, 0, Host("10.0.0.1"), Host("10.0.0.2", health: HealthStatus.Unhealthy), Host("10.0.0.3", health: HealthStatus.Unhealthy), Host("10.0.0.4", health: HealthStatus.Unhealthy)),
+                Locality("b", 1, 1, Host("10.0.1.1")),
+            },
+        };
+
+        var cluster = set.ApplyOne(Eds("c"), assignment);
+
+        // P0 is 25 % healthy (below the 50 % threshold) but P1 takes the remaining 65 %: no panic, as in Envoy.
+        Assert.Equal([35, 65], cluster.Selection.PriorityLoad);
+        Assert.Equal(["10.0.0.1:80", "10.0.1.1:80"], Distribution(cluster, 200).Keys.Order());
+    }
+
+    [Fact]
+    public void Pick_NoHealthyHostAnywhere_PanicsOverAllHostsByCount()
+    {
+        var (set, _) = NewSet();
+        var assignment = new ClusterLoadAssignment
+        {
+            ClusterName = "c",
+            Endpoints =
+            {
+                Locality("a", 1, 0, Host("10.0.0.1", health: HealthStatus.Unhealthy), Host("10.0.0.2", health: HealthStatus.Unhealthy), Host("10.0.0.3", health: HealthStatus.Unhealthy)),
+                Locality("b", 1, 1, Host("10.0.1.1", health: HealthStatus.Draining)),
+            },
+        };
+
+        var cluster = set.ApplyOne(Eds("c"), assignment);
+
+        Assert.Equal([75, 25], cluster.Selection.PriorityLoad);
+        Assert.Equal(4, Distribution(cluster, 400).Count);
+    }
+
+    [Fact]
+    public void Pick_LocalityWeightedWithADegradedLocality_ScalesItsWeightByAvailability()
+    {
+        var (set, _) = NewSet();
+        var cluster = Eds("c");
+        cluster.CommonLbConfig = new Cluster.Types.CommonLbConfig { LocalityWeightedLbConfig = new() };
+        var assignment = new ClusterLoadAssignment
+        {
+            ClusterName = "c",
+            Endpoints =
+            {
+                Locality("a", 50, 0, Host("10.0.0.1"), Host("10.0.0.2", health: HealthStatus.Unhealthy), Host("10.0.0.3", health: HealthStatus.Unhealthy), Host("10.0.0.4", health: HealthStatus.Unhealthy)),
+                Locality("b", 50, 0, Host("10.0.1.1"), Host("10.0.1.2"), Host("10.0.1.3")),
+            },
+        };
+        var upstream = set.ApplyOne(cluster, assignment);
+
+        var counts = Distribution(upstream, 1350);
+
+        // 4 of 7 hosts healthy: no panic. Locality a: 50 × min(1, 1.4 × 1/4) = 17.5 against b's 50.
+        Assert.Equal(350, counts["10.0.0.1:80"]);
+        Assert.Equal(1000, counts.Where(c => c.Key.StartsWith("10.0.1.", StringComparison.Ordinal)).Sum(c => c.Value));
+    }
 }
