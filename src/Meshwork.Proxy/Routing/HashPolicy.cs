@@ -1,3 +1,4 @@
+using Meshwork.Proxy.Hashing;
 using System.Globalization;
 using System.Net;
 using System.Numerics;
@@ -136,8 +137,8 @@ public sealed class HashPolicy
         {
             Kind.Header => HeaderHash(request),
             Kind.Cookie => CookieHash(request, sourceIp, ref setCookieHeader),
-            Kind.SourceIp => sourceIp == null ? null : XxHash64.Hash(sourceIp.ToString()),
-            Kind.QueryParameter => request.Query.TryGetValue(Name, out var values) && values.Count > 0 ? XxHash64.Hash(values[0]) : null,
+            Kind.SourceIp => sourceIp == null ? null : StableHash.Hash(sourceIp.ToString()),
+            Kind.QueryParameter => request.Query.TryGetValue(Name, out var values) && values.Count > 0 ? StableHash.Hash(values[0]) : null,
             _ => null,
         };
 
@@ -147,7 +148,7 @@ public sealed class HashPolicy
             var source = RequestValues.SourceOf(Name);
             if (source != RequestValueSource.Header)
             {
-                return RequestValues.Get(request, source, Name) is { } single ? XxHash64.Hash(Rewritten(single)) : null;
+                return RequestValues.Get(request, source, Name) is { } single ? StableHash.Hash(Rewritten(single)) : null;
             }
 
             if (!request.Headers.TryGetValue(Name, out var values) || values.Count == 0)
@@ -157,14 +158,14 @@ public sealed class HashPolicy
 
             if (values.Count == 1 && Rewrite == null)
             {
-                return XxHash64.Hash(values[0]);
+                return StableHash.Hash(values[0]);
             }
 
             var sorted = values.Select(v => Rewritten(v ?? string.Empty)).Order(StringComparer.Ordinal);
             var hash = 0UL;
             foreach (var value in sorted)
             {
-                hash = XxHash64.Hash(value, hash);
+                hash = StableHash.Hash(value, hash);
             }
 
             return hash;
@@ -176,7 +177,7 @@ public sealed class HashPolicy
         {
             if (CookieValue(request.Headers.Cookie, Name) is { } existing)
             {
-                return XxHash64.Hash(existing);
+                return StableHash.Hash(existing);
             }
 
             if (CookieTtl == null)
@@ -185,9 +186,9 @@ public sealed class HashPolicy
             }
 
             // As Envoy: a value derived from the client address and this request (here its trace id), quoted in Set-Cookie.
-            var made = XxHash64.Hash(string.Concat(sourceIp?.ToString(), request.HttpContext.TraceIdentifier)).ToString("x16", CultureInfo.InvariantCulture);
+            var made = StableHash.Hash(string.Concat(sourceIp?.ToString(), request.HttpContext.TraceIdentifier)).ToString("x16", CultureInfo.InvariantCulture);
             setCookieHeader = string.Concat(Name, "=\"", made, "\"", CookieSuffix);
-            return XxHash64.Hash(made);
+            return StableHash.Hash(made);
         }
 
         /// <summary>Envoy's parseCookieValue: the first <c>name=value</c> pair, surrounding quotes removed.</summary>

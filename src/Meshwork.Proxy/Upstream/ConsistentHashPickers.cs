@@ -1,3 +1,5 @@
+using Meshwork.Proxy.Hashing;
+
 namespace Meshwork.Proxy.Upstream;
 
 /// <summary>
@@ -38,7 +40,7 @@ internal sealed class RingHashPicker : HostPicker
             target += scale * weights[h] / sum;
             for (var n = 0; current < target; n++, current++)
             {
-                entries.Add((XxHash64.Hash(hosts[h].Address + "_" + n), h));
+                entries.Add((StableHash.Hash(hosts[h].Address + "_" + n), h));
             }
         }
 
@@ -110,8 +112,8 @@ internal sealed class MaglevPicker : HostPicker
         var next = new ulong[hosts.Length];
         for (var i = 0; i < hosts.Length; i++)
         {
-            offsets[i] = XxHash64.Hash(hosts[i].Address, 0) % (ulong)tableSize;
-            skips[i] = (XxHash64.Hash(hosts[i].Address, 1) % (ulong)(tableSize - 1)) + 1;
+            offsets[i] = StableHash.Hash(hosts[i].Address, 0) % (ulong)tableSize;
+            skips[i] = (StableHash.Hash(hosts[i].Address, 1) % (ulong)(tableSize - 1)) + 1;
             normalized[i] = weights[i] / sum;
             targets[i] = normalized[i];
             max = Math.Max(max, normalized[i]);

@@ -1,3 +1,4 @@
+using Meshwork.Proxy.Hashing;
 using System.Net;
 using System.Numerics;
 using Meshwork.Proxy.Routing;
@@ -14,19 +15,19 @@ public class HashPolicyTests
     [InlineData("", 0xEF46DB3751D8E999UL)]
     [InlineData("a", 0xD24EC4F1A98C6E5BUL)]
     [InlineData("abc", 0x44BC2CF5AD770999UL)]
-    public void XxHash64_ReferenceVectors_Match(string input, ulong expected)
+    public void StableHash_ReferenceVectors_Match(string input, ulong expected)
     {
-        Assert.Equal(expected, XxHash64.Hash(input));
+        Assert.Equal(expected, StableHash.Hash(input));
     }
 
     [Fact]
-    public void XxHash64_LongInput_IsStableAndSeeded()
+    public void StableHash_LongInput_IsStableAndSeeded()
     {
         var text = new string('x', 100);
 
-        Assert.Equal(XxHash64.Hash(text), XxHash64.Hash(text));
-        Assert.NotEqual(XxHash64.Hash(text), XxHash64.Hash(text, 1));
-        Assert.NotEqual(XxHash64.Hash(text), XxHash64.Hash(text.AsSpan(0, 99)));
+        Assert.Equal(StableHash.Hash(text), StableHash.Hash(text));
+        Assert.NotEqual(StableHash.Hash(text), StableHash.Hash(text, 1));
+        Assert.NotEqual(StableHash.Hash(text), StableHash.Hash(text.AsSpan(0, 99)));
     }
 
     [Fact]
@@ -34,7 +35,7 @@ public class HashPolicyTests
     {
         var hash = Hash("""[{ "header": { "headerName": "x-user" } }]""").ComputeHash(Request("http://h/", headers: ("x-user", "alice")), null, out var cookie);
 
-        Assert.Equal(XxHash64.Hash("alice"), hash);
+        Assert.Equal(StableHash.Hash("alice"), hash);
         Assert.Null(cookie);
     }
 
@@ -60,7 +61,7 @@ public class HashPolicyTests
     {
         var hash = Hash("""[{ "header": { "headerName": "x-user" } }, { "queryParameter": { "name": "u" } }]""").ComputeHash(Request("http://h/?u=bob", headers: ("x-user", "alice")), null, out _);
 
-        Assert.Equal(BitOperations.RotateLeft(XxHash64.Hash("alice"), 1) ^ XxHash64.Hash("bob"), hash);
+        Assert.Equal(BitOperations.RotateLeft(StableHash.Hash("alice"), 1) ^ StableHash.Hash("bob"), hash);
     }
 
     [Fact]
@@ -68,8 +69,8 @@ public class HashPolicyTests
     {
         var policy = Hash("""[{ "header": { "headerName": "x-user" }, "terminal": true }, { "queryParameter": { "name": "u" } }]""");
 
-        Assert.Equal(XxHash64.Hash("alice"), policy.ComputeHash(Request("http://h/?u=bob", headers: ("x-user", "alice")), null, out _));
-        Assert.Equal(XxHash64.Hash("bob"), policy.ComputeHash(Request("http://h/?u=bob"), null, out _));
+        Assert.Equal(StableHash.Hash("alice"), policy.ComputeHash(Request("http://h/?u=bob", headers: ("x-user", "alice")), null, out _));
+        Assert.Equal(StableHash.Hash("bob"), policy.ComputeHash(Request("http://h/?u=bob"), null, out _));
     }
 
     [Fact]
@@ -77,7 +78,7 @@ public class HashPolicyTests
     {
         var hash = Hash("""[{ "connectionProperties": { "sourceIp": true } }]""").ComputeHash(Request("http://h/"), IPAddress.Parse("10.0.0.7"), out _);
 
-        Assert.Equal(XxHash64.Hash("10.0.0.7"), hash);
+        Assert.Equal(StableHash.Hash("10.0.0.7"), hash);
     }
 
     [Fact]
@@ -86,7 +87,7 @@ public class HashPolicyTests
         var hash = Hash("""[{ "cookie": { "name": "session", "ttl": "3600s", "path": "/" } }]""")
             .ComputeHash(Request("http://h/", headers: ("cookie", "a=1; session=\"abc\"; b=2")), null, out var setCookie);
 
-        Assert.Equal(XxHash64.Hash("abc"), hash);
+        Assert.Equal(StableHash.Hash("abc"), hash);
         Assert.Null(setCookie);
     }
 
@@ -99,9 +100,9 @@ public class HashPolicyTests
 
         var hash = policy.ComputeHash(request, IPAddress.Loopback, out var setCookie);
 
-        var value = XxHash64.Hash("127.0.0.1trace-1").ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+        var value = StableHash.Hash("127.0.0.1trace-1").ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal($"session=\"{value}\"; Max-Age=3600; Path=/; SameSite=Strict; Secure; HttpOnly", setCookie);
-        Assert.Equal(XxHash64.Hash(value), hash);
+        Assert.Equal(StableHash.Hash(value), hash);
     }
 
     [Fact]
