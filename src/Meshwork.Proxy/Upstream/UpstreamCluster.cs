@@ -311,6 +311,7 @@ public sealed partial class UpstreamCluster : IDisposable
             _disposed = true;
             _detector?.Dispose();
             _dnsTimer?.Dispose();
+            _dnsCancel?.Cancel();
             _originalDestinations.Dispose();
             Retire(_snapshot.Transports);
         }
