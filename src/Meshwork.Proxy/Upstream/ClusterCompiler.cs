@@ -158,7 +158,26 @@ internal static class ClusterCompiler
             throw new ProxyConfigException($"{where}: maglev_lb_config.table_size {table} must be a prime number up to 5000011");
         }
 
-        return new LoadBalancingSettings(policy, panic, common?.LocalityWeightedLbConfig != null, choiceCount, Math.Min(minRing, maxRing), maxRing, (int)table);
+        var slowStartConfig = policy switch
+        {
+            UpstreamLbPolicy.RoundRobin => cluster.RoundRobinLbConfig?.SlowStartConfig,
+            UpstreamLbPolicy.LeastRequest => cluster.LeastRequestLbConfig?.SlowStartConfig,
+            _ => null,
+        };
+        SlowStart? slowStart = null;
+        if (slowStartConfig?.SlowStartWindow is { } window && window.ToTimeSpan() > TimeSpan.Zero)
+        {
+            var aggression = slowStartConfig.Aggression?.DefaultValue ?? 1.0;
+            var minPercent = slowStartConfig.MinWeightPercent?.Value ?? 10.0;
+            if (aggression <= 0 || double.IsNaN(aggression) || minPercent is < 0 or > 100)
+            {
+                throw new ProxyConfigException($"{where}: slow_start_config: aggression must be positive and min_weight_percent within 0-100");
+            }
+
+            slowStart = new SlowStart(Positive(window, TimeSpan.Zero, where + ": slow_start_config.slow_start_window"), aggression, minPercent);
+        }
+
+        return new LoadBalancingSettings(policy, panic, common?.LocalityWeightedLbConfig != null, choiceCount, Math.Min(minRing, maxRing), maxRing, (int)table, slowStart);
     }
 
     private static CircuitBreakerLimits Limits(Cluster cluster, string where)

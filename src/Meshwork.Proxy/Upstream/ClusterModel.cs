@@ -46,7 +46,27 @@ internal sealed record LoadBalancingSettings(
     int ChoiceCount,
     ulong MinRingSize,
     ulong MaxRingSize,
-    int MaglevTableSize);
+    int MaglevTableSize,
+    SlowStart? SlowStart);
+
+/// <summary>
+/// ROUND_ROBIN and LEAST_REQUEST slow start: a host's weight ramps over <see cref="Window"/> after
+/// it appears, as weight × max(min %, (age / window)^(1 / aggression)).
+/// </summary>
+internal sealed record SlowStart(TimeSpan Window, double Aggression, double MinWeightPercent)
+{
+    public double Factor(TimeSpan age)
+    {
+        if (age >= Window)
+        {
+            return 1.0;
+        }
+
+        var time = Math.Max(0.001, age.TotalMilliseconds) / Window.TotalMilliseconds;
+        var ramp = Aggression == 1.0 ? time : Math.Pow(time, 1.0 / Aggression);
+        return Math.Max(ramp, MinWeightPercent / 100.0);
+    }
+}
 
 /// <summary>
 /// The default-priority circuit-breaker thresholds. <see cref="RetryBudgetPercent"/> replaces

@@ -45,7 +45,8 @@ internal sealed class HostSelection
         }
     }
 
-    public static HostSelection Build(UpstreamEndpoint[] endpoints, LoadBalancingSettings lb, double overprovisioning, Func<double> random)
+    /// <param name="weightOf">A host's weight now (slow start lowers new hosts'); consistent hashing uses the configured weight.</param>
+    public static HostSelection Build(UpstreamEndpoint[] endpoints, LoadBalancingSettings lb, double overprovisioning, Func<double> random, Func<UpstreamEndpoint, uint> weightOf)
     {
         if (endpoints.Length == 0)
         {
@@ -78,7 +79,7 @@ internal sealed class HostSelection
         for (var p = 0; p < levels.Length; p++)
         {
             var panic = totalAvailable < 100 && members[p].Length > 0 && 100.0 * healthy[p].Length / members[p].Length < lb.PanicThresholdPercent;
-            levels[p] = PriorityLevel.Build(members[p], healthy[p], panic, lb, overprovisioning, random);
+            levels[p] = PriorityLevel.Build(members[p], healthy[p], panic, lb, overprovisioning, random, weightOf);
         }
 
         return new HostSelection(levels, CumulativeLoad(health, hostCounts, lb.PanicThresholdPercent > 0), random, healthyTotal, endpoints.Length);
@@ -193,7 +194,7 @@ internal sealed class PriorityLevel
         _localitySchedule = localitySchedule;
     }
 
-    public static PriorityLevel Build(UpstreamEndpoint[] members, UpstreamEndpoint[] healthy, bool panic, LoadBalancingSettings lb, double overprovisioning, Func<double> random)
+    public static PriorityLevel Build(UpstreamEndpoint[] members, UpstreamEndpoint[] healthy, bool panic, LoadBalancingSettings lb, double overprovisioning, Func<double> random, Func<UpstreamEndpoint, uint> weightOf)
     {
         var usable = panic ? members : healthy;
         var consistent = lb.Policy is UpstreamLbPolicy.RingHash or UpstreamLbPolicy.Maglev;
@@ -205,7 +206,7 @@ internal sealed class PriorityLevel
         var groups = usable.GroupBy(e => e.LocalityGroup).OrderBy(g => g.Key).ToArray();
         if (!lb.LocalityWeighted || panic)
         {
-            return new PriorityLevel(HostPicker.Create(lb, usable, usable.Select(e => e.Weight).ToArray(), random), [], []);
+            return new PriorityLevel(HostPicker.Create(lb, usable, usable.Select(weightOf).ToArray(), random), [], []);
         }
 
         // Locality weight × the locality's availability (healthy/total × overprovisioning, at most 1).
@@ -246,10 +247,10 @@ internal sealed class PriorityLevel
         if (schedule.Length == 0)
         {
             // No locality has weight (unset weights): Envoy then balances over the level's healthy hosts.
-            return new PriorityLevel(HostPicker.Create(lb, usable, usable.Select(e => e.Weight).ToArray(), random), [], []);
+            return new PriorityLevel(HostPicker.Create(lb, usable, usable.Select(weightOf).ToArray(), random), [], []);
         }
 
-        var pickers = groups.Select(g => (HostPicker?)HostPicker.Create(lb, g.ToArray(), g.Select(e => e.Weight).ToArray(), random)).ToArray();
+        var pickers = groups.Select(g => (HostPicker?)HostPicker.Create(lb, g.ToArray(), g.Select(weightOf).ToArray(), random)).ToArray();
         return new PriorityLevel(null, pickers, schedule);
     }
 

@@ -30,7 +30,7 @@ internal sealed class OriginalDestinationHosts : IDisposable
         }
 
         StartSweeping(snapshot.Model.OriginalDstCleanupInterval);
-        var state = entry?.Endpoint.State ?? new EndpointState(UpstreamEndpoint.FormatAddress(host, port));
+        var state = entry?.Endpoint.State ?? new EndpointState(UpstreamEndpoint.FormatAddress(host, port), _time.GetTimestamp());
         var endpoint = new UpstreamEndpoint(host, port, 1, UpstreamLocality.None, 0, true, Envoy.Config.Core.V3.HealthStatus.Unknown, transport, state);
         var fresh = new Entry(endpoint) { Used = true };
         return _hosts.AddOrUpdate((host, port), fresh, (_, existing) => ReferenceEquals(existing.Endpoint.Transport, transport) ? existing : fresh).Endpoint;

@@ -32,6 +32,7 @@ public sealed partial class UpstreamCluster : IDisposable
     private ClusterLoadAssignment? _assignmentSource;
     private bool _disposed;
     private bool _initialized;
+    private ITimer? _slowStartTimer;
 
     internal UpstreamCluster(ClusterModel model, EndpointAssignment? edsAssignment, ClusterLoadAssignment? edsSource, UpstreamOptions options)
     {
@@ -192,7 +193,7 @@ public sealed partial class UpstreamCluster : IDisposable
             var address = UpstreamEndpoint.FormatAddress(spec.Host, spec.Port);
             if (!states.TryGetValue(address, out var state))
             {
-                state = previous.GetValueOrDefault(address) ?? new EndpointState(address);
+                state = previous.GetValueOrDefault(address) ?? new EndpointState(address, _options.Time.GetTimestamp());
                 states[address] = state;
             }
 
@@ -217,10 +218,45 @@ public sealed partial class UpstreamCluster : IDisposable
         }
 
         _detector?.SetHosts(frozen.Values.ToArray());
-        var selection = HostSelection.Build(endpoints, model.LoadBalancing, assignment.OverprovisioningFactor, _options.Random);
+        var selection = HostSelection.Build(endpoints, model.LoadBalancing, assignment.OverprovisioningFactor, _options.Random, WeightFunction(model.LoadBalancing, endpoints));
         _snapshot = new ClusterSnapshot(model, transports, endpoints, selection, frozen);
         Interlocked.Exchange(ref Stats.MembershipTotal, selection.TotalCount);
         Interlocked.Exchange(ref Stats.MembershipHealthy, selection.HealthyCount);
+    }
+
+    /// <summary>
+    /// Configured weights, or with slow start each host's weight scaled by its age (in hundredths,
+    /// so the ramp has resolution). While some host is still ramping, a timer rebuilds the
+    /// arrangement every tenth of the window; Envoy recomputes per pick, which a precomputed
+    /// schedule cannot, so the ramp here moves in ten steps.
+    /// </summary>
+    private Func<UpstreamEndpoint, uint> WeightFunction(LoadBalancingSettings lb, UpstreamEndpoint[] endpoints)
+    {
+        if (lb.SlowStart is not { } slowStart)
+        {
+            StopSlowStartTimer();
+            return static e => e.Weight;
+        }
+
+        var time = _options.Time;
+        var ramping = endpoints.Any(e => time.GetElapsedTime(e.State.CreatedTimestamp) < slowStart.Window);
+        if (ramping)
+        {
+            var step = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(100).Ticks, slowStart.Window.Ticks / 10));
+            _slowStartTimer ??= time.CreateTimer(_ => RebuildSelection(), null, step, step);
+        }
+        else
+        {
+            StopSlowStartTimer();
+        }
+
+        return e => (uint)Math.Clamp(Math.Round(e.Weight * 100.0 * slowStart.Factor(time.GetElapsedTime(e.State.CreatedTimestamp))), 1, uint.MaxValue);
+    }
+
+    private void StopSlowStartTimer()
+    {
+        _slowStartTimer?.Dispose();
+        _slowStartTimer = null;
     }
 
     /// <summary>
@@ -239,7 +275,7 @@ public sealed partial class UpstreamCluster : IDisposable
         lock (_updateGate)
         {
             var current = _snapshot;
-            var selection = HostSelection.Build(current.Endpoints, current.Model.LoadBalancing, _assignment.OverprovisioningFactor, _options.Random);
+            var selection = HostSelection.Build(current.Endpoints, current.Model.LoadBalancing, _assignment.OverprovisioningFactor, _options.Random, WeightFunction(current.Model.LoadBalancing, current.Endpoints));
             _snapshot = current with { Selection = selection };
             Interlocked.Exchange(ref Stats.MembershipHealthy, selection.HealthyCount);
         }
@@ -311,6 +347,8 @@ public sealed partial class UpstreamCluster : IDisposable
             _disposed = true;
             _detector?.Dispose();
             _dnsTimer?.Dispose();
+            _dnsCancel?.Cancel();
+            StopSlowStartTimer();
             _originalDestinations.Dispose();
             Retire(_snapshot.Transports);
         }

@@ -143,9 +143,12 @@ public struct EndpointRequestLease : IDisposable
 /// detection's view of it (guarded by the object's own lock; only failures and ejection changes
 /// take it, never a successful request on a healthy host).
 /// </summary>
-internal sealed class EndpointState(string address)
+internal sealed class EndpointState(string address, long createdTimestamp)
 {
     public readonly string Address = address;
+
+    /// <summary>When the host first appeared (slow start measures its age from here).</summary>
+    public readonly long CreatedTimestamp = createdTimestamp;
     public long ActiveRequests;
     public long TotalRequests;
     public long ErrorRequests;

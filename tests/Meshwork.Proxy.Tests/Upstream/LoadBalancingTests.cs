@@ -252,4 +252,26 @@ public class LoadBalancingTests
         Assert.Equal(350, counts["10.0.0.1:80"]);
         Assert.Equal(1000, counts.Where(c => c.Key.StartsWith("10.0.1.", StringComparison.Ordinal)).Sum(c => c.Value));
     }
+
+    [Fact]
+    public void Pick_SlowStart_RampsANewHostsWeightOverTheWindow()
+    {
+        var (set, time) = NewSet();
+        var cluster = Eds("c");
+        cluster.RoundRobinLbConfig = new Cluster.Types.RoundRobinLbConfig
+        {
+            SlowStartConfig = new Cluster.Types.SlowStartConfig { SlowStartWindow = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromSeconds(10)) },
+        };
+        var upstream = set.ApplyOne(cluster, Assignment("c", Host("10.0.0.1"), Host("10.0.0.2")));
+        time.Advance(TimeSpan.FromMinutes(1));
+
+        set.ApplyOne(cluster, Assignment("c", Host("10.0.0.1"), Host("10.0.0.2"), Host("10.0.0.3")));
+
+        // New host at the 10 % floor, then half weight halfway through, then full weight.
+        Assert.Equal(10, Distribution(upstream, 210)["10.0.0.3:80"]);
+        time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(42, Distribution(upstream, 210)["10.0.0.3:80"]);
+        time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(70, Distribution(upstream, 210)["10.0.0.3:80"]);
+    }
 }

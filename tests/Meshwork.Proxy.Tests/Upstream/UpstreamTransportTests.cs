@@ -194,6 +194,24 @@ public sealed class UpstreamTransportTests : IDisposable
     }
 
     [Fact]
+    public void SubjectAltNames_UriAndIpSans_AreReadForMatching()
+    {
+        var (_, issue) = LoopbackHttpServer.CertificateAuthority();
+
+        var names = UpstreamCertificateCheck.SubjectAltNames(issue("CN=partner", ["spiffe://partner.example/api", "192.0.2.10", "api.partner.example"]));
+
+        Assert.Equal([(SanType.Uri, "spiffe://partner.example/api"), (SanType.IpAddress, "192.0.2.10"), (SanType.Dns, "api.partner.example")], names);
+    }
+
+    [Theory]
+    [InlineData("::1", "[::1]:80")]
+    [InlineData("[::1]", "[::1]:80")]
+    [InlineData("10.0.0.1", "10.0.0.1:80")]
+    [InlineData("svc.example", "svc.example:80")]
+    public void FormatAddress_BracketsIpv6Once(string host, string expected) =>
+        Assert.Equal(expected, UpstreamEndpoint.FormatAddress(host, 80));
+
+    [Fact]
     public void Tls_MissingCertificateFiles_MakeTheTransportUnavailable()
     {
         var (set, _) = NewSet();
