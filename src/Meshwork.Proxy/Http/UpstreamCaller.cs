@@ -92,7 +92,6 @@ internal sealed class UpstreamCaller(DataPlane plane, IHttpForwarder forwarder, 
                 return;
             }
 
-            var retryReserved = attempt < maxAttempts && exchange.BodyReplayable && cluster.TryStartRetry();
             Failure failure;
             UpstreamEndpoint? endpoint;
             using (lease)
@@ -100,18 +99,13 @@ internal sealed class UpstreamCaller(DataPlane plane, IHttpForwarder forwarder, 
                 endpoint = cluster.Pick(new PickContext(hash, tried, originalHost, originalPort));
                 if (endpoint == null)
                 {
-                    if (retryReserved)
-                    {
-                        cluster.EndRetry();
-                    }
-
                     outcome.Flags |= ResponseFlags.NoHealthyUpstream;
                     await LocalReply.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, LocalReply.NoHealthyUpstream);
                     return;
                 }
 
                 outcome.UpstreamHost = endpoint.Address;
-                exchange.BeginAttempt(attempt, retryReserved);
+                exchange.BeginAttempt(attempt, attempt < maxAttempts, cluster);
                 using var perTry = retry?.PerTryTimeout is { } perTryLimit && perTryLimit > TimeSpan.Zero
                     ? CancellationTokenSource.CreateLinkedTokenSource(routeTimeout?.Token ?? CancellationToken.None)
                     : null;
@@ -120,11 +114,6 @@ internal sealed class UpstreamCaller(DataPlane plane, IHttpForwarder forwarder, 
                 if (endpoint.Transport.Invoker is not { } invoker)
                 {
                     // e.g. ISTIO_MUTUAL before the workload has its certificate: a connection failure, as Envoy reports a TLS context without secrets.
-                    if (retryReserved)
-                    {
-                        cluster.EndRetry();
-                    }
-
                     endpoint.ReportOutcome(UpstreamOutcome.ConnectFailure);
                     outcome.Flags |= ResponseFlags.UpstreamConnectionFailure;
                     await LocalReply.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, LocalReply.ResetBeforeHeaders("connection failure, transport failure reason: " + endpoint.Transport.UnavailableReason, attempt > 1));
@@ -151,21 +140,13 @@ internal sealed class UpstreamCaller(DataPlane plane, IHttpForwarder forwarder, 
 
             if (failure == Failure.None && !exchange.RetryRequested)
             {
-                if (retryReserved)
+                if (exchange.RetryExhausted)
                 {
-                    cluster.EndRetry();
+                    outcome.Flags |= ResponseFlags.UpstreamRetryLimitExceeded;
                 }
-
-                if (attempt > 1)
+                else if (attempt > 1)
                 {
-                    if (exchange.UpstreamStatus >= 500)
-                    {
-                        outcome.Flags |= ResponseFlags.UpstreamRetryLimitExceeded;
-                    }
-                    else
-                    {
-                        Interlocked.Increment(ref cluster.Stats.UpstreamRqRetrySuccess);
-                    }
+                    Interlocked.Increment(ref cluster.Stats.UpstreamRqRetrySuccess);
                 }
 
                 return;
@@ -173,6 +154,7 @@ internal sealed class UpstreamCaller(DataPlane plane, IHttpForwarder forwarder, 
 
             if (failure == Failure.Downstream)
             {
+                exchange.EndRetry();
                 outcome.Flags |= ResponseFlags.DownstreamConnectionTermination;
                 return;
             }
@@ -181,10 +163,7 @@ internal sealed class UpstreamCaller(DataPlane plane, IHttpForwarder forwarder, 
             {
                 // Headers are out: Envoy can only reset the stream.
                 outcome.Flags |= failure == Failure.RouteTimeout ? ResponseFlags.UpstreamRequestTimeout : ResponseFlags.UpstreamConnectionTermination;
-                if (retryReserved)
-                {
-                    cluster.EndRetry();
-                }
+                exchange.EndRetry();
 
                 context.Abort();
                 return;
@@ -198,7 +177,7 @@ internal sealed class UpstreamCaller(DataPlane plane, IHttpForwarder forwarder, 
                 Failure.PerTryTimeout => retry.ShouldRetryReset(),
                 _ => false,
             });
-            if (retriable && retryReserved && exchange.BodyReplayable)
+            if (retriable && exchange.TryReserveRetry())
             {
                 if (retry!.AvoidPreviousHosts)
                 {
@@ -213,23 +192,19 @@ internal sealed class UpstreamCaller(DataPlane plane, IHttpForwarder forwarder, 
                 }
                 catch (OperationCanceledException) when (routeTimeout?.IsCancellationRequested == true)
                 {
-                    cluster.EndRetry();
+                    exchange.EndRetry();
                     outcome.Flags |= ResponseFlags.UpstreamRequestTimeout;
                     await LocalReply.WriteAsync(context, StatusCodes.Status504GatewayTimeout, LocalReply.RequestTimeout);
                     return;
                 }
 
-                cluster.EndRetry();
+                exchange.EndRetry();
                 continue;
             }
 
-            if (retryReserved)
+            if (retriable && exchange.BodyReplayable)
             {
-                cluster.EndRetry();
-            }
-
-            if (attempt > 1)
-            {
+                // It wanted a retry and none was left.
                 outcome.Flags |= ResponseFlags.UpstreamRetryLimitExceeded;
             }
 
