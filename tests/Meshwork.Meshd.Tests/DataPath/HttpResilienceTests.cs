@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
@@ -127,10 +128,13 @@ public sealed class HttpResilienceMesh : IAsyncLifetime
     public static readonly string[] Hosts =
     [
         "retry5xx", "retryonce", "retrygw", "retryreset", "noretryreset", "retrypost", "timeout", "pertry",
-        "dead", "none", "cb", "od", "rr", "hash", "least", "cf", "refused", "direct",
+        "dead", "none", "cb", "od", "rr", "hash", "least", "cf", "refused", "direct", "flakyreset",
     ];
 
     private ProxyProcess? _dead;
+
+    /// <summary>A bare HTTP/1.1 server that can reset the connection of its next requests.</summary>
+    public ResettingBackend Resetting { get; } = new();
 
     public MeshHarness Mesh { get; private set; } = null!;
 
@@ -222,6 +226,11 @@ public sealed class HttpResilienceMesh : IAsyncLifetime
             .Append(HttpMeshes.StaticService("direct", B3.Port))
             .Append(HttpMeshes.StaticService("retryreset", B3.Port))
             .Append(HttpMeshes.StaticService("noretryreset", B3.Port))
+            .Append(HttpMeshes.StaticService("flakyreset", Resetting.Port))
+            .Append(HttpMeshes.VirtualService("flakyreset", """
+                - route: [{destination: {host: flakyreset.default.svc.cluster.local}}]
+                  retries: {attempts: 2, retryOn: reset}
+                """))
             .Append(HttpMeshes.VirtualService("cf", """
                 - route: [{destination: {host: cf.default.svc.cluster.local}}]
                   retries: {attempts: 3, retryOn: connect-failure}
@@ -249,6 +258,104 @@ public sealed class HttpResilienceMesh : IAsyncLifetime
         }
 
         await Mesh.DisposeAsync();
+        Resetting.Dispose();
+    }
+}
+
+/// <summary>
+/// A minimal keep-alive HTTP/1.1 server on loopback answering 200 "fresh" to each request, except
+/// that after <see cref="ResetNext"/> it drops the connection with a TCP RST once it has read a
+/// request (an upstream reset before any response byte).
+/// </summary>
+public sealed class ResettingBackend : IDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly CancellationTokenSource _stop = new();
+    private int _resetsLeft;
+    private int _requests;
+
+    public ResettingBackend()
+    {
+        _listener.Start();
+        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+        _ = AcceptAsync();
+    }
+
+    public int Port { get; }
+
+    public int Requests => Volatile.Read(ref _requests);
+
+    public void ResetNext(int count) => Volatile.Write(ref _resetsLeft, count);
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listener.AcceptSocketAsync(_stop.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            _ = ServeAsync(socket);
+        }
+    }
+
+    private async Task ServeAsync(Socket socket)
+    {
+        using var _ = socket;
+        var buffer = new byte[16 * 1024];
+        var filled = 0;
+        try
+        {
+            while (true)
+            {
+                int end;
+                while ((end = IndexOfHeadersEnd(buffer.AsSpan(0, filled))) < 0)
+                {
+                    var read = await socket.ReceiveAsync(buffer.AsMemory(filled), _stop.Token);
+                    if (read == 0)
+                    {
+                        return;
+                    }
+
+                    filled += read;
+                }
+
+                Interlocked.Increment(ref _requests);
+                buffer.AsSpan(end, filled - end).CopyTo(buffer);
+                filled -= end;
+                if (Interlocked.Decrement(ref _resetsLeft) >= 0)
+                {
+                    socket.LingerState = new LingerOption(true, 0);
+                    socket.Close();
+                    return;
+                }
+
+                Interlocked.Exchange(ref _resetsLeft, 0);
+                await socket.SendAsync("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nfresh"u8.ToArray(), _stop.Token);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
+    private static int IndexOfHeadersEnd(ReadOnlySpan<byte> data)
+    {
+        var at = data.IndexOf("\r\n\r\n"u8);
+        return at < 0 ? -1 : at + 4;
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+        _stop.Dispose();
     }
 }
 
@@ -341,7 +448,7 @@ public sealed class HttpResilienceTests(HttpResilienceMesh mesh) : IClassFixture
     }
 
     [Fact]
-    public async Task Retries_ResetOnReset_RetriedOnlyWhenRetryOnSaysReset()
+    public async Task Retries_BackendAlwaysResets_RetriedOnlyWhenRetryOnSaysReset()
     {
         await ReachableAsync("retryreset", "b3");
         await ReachableAsync("noretryreset", "b3");
@@ -357,6 +464,24 @@ public sealed class HttpResilienceTests(HttpResilienceMesh mesh) : IClassFixture
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
         Assert.Contains("upstream connect error or disconnect/reset before headers. reset reason: connection termination", body, StringComparison.Ordinal);
         Assert.Equal(1, mesh.B3.Requests - requests);
+    }
+
+    [Fact]
+    public async Task Retries_FirstTryReset_RetriedOnAFreshConnectionAndServed()
+    {
+        await MeshHarness.UntilAsync(Client, Get("http://flakyreset:9080/ready"), (r, b) => r.StatusCode == HttpStatusCode.OK && b == "fresh", "flakyreset reachable");
+        var retries = await MeshHarness.StatAsync(Client, HttpMeshes.ClusterStat("flakyreset", "upstream_rq_retry"));
+        var successes = await MeshHarness.StatAsync(Client, HttpMeshes.ClusterStat("flakyreset", "upstream_rq_retry_success"));
+        var requests = mesh.Resetting.Requests;
+        mesh.Resetting.ResetNext(1);
+
+        var (status, body) = await GetAsync("http://flakyreset:9080/once");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("fresh", body);
+        Assert.Equal(2, mesh.Resetting.Requests - requests);
+        Assert.Equal(retries + 1, await MeshHarness.StatAsync(Client, HttpMeshes.ClusterStat("flakyreset", "upstream_rq_retry")));
+        Assert.Equal(successes + 1, await MeshHarness.StatAsync(Client, HttpMeshes.ClusterStat("flakyreset", "upstream_rq_retry_success")));
     }
 
     [Fact]
