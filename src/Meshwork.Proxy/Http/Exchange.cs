@@ -43,11 +43,19 @@ internal sealed class Exchange : HttpTransformer
 
     public int Attempt { get; set; }
 
-    /// <summary>Set by the retry loop before each attempt: the cluster to admit a retry of this attempt's answer under, or null when it may not be retried.</summary>
-    public UpstreamCluster? RetryUnder { get; private set; }
+    /// <summary>Set by the retry loop before each attempt: do attempts remain after this one?</summary>
+    public bool MayRetryResponse { get; set; }
 
-    /// <summary>The last attempt's answer was retriable and was not copied downstream.</summary>
+    /// <summary>The last attempt's answer was retriable, a retry was reserved for it, and it was not copied downstream.</summary>
     public bool RetryRequested { get; private set; }
+
+    /// <summary>The last attempt's answer was retriable by the policy but no retry was left (attempts used up, or the breaker's max_retries): Envoy's URX.</summary>
+    public bool RetryExhausted { get; private set; }
+
+    /// <summary>A retry is reserved under the cluster's breaker for the current attempt (release it with <see cref="EndRetry"/>).</summary>
+    public bool RetryReserved { get; private set; }
+
+    private UpstreamCluster? _cluster;
 
     public int UpstreamStatus { get; private set; }
 
@@ -59,12 +67,45 @@ internal sealed class Exchange : HttpTransformer
 
     public string? SetCookie { get; set; }
 
-    public void BeginAttempt(int attempt, UpstreamCluster? retryUnder)
+    public void BeginAttempt(int attempt, bool mayRetry, UpstreamCluster cluster)
     {
         Attempt = attempt;
-        RetryUnder = retryUnder;
+        MayRetryResponse = mayRetry;
         RetryRequested = false;
+        RetryExhausted = false;
         UpstreamStatus = 0;
+        _cluster = cluster;
+    }
+
+    /// <summary>
+    /// Reserves a retry once this attempt turned out to want one (as Envoy's router asks its retry
+    /// state only then): attempts must remain, nothing of the body may have gone upstream, and the
+    /// breaker's max_retries must allow it. The breaker counts upstream_rq_retry or _overflow, so a
+    /// request that never wanted a retry counts neither.
+    /// </summary>
+    public bool TryReserveRetry()
+    {
+        if (RetryReserved)
+        {
+            return true;
+        }
+
+        if (!MayRetryResponse || !BodyReplayable || _cluster == null)
+        {
+            return false;
+        }
+
+        RetryReserved = _cluster.TryStartRetry();
+        return RetryReserved;
+    }
+
+    public void EndRetry()
+    {
+        if (RetryReserved)
+        {
+            RetryReserved = false;
+            _cluster!.EndRetry();
+        }
     }
 
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
@@ -89,11 +130,17 @@ internal sealed class Exchange : HttpTransformer
         }
 
         UpstreamStatus = (int)proxyResponse.StatusCode;
-        if (RetryUnder != null && Route.RetryPolicy is { } retry && IsRetriable(retry, UpstreamStatus, proxyResponse) && RetryUnder.TryStartRetry())
+        if (Route.RetryPolicy is { } retry && retry.ShouldRetryStatus(UpstreamStatus, GrpcStatus(proxyResponse)))
         {
-            RetryRequested = true;
-            httpContext.Response.Clear();
-            return false;
+            if (TryReserveRetry())
+            {
+                RetryRequested = true;
+                httpContext.Response.Clear();
+                return false;
+            }
+
+            // A body already streamed is not re-sent; that answer simply stands (not a retry limit).
+            RetryExhausted = BodyReplayable;
         }
 
         await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken).ConfigureAwait(false);
@@ -112,28 +159,9 @@ internal sealed class Exchange : HttpTransformer
         return true;
     }
 
-    /// <summary>Whether the policy retries this answer; the headers are copied for the policy only when it matches on headers.</summary>
-    private static bool IsRetriable(RetryPolicy retry, int status, HttpResponseMessage response)
-    {
-        if ((retry.RetryOn & (RetryOn.RetriableHeaders | RetryOn.EnvoyRateLimited)) != 0)
-        {
-            return retry.ShouldRetryResponse(status, ResponseHeaders(response));
-        }
-
-        var grpcStatus = response.Headers.NonValidated.TryGetValues("grpc-status", out var values) ? values.ToString() : null;
-        return retry.ShouldRetryStatus(status, grpcStatus);
-    }
-
-    private static IHeaderDictionary ResponseHeaders(HttpResponseMessage response)
-    {
-        var headers = new HeaderDictionary();
-        foreach (var (name, values) in response.Headers)
-        {
-            headers[name] = values.ToArray();
-        }
-
-        return headers;
-    }
+    // NonValidated: no parsing and no enumerator allocated for the common answer without grpc-status.
+    private static string? GrpcStatus(HttpResponseMessage response) =>
+        response.Headers.NonValidated.TryGetValues("grpc-status", out var values) ? values.ToString() : null;
 
     /// <summary>Whether a failed attempt can be sent again: nothing of the request body has gone upstream.</summary>
     public bool BodyReplayable => Body is null || !Body.Started;

@@ -105,6 +105,12 @@ internal sealed class UpstreamCaller(DataPlane plane, IHttpForwarder forwarder, 
                 }
 
                 outcome.UpstreamHost = endpoint.Address;
+                exchange.BeginAttempt(attempt, attempt < maxAttempts, cluster);
+                using var perTry = retry?.PerTryTimeout is { } perTryLimit && perTryLimit > TimeSpan.Zero
+                    ? CancellationTokenSource.CreateLinkedTokenSource(routeTimeout?.Token ?? CancellationToken.None)
+                    : null;
+                perTry?.CancelAfter(retry!.PerTryTimeout!.Value);
+                var token = perTry?.Token ?? routeTimeout?.Token ?? CancellationToken.None;
                 if (endpoint.Transport.Invoker is not { } invoker)
                 {
                     // e.g. ISTIO_MUTUAL before the workload has its certificate: a connection failure, as Envoy reports a TLS context without secrets.
@@ -114,13 +120,6 @@ internal sealed class UpstreamCaller(DataPlane plane, IHttpForwarder forwarder, 
                     return;
                 }
 
-                // A retriable answer is held back (not copied downstream) only if a retry is admitted for it right then.
-                exchange.BeginAttempt(attempt, attempt < maxAttempts && exchange.BodyReplayable ? cluster : null);
-                using var perTry = retry?.PerTryTimeout is { } perTryLimit && perTryLimit > TimeSpan.Zero
-                    ? CancellationTokenSource.CreateLinkedTokenSource(routeTimeout?.Token ?? CancellationToken.None)
-                    : null;
-                perTry?.CancelAfter(retry!.PerTryTimeout!.Value);
-                var token = perTry?.Token ?? routeTimeout?.Token ?? CancellationToken.None;
                 ForwarderError error;
                 using (endpoint.StartRequest())
                 {
@@ -141,16 +140,13 @@ internal sealed class UpstreamCaller(DataPlane plane, IHttpForwarder forwarder, 
 
             if (failure == Failure.None && !exchange.RetryRequested)
             {
-                if (attempt > 1)
+                if (exchange.RetryExhausted)
                 {
-                    if (exchange.UpstreamStatus >= 500)
-                    {
-                        outcome.Flags |= ResponseFlags.UpstreamRetryLimitExceeded;
-                    }
-                    else
-                    {
-                        Interlocked.Increment(ref cluster.Stats.UpstreamRqRetrySuccess);
-                    }
+                    outcome.Flags |= ResponseFlags.UpstreamRetryLimitExceeded;
+                }
+                else if (attempt > 1)
+                {
+                    Interlocked.Increment(ref cluster.Stats.UpstreamRqRetrySuccess);
                 }
 
                 return;
@@ -158,11 +154,7 @@ internal sealed class UpstreamCaller(DataPlane plane, IHttpForwarder forwarder, 
 
             if (failure == Failure.Downstream)
             {
-                if (exchange.RetryRequested)
-                {
-                    cluster.EndRetry();
-                }
-
+                exchange.EndRetry();
                 outcome.Flags |= ResponseFlags.DownstreamConnectionTermination;
                 return;
             }
@@ -171,21 +163,21 @@ internal sealed class UpstreamCaller(DataPlane plane, IHttpForwarder forwarder, 
             {
                 // Headers are out: Envoy can only reset the stream.
                 outcome.Flags |= failure == Failure.RouteTimeout ? ResponseFlags.UpstreamRequestTimeout : ResponseFlags.UpstreamConnectionTermination;
+                exchange.EndRetry();
+
                 context.Abort();
                 return;
             }
 
-            // A held-back answer already has its retry admitted; a failure below HTTP asks for one now.
-            var retrying = exchange.RetryRequested
-                || (attempt < maxAttempts && exchange.BodyReplayable && retry != null && failure switch
-                {
-                    Failure.ConnectFailure => retry.ShouldRetryConnectFailure(),
-                    Failure.Reset => retry.ShouldRetryReset(),
-                    Failure.RefusedStream => retry.ShouldRetryRefusedStream(),
-                    Failure.PerTryTimeout => retry.ShouldRetryPerTryTimeout(),
-                    _ => false,
-                } && cluster.TryStartRetry());
-            if (retrying)
+            var retriable = exchange.RetryRequested || (retry != null && failure switch
+            {
+                Failure.ConnectFailure => retry.ShouldRetryConnectFailure(),
+                Failure.Reset => retry.ShouldRetryReset(),
+                Failure.RefusedStream => retry.ShouldRetryRefusedStream(),
+                Failure.PerTryTimeout => retry.ShouldRetryReset(),
+                _ => false,
+            });
+            if (retriable && exchange.TryReserveRetry())
             {
                 if (retry!.AvoidPreviousHosts)
                 {
@@ -200,21 +192,19 @@ internal sealed class UpstreamCaller(DataPlane plane, IHttpForwarder forwarder, 
                 }
                 catch (OperationCanceledException) when (routeTimeout?.IsCancellationRequested == true)
                 {
-                    cluster.EndRetry();
+                    exchange.EndRetry();
                     outcome.Flags |= ResponseFlags.UpstreamRequestTimeout;
                     await LocalReply.WriteAsync(context, StatusCodes.Status504GatewayTimeout, LocalReply.RequestTimeout);
                     return;
                 }
-                finally
-                {
-                    cluster.EndRetry();
-                }
 
+                exchange.EndRetry();
                 continue;
             }
 
-            if (attempt > 1)
+            if (retriable && exchange.BodyReplayable)
             {
+                // It wanted a retry and none was left.
                 outcome.Flags |= ResponseFlags.UpstreamRetryLimitExceeded;
             }
 

@@ -34,6 +34,10 @@ public sealed class ClusterGenerator : IResourceGenerator
     /// <summary>Clusters change with config and services only; DNS-resolved endpoints, which live in CDS, arrive as service changes (full pushes).</summary>
     public bool Concerns(PushRequest request, ProxyNode proxy) => request.Full;
 
+    /// <summary>Also an endpoint push that changes the proxy's own service targets (its inbound clusters), as for listeners.</summary>
+    public bool Concerns(PushRequest request, ProxyNode proxy, MeshSnapshot snapshot) =>
+        request.Full || Listeners.ListenerGenerator.OwnTargetsChanged(request, proxy, snapshot);
+
     private static IEnumerable<Cluster> ForEnvoy(MeshSnapshot snapshot, ProxyNode proxy, ProxyScope scope, IReadOnlyList<OutboundCluster> plan)
     {
         var outbound = new OutboundClusterBuilder(snapshot, proxy);

@@ -46,4 +46,19 @@ public sealed class ListenerGenerator : IResourceGenerator
 
     /// <summary>Listeners change only with config or services (full pushes); an endpoint-only push never rebuilds them.</summary>
     public bool Concerns(PushRequest request, ProxyNode proxy) => request.Full;
+
+    /// <summary>
+    /// Also an endpoint push that changes the proxy's own service targets: a workload that registers
+    /// when its proxy connects (auto-registration) must get its inbound listeners even when its first
+    /// LDS answer was built before the registration reached the snapshot.
+    /// </summary>
+    public bool Concerns(PushRequest request, ProxyNode proxy, MeshSnapshot snapshot) =>
+        request.Full || OwnTargetsChanged(request, proxy, snapshot);
+
+    /// <summary>Whether an endpoint push names a service this proxy's workload is an endpoint of (its inbound listeners and clusters).</summary>
+    internal static bool OwnTargetsChanged(PushRequest request, ProxyNode proxy, MeshSnapshot snapshot) =>
+        !request.EndpointsUpdated.IsEmpty
+        && !proxy.IsProxylessGrpc
+        && proxy.Type != ProxyType.Router
+        && proxy.IpAddresses.SelectMany(ip => snapshot.Registry.EndpointsAt(ip, proxy.Namespace)).Any(e => request.EndpointsUpdated.Contains(e.Hostname));
 }

@@ -83,6 +83,19 @@ public class ListenerGeneratorTests
     }
 
     [Fact]
+    public void Concerns_EndpointPushNamingTheProxysOwnService_ListenersAndClusters()
+    {
+        var snapshot = RouteTestMesh.Snapshot(Services, [Mongo]);
+        var own = PushRequest.ForEndpoints(["mongo-client.default.svc.cluster.local"], DateTimeOffset.UnixEpoch);
+        var other = PushRequest.ForEndpoints(["reviews.default.svc.cluster.local"], DateTimeOffset.UnixEpoch);
+
+        Assert.True(new ListenerGenerator().Concerns(own, Mongo, snapshot));
+        Assert.True(new Meshwork.Pilot.Generators.Clusters.ClusterGenerator().Concerns(own, Mongo, snapshot));
+        Assert.False(new ListenerGenerator().Concerns(other, Mongo, snapshot));
+        Assert.False(new Meshwork.Pilot.Generators.Clusters.ClusterGenerator().Concerns(other, Mongo, snapshot));
+    }
+
+    [Fact]
     public void Generate_UnknownSidecarRouteTable_EmptyTableNotNothing()
     {
         var snapshot = RouteTestMesh.Snapshot(Services, [Mongo]);
