@@ -22,6 +22,11 @@ public sealed record CellResult(int Proxies, int Services)
     public ProcSample Synced { get; set; }
     public ProcSample End { get; set; }
     public (int Clusters, int Listeners, int Endpoints, int Routes) HeldPerProxy { get; set; }
+    /// <summary>Serialized config one proxy received to sync (proxy 0).</summary>
+    public double ConfigKbPerProxy { get; set; }
+    /// <summary>meshd's managed heap after sync (prometheus-net's dotnet_total_memory_bytes), MB; NaN when unavailable.</summary>
+    public double HeapMb { get; set; } = double.NaN;
+    public double IdleHeapMb { get; set; } = double.NaN;
     public long StreamErrors { get; set; }
     public string? FirstStreamError { get; set; }
     public List<ChangeResult> Changes { get; } = [];
@@ -53,6 +58,7 @@ public sealed class Cell(BenchSettings settings, int proxies, int services, Acti
             await meshd.WaitReadyAsync(TimeSpan.FromSeconds(120)).ConfigureAwait(false);
             await Task.Delay(2000, cancellationToken).ConfigureAwait(false);
             result.Idle = meshd.Sample();
+            result.IdleHeapMb = await meshd.ManagedHeapMbAsync().ConfigureAwait(false);
             log($"  meshd ready (PID {meshd.Pid}): RSS {result.Idle.RssMb:0} MB idle; connecting {proxies} proxies over {(proxies + settings.StreamsPerChannel - 1) / settings.StreamsPerChannel} channels");
 
             var syncStart = Stopwatch.GetTimestamp();
@@ -63,7 +69,9 @@ public sealed class Cell(BenchSettings settings, int proxies, int services, Acti
             result.SyncSeconds = Stopwatch.GetElapsedTime(syncStart, lastResponse).TotalSeconds;
             result.Synced = meshd.Sample();
             result.HeldPerProxy = _proxies[0].Held();
-            log($"  {synced}/{proxies} synced in {result.SyncSeconds:0.0} s (last response before 2 s quiet); meshd RSS {result.Synced.RssMb:0} MB, HWM {result.Synced.HwmMb:0} MB, CPU {result.Synced.CpuSeconds - result.Idle.CpuSeconds:0.0} s; proxy 0 holds {result.HeldPerProxy}");
+            result.ConfigKbPerProxy = _proxies[0].BytesReceived / 1024.0;
+            result.HeapMb = await meshd.ManagedHeapMbAsync().ConfigureAwait(false);
+            log($"  {synced}/{proxies} synced in {result.SyncSeconds:0.0} s (last response before 2 s quiet); meshd RSS {result.Synced.RssMb:0} MB, HWM {result.Synced.HwmMb:0} MB, CPU {result.Synced.CpuSeconds - result.Idle.CpuSeconds:0.0} s; proxy 0 holds {result.HeldPerProxy} ({result.ConfigKbPerProxy:0} KB); meshd managed heap {result.IdleHeapMb:0} → {result.HeapMb:0} MB");
             if (synced < proxies)
             {
                 throw new InvalidOperationException($"only {synced} of {proxies} proxies synced within {syncTimeout.TotalSeconds:0} s");

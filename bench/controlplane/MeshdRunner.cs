@@ -123,6 +123,22 @@ public sealed class MeshdRunner : IDisposable
         throw new TimeoutException($"meshd was not ready within {timeout.TotalSeconds:0} s");
     }
 
+    /// <summary>meshd's managed heap from its /metrics (dotnet_total_memory_bytes), NaN when it cannot be read.</summary>
+    public async Task<double> ManagedHeapMbAsync()
+    {
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            var text = await http.GetStringAsync($"http://127.0.0.1:{MonitoringPort}/metrics").ConfigureAwait(false);
+            var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("dotnet_total_memory_bytes ", StringComparison.Ordinal));
+            return line == null ? double.NaN : double.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture) / 1024 / 1024;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or FormatException)
+        {
+            return double.NaN;
+        }
+    }
+
     public void Dispose()
     {
         if (_disposed)

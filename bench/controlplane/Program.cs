@@ -109,14 +109,14 @@ internal static class Report
     {
         var inv = CultureInfo.InvariantCulture;
         var table = new StringBuilder();
-        table.AppendLine("| proxies N | services S | all synced in | meshd RSS idle → synced (HWM) | RSS per proxy | CPU per proxy (connect + sync) | VirtualService weights → RDS ACK: p50 / p99 / max, received | WorkloadEntry added → EDS ACK | sidecar joined → EDS ACK | meshd CPU s per change (VS / WE / join) | stream errors |");
-        table.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        table.AppendLine("| proxies N | services S | all synced in | config per proxy | meshd RSS idle → synced (HWM) | managed heap idle → synced | RSS per proxy | CPU per proxy (connect + sync) | VirtualService weights → RDS ACK: p50 / p99 / max, received | WorkloadEntry added → EDS ACK | sidecar joined → EDS ACK | meshd CPU s per change (VS / WE / join) | stream errors |");
+        table.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in results)
         {
             var perProxyRss = (r.Synced.RssMb - r.Idle.RssMb) * 1024 / r.Proxies;
             var perProxyCpu = (r.Synced.CpuSeconds - r.Idle.CpuSeconds) * 1000 / r.Proxies;
             var synced = r.SyncedProxies == r.Proxies ? $"{r.SyncSeconds:0.0} s" : $"{r.SyncedProxies}/{r.Proxies} in {r.SyncSeconds:0} s";
-            table.AppendLine(string.Create(inv, $"| {r.Proxies:N0} | {r.Services:N0} | {synced} | {r.Idle.RssMb:0} → {r.Synced.RssMb:0} MB ({r.Synced.HwmMb:0}) | {perProxyRss:0} KB | {perProxyCpu:0.0} ms | {Change(r, Kinds.VirtualService)} | {Change(r, Kinds.WorkloadEntry)} | {Change(r, Kinds.ProxyJoined)} | {Cpu(r, Kinds.VirtualService)} / {Cpu(r, Kinds.WorkloadEntry)} / {Cpu(r, Kinds.ProxyJoined)} | {r.StreamErrors} |"));
+            table.AppendLine(string.Create(inv, $"| {r.Proxies:N0} | {r.Services:N0} | {synced} | {r.ConfigKbPerProxy:N0} KB | {r.Idle.RssMb:0} → {r.Synced.RssMb:0} MB ({r.Synced.HwmMb:0}) | {r.IdleHeapMb:0} → {r.HeapMb:0} MB | {perProxyRss:0} KB | {perProxyCpu:0.0} ms | {Change(r, Kinds.VirtualService)} | {Change(r, Kinds.WorkloadEntry)} | {Change(r, Kinds.ProxyJoined)} | {Cpu(r, Kinds.VirtualService)} / {Cpu(r, Kinds.WorkloadEntry)} / {Cpu(r, Kinds.ProxyJoined)} | {r.StreamErrors} |"));
         }
 
         var failures = results.Where(r => r.Error != null).Select(r => $"- N={r.Proxies} S={r.Services}: **failed**: {r.Error}").ToList();
@@ -190,6 +190,8 @@ internal static class Report
         section.AppendLine("  then to the EDS and RDS names those reference, and ACKs every response (nonce, no error) as Envoy does. All connect at once.");
         section.AppendLine("- Synced in: from the first connection to the last response before 2 s without any (every proxy holding every resource it subscribed).");
         section.AppendLine("  RSS per proxy and CPU per proxy: meshd's (VmRSS after sync − VmRSS idle) / N and (utime+stime after sync − idle) / N.");
+        section.AppendLine("- Config per proxy: the serialized resources one proxy received until synced (all four types). Managed heap: meshd's");
+        section.AppendLine("  `dotnet_total_memory_bytes` from /metrics, idle and after sync (RSS grows more than the heap: server GC keeps committed memory).");
         section.AppendLine("- VirtualService change: svc-0's file is rewritten (rename) with a new v1/v3 weight; each proxy's time is from just before the write");
         section.AppendLine("  to its ACK of the RDS response holding the new weight (meshd's file-watch debounce and push debounce of 100 ms each included).");
         section.AppendLine("  WorkloadEntry added: a new file with a VM's WorkloadEntry for one service (a config change); sidecar joined: one more simulated sidecar");

@@ -165,6 +165,11 @@ public sealed class SimulatedProxy(int index, Node node, FleetState fleet)
 
     public int Index { get; } = index;
 
+    /// <summary>Serialized bytes of every resource received (all types, updates included).</summary>
+    public long BytesReceived => Interlocked.Read(ref _bytes);
+
+    private long _bytes;
+
     public Node Node { get; } = node;
 
     public bool Ended { get; private set; }
@@ -252,6 +257,7 @@ public sealed class SimulatedProxy(int index, Node node, FleetState fleet)
 
             foreach (var resource in response.Resources)
             {
+                _bytes += resource.Resource_?.Value.Length ?? 0;
                 var name = XdsTypes.Intern(resource.Name);
                 state.Held[name] = XdsTypes.Intern(resource.Version);
                 if (response.TypeUrl == XdsTypes.Cluster)
