@@ -421,9 +421,27 @@ def main():
         doc += ["## Open loop", "", open_table, ""]
     doc += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
     os.makedirs(os.path.dirname(os.path.abspath(args.doc)), exist_ok=True)
+    text = "\n".join(doc)
+    # The same file holds bench/controlplane/run's "# Control plane" section: keep it as it is.
+    control_plane = control_plane_section(args.doc)
+    if control_plane:
+        text = text.rstrip("\n") + "\n\n" + control_plane
     with open(args.doc, "w") as f:
-        f.write("\n".join(doc))
+        f.write(text)
     return 0
+
+
+def control_plane_section(path):
+    """The "# Control plane" section of an existing report (to the next top-level heading or the end), or ""."""
+    try:
+        lines = open(path).read().split("\n")
+    except OSError:
+        return ""
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == "# Control plane"), None)
+    if start is None:
+        return ""
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("# ")), len(lines))
+    return "\n".join(lines[start:end]).rstrip("\n") + "\n"
 
 
 if __name__ == "__main__":
