@@ -2,6 +2,8 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -36,11 +38,19 @@ public sealed class EdgeApp : IAsyncDisposable
 
     public string? LastProtocol { get; private set; }
 
-    public static async Task<EdgeApp> StartAsync(string name, HttpProtocols protocols)
+    public static async Task<EdgeApp> StartAsync(string name, HttpProtocols protocols, X509Certificate2? certificate = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = protocols));
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l =>
+        {
+            l.Protocols = protocols;
+            if (certificate != null)
+            {
+                l.UseHttps(certificate);
+            }
+        }));
         var app = builder.Build();
         var edge = new EdgeApp(app, name);
         app.UseWebSockets();
@@ -222,5 +232,50 @@ public sealed class TcpEchoServer : IAsyncDisposable
         _listener.Stop();
         await _accepting;
         _stop.Dispose();
+    }
+}
+
+/// <summary>A self-signed server certificate for the given DNS names, and its PEM files in a temp directory.</summary>
+public sealed class TestCertificate : IDisposable
+{
+    private TestCertificate(X509Certificate2 certificate, string directory)
+    {
+        Certificate = certificate;
+        Directory = directory;
+    }
+
+    public X509Certificate2 Certificate { get; }
+
+    public string Directory { get; }
+
+    public string CertificateFile => Path.Combine(Directory, "cert.pem");
+
+    public string KeyFile => Path.Combine(Directory, "key.pem");
+
+    public static TestCertificate Create(params string[] dnsNames)
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest($"CN={dnsNames[0]}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        foreach (var name in dnsNames)
+        {
+            names.AddDnsName(name);
+        }
+
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        var directory = System.IO.Directory.CreateTempSubdirectory("mesh-e2e-cert-").FullName;
+        File.WriteAllText(Path.Combine(directory, "cert.pem"), created.ExportCertificatePem());
+        File.WriteAllText(Path.Combine(directory, "key.pem"), key.ExportPkcs8PrivateKeyPem());
+        // Through PKCS#12 so the key is usable by SslStream on every platform.
+        var certificate = X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pkcs12), null);
+        return new TestCertificate(certificate, directory);
+    }
+
+    public void Dispose()
+    {
+        Certificate.Dispose();
+        System.IO.Directory.Delete(Directory, recursive: true);
     }
 }
