@@ -179,7 +179,7 @@ internal static class ProxyConfigCommand
                 {
                     var health = host.GetProperty("health_status");
                     var ejected = health.TryGetProperty("failed_outlier_check", out var failed) && failed.ValueKind == JsonValueKind.True;
-                    rows.Add([Text(host, "address"), Text(health, "eds_health_status"), ejected ? "FAILED" : "OK", Text(cluster, "name")]);
+                    rows.Add([HostAddress(host.GetProperty("address")), Text(health, "eds_health_status"), ejected ? "FAILED" : "OK", Text(cluster, "name")]);
                 }
             }
 
@@ -190,6 +190,12 @@ internal static class ProxyConfigCommand
             return null;
         }
     }
+
+    /// <summary>An Envoy address object as HOST:PORT (or the pipe path).</summary>
+    private static string HostAddress(JsonElement address) =>
+        address.TryGetProperty("socket_address", out var socket)
+            ? $"{Text(socket, "address")}:{(socket.TryGetProperty("port_value", out var port) ? port.ToString() : "0")}"
+            : address.TryGetProperty("pipe", out var pipe) ? Text(pipe, "path") : address.ToString();
 
     private static string Text(JsonElement element, string property) => element.TryGetProperty(property, out var value) ? value.GetString() ?? string.Empty : string.Empty;
 
