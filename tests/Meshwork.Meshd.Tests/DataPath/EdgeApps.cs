@@ -16,7 +16,7 @@ namespace Meshwork.Meshd.Tests.DataPath;
 /// <summary>
 /// An app for the edge tests on a free loopback port: <c>/ws</c> echoes WebSocket messages; gRPC
 /// methods of a hand-framed service <c>edge.Echo</c> (messages are raw UTF-8: Unary answers
-/// "hello X", Stream answers X frames, Slow waits 5 s, Fail ends NOT_FOUND); anything else
+/// "hello X", Stream answers X frames, Slow waits 30 s, Fail ends NOT_FOUND); anything else
 /// answers "NAME PROTOCOL METHOD PATH" with the request's headers as x-seen-* response headers.
 /// </summary>
 public sealed class EdgeApp : IAsyncDisposable
@@ -118,7 +118,7 @@ public sealed class EdgeApp : IAsyncDisposable
 
                 break;
             case "Slow":
-                await Task.Delay(TimeSpan.FromSeconds(5), context.RequestAborted);
+                await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
                 await WriteMessageAsync(response.Body, "late", context.RequestAborted);
                 break;
             default:

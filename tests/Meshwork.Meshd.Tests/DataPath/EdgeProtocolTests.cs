@@ -199,17 +199,30 @@ public sealed class EdgeProtocolTests(EdgeProtocolMesh mesh) : IClassFixture<Edg
             spec:
               hosts: [grpc.default.svc.cluster.local]
               http:
-              - timeout: 0.5s
+              - timeout: 3s
                 route:
                 - destination: {host: grpc.default.svc.cluster.local, port: {number: 9090}}
             """);
         using var channel = GrpcChannel.ForAddress("http://grpc.default.svc.cluster.local:9090", new GrpcChannelOptions { HttpHandler = PinnedHandler(mesh.Client.Ip, mesh.Client.OutboundPort) });
         var invoker = channel.CreateCallInvoker();
         await MeshHarness.Eventually(
-            async () => (await Admin.GetStringAsync(mesh.Client.Admin("/config_dump"))).Contains("\"timeout\": \"0.500s\"", StringComparison.Ordinal),
+            async () => (await Admin.GetStringAsync(mesh.Client.Admin("/config_dump"))).Contains("\"timeout\": \"3s\"", StringComparison.Ordinal),
             "the route timeout applied by the client's sidecar",
             () => mesh.Client.Output);
-        Assert.Equal("hello through from grpc", await invoker.AsyncUnaryCall(GrpcMethod(MethodType.Unary, "Unary"), null, new CallOptions(), "through"));
+        await MeshHarness.Eventually(
+            async () =>
+            {
+                try
+                {
+                    return await invoker.AsyncUnaryCall(GrpcMethod(MethodType.Unary, "Unary"), null, new CallOptions(), "through") == "hello through from grpc";
+                }
+                catch (RpcException)
+                {
+                    return false;
+                }
+            },
+            "a quick call through the client's sidecar",
+            () => mesh.Client.Output);
 
         var error = await Assert.ThrowsAsync<RpcException>(async () => await invoker.AsyncUnaryCall(GrpcMethod(MethodType.Unary, "Slow"), null, new CallOptions(), "x"));
 
