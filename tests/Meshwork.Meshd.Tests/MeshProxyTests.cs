@@ -112,7 +112,7 @@ public sealed class MeshProxyTests : IDisposable
             Assert.Equal(0, exit);
             Assert.Matches(@"(?m)^catalog\.shop\.svc\.cluster\.local\s+9080\s+-\s+outbound\s+EDS$", table);
             (exit, table) = await RunMeshctlAsync("proxy-config", "endpoint", "--admin", $"127.0.0.1:{adminPort}");
-            Assert.Matches(@"(?m)^127\.0\.0\.11:9080\s+HEALTHY\s+outbound\|9080\|\|catalog\.shop\.svc\.cluster\.local$", table);
+            Assert.Matches(@"(?m)^127\.0\.0\.11:9080\s+HEALTHY\s+OK\s+outbound\|9080\|\|catalog\.shop\.svc\.cluster\.local$", table);
 
             // meshd goes away: the proxy keeps serving what it has, then reconnects when meshd is back.
             var xdsPort = meshd.XdsPort;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Envoy.Config.Core.V3;
 using Envoy.Service.Discovery.V3;
 using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
 using Grpc.Net.Client;
 
 namespace Meshwork.Meshd.Tests;
@@ -50,8 +51,23 @@ public sealed class XdsClientTests : IDisposable
         await call.RequestStream.WriteAsync(new DiscoveryRequest { Node = Node("catalog-v1-1", "127.0.0.11", "catalog"), TypeUrl = "type.googleapis.com/envoy.config.cluster.v3.Cluster" });
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
         Assert.True(await call.ResponseStream.MoveNext(cts.Token));
-        var response = call.ResponseStream.Current;
-        await call.RequestStream.WriteAsync(new DiscoveryRequest { TypeUrl = response.TypeUrl, VersionInfo = response.VersionInfo, ResponseNonce = response.Nonce });
+        // ACK every response, as a proxy does: the workload's registration is pushed in full, so a new CDS follows the first.
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                do
+                {
+                    var response = call.ResponseStream.Current;
+                    await call.RequestStream.WriteAsync(new DiscoveryRequest { TypeUrl = response.TypeUrl, VersionInfo = response.VersionInfo, ResponseNonce = response.Nonce });
+                }
+                while (await call.ResponseStream.MoveNext(cts.Token));
+            }
+            catch (Exception e) when (e is RpcException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+            {
+                // the test is over
+            }
+        });
 
         await Eventually(async () =>
         {

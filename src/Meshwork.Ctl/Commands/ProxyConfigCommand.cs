@@ -44,6 +44,8 @@ internal static class ProxyConfigCommand
             return CommandLine.Usage;
         }
 
+        // The endpoint view, as istioctl's, comes from the proxy's live /clusters (health and outlier state); EDS from the dump when that is unavailable.
+        var liveEndpoints = type is "endpoint" or "all" ? await LiveEndpointRowsAsync(admin, cancellationToken) : null;
         using (dump)
         {
             var wanted = type == "all" ? Types.Values.ToHashSet() : [Types[type]];
@@ -56,7 +58,10 @@ internal static class ProxyConfigCommand
 
             foreach (var section in sections)
             {
-                var rows = Rows(section.GetProperty("type").GetString()!, section.GetProperty("resources").EnumerateArray().Select(r => r.GetProperty("resource")).ToList());
+                var typeUrl = section.GetProperty("type").GetString()!;
+                var rows = typeUrl == Types["endpoint"] && liveEndpoints != null
+                    ? liveEndpoints
+                    : Rows(typeUrl, section.GetProperty("resources").EnumerateArray().Select(r => r.GetProperty("resource")).ToList());
                 await WriteTableAsync(stdout, rows);
                 if (type == "all")
                 {
@@ -68,12 +73,12 @@ internal static class ProxyConfigCommand
         return CommandLine.Ok;
     }
 
-    /// <summary>istioctl's columns: clusters by FQDN/port/subset/direction/type, listeners by address/port, routes by name/domains, endpoints by address and cluster.</summary>
+    /// <summary>istioctl's columns: clusters by FQDN/port/subset/direction/type, listeners by address/port, routes by table/virtual host/domains/first match, endpoints by address and cluster.</summary>
     private static List<string[]> Rows(string typeUrl, List<JsonElement> resources) => typeUrl switch
     {
         var t when t == Types["cluster"] => [["SERVICE FQDN", "PORT", "SUBSET", "DIRECTION", "TYPE"], .. resources.Select(ClusterRow)],
         var t when t == Types["listener"] => [["NAME", "ADDRESS", "PORT"], .. resources.Select(ListenerRow)],
-        var t when t == Types["route"] => [["NAME", "VIRTUAL HOSTS", "DOMAINS"], .. resources.Select(RouteRow)],
+        var t when t == Types["route"] => [["NAME", "VHOST NAME", "DOMAINS", "MATCH"], .. resources.SelectMany(RouteRows)],
         _ => [["ENDPOINT", "STATUS", "CLUSTER"], .. resources.SelectMany(EndpointRows)],
     };
 
@@ -97,11 +102,43 @@ internal static class ProxyConfigCommand
         return [Text(listener, "name"), "api_listener", "-"];
     }
 
-    private static string[] RouteRow(JsonElement route)
+    /// <summary>One row per virtual host, as istioctl's: the table, the host, its domains (two, then a count), and the first route's match.</summary>
+    private static IEnumerable<string[]> RouteRows(JsonElement route)
     {
+        var name = Text(route, "name");
         var hosts = route.TryGetProperty("virtualHosts", out var v) ? v.EnumerateArray().ToList() : [];
-        var domains = hosts.SelectMany(h => h.TryGetProperty("domains", out var d) ? d.EnumerateArray().Select(x => x.GetString()!) : []).ToList();
-        return [Text(route, "name"), hosts.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), domains.Count > 3 ? string.Join(", ", domains.Take(3)) + $" + {domains.Count - 3} more" : string.Join(", ", domains)];
+        if (hosts.Count == 0)
+        {
+            yield return [name, "-", "-", "-"];
+            yield break;
+        }
+
+        foreach (var host in hosts)
+        {
+            var domains = host.TryGetProperty("domains", out var d) ? d.EnumerateArray().Select(x => x.GetString()!).ToList() : [];
+            var shown = domains.Count > 2 ? string.Join(", ", domains.Take(2)) + $" + {domains.Count - 2} more" : string.Join(", ", domains);
+            yield return [name, Text(host, "name"), shown.Length > 0 ? shown : "-", FirstMatch(host)];
+        }
+    }
+
+    private static string FirstMatch(JsonElement host)
+    {
+        if (!host.TryGetProperty("routes", out var routes) || routes.GetArrayLength() == 0 || !routes[0].TryGetProperty("match", out var match))
+        {
+            return "-";
+        }
+
+        if (match.TryGetProperty("prefix", out var prefix))
+        {
+            return prefix.GetString() + "*";
+        }
+
+        if (match.TryGetProperty("path", out var path))
+        {
+            return path.GetString()!;
+        }
+
+        return match.TryGetProperty("safeRegex", out var regex) ? Text(regex, "regex") : "-";
     }
 
     private static IEnumerable<string[]> EndpointRows(JsonElement assignment)
@@ -123,6 +160,42 @@ internal static class ProxyConfigCommand
             }
         }
     }
+
+    /// <summary>
+    /// istioctl's endpoint table from the proxy's <c>/clusters?format=json</c>: each host with its EDS
+    /// health (HEALTHY/UNHEALTHY) and whether outlier detection has ejected it (OK/FAILED); null when
+    /// the proxy does not answer it.
+    /// </summary>
+    private static async Task<List<string[]>?> LiveEndpointRowsAsync(string admin, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            using var clusters = JsonDocument.Parse(await http.GetStringAsync(new Uri($"http://{admin}/clusters?format=json"), cancellationToken));
+            List<string[]> rows = [["ENDPOINT", "STATUS", "OUTLIER CHECK", "CLUSTER"]];
+            foreach (var cluster in clusters.RootElement.GetProperty("cluster_statuses").EnumerateArray())
+            {
+                foreach (var host in cluster.GetProperty("host_statuses").EnumerateArray())
+                {
+                    var health = host.GetProperty("health_status");
+                    var ejected = health.TryGetProperty("failed_outlier_check", out var failed) && failed.ValueKind == JsonValueKind.True;
+                    rows.Add([HostAddress(host.GetProperty("address")), Text(health, "eds_health_status"), ejected ? "FAILED" : "OK", Text(cluster, "name")]);
+                }
+            }
+
+            return rows;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>An Envoy address object as HOST:PORT (or the pipe path).</summary>
+    private static string HostAddress(JsonElement address) =>
+        address.TryGetProperty("socket_address", out var socket)
+            ? $"{Text(socket, "address")}:{(socket.TryGetProperty("port_value", out var port) ? port.ToString() : "0")}"
+            : address.TryGetProperty("pipe", out var pipe) ? Text(pipe, "path") : address.ToString();
 
     private static string Text(JsonElement element, string property) => element.TryGetProperty(property, out var value) ? value.GetString() ?? string.Empty : string.Empty;
 

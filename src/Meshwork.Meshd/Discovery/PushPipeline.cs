@@ -60,7 +60,13 @@ public sealed partial class PushPipeline(
         }
 
         var now = time.GetUtcNow();
-        _debouncer?.Enqueue(change.IsEndpointOnly
+        // A workload that joins or leaves changes its own sidecar's inbound listeners and clusters
+        // (its service targets), not only other proxies' endpoints: Istio pushes WorkloadEntry
+        // additions and removals in full for the services that select them.
+        var before = change.Previous.Workloads.Select(w => w.Key).ToHashSet();
+        var after = change.Current.Workloads.Select(w => w.Key).ToHashSet();
+        var joinedOrLeft = change.WorkloadsChanged.Any(w => before.Contains(w) != after.Contains(w));
+        _debouncer?.Enqueue(change.IsEndpointOnly && !joinedOrLeft
             ? PushRequest.ForEndpoints(change.EndpointsChanged.Select(e => e.Hostname), now)
             : PushRequest.ForServices(change.ServicesChanged.Concat(change.EndpointsChanged.Select(e => e.Hostname)), now));
     }

@@ -14,7 +14,7 @@ public static class AdminEndpoints
     public static void Map(WebApplication app, ProxyOptions options, DrainState draining)
     {
         var admin = $"*:{options.AdminPort}";
-        app.MapGet("/ready", (ConfigHolder holder) => Readiness(holder, draining)).RequireHost(admin);
+        app.MapGet("/ready", (ConfigHolder holder, ListenerHost listeners) => Readiness(holder, listeners, draining)).RequireHost(admin);
         app.MapGet("/config_dump", (ConfigHolder holder) => Results.Text(ConfigDump(holder.Current), "application/json")).RequireHost(admin);
         app.MapGet("/clusters", (DataPlane plane, string? format) => format == "json"
             ? Results.Text(ClustersView.Json(plane.Clusters), "application/json")
@@ -49,14 +49,16 @@ public static class AdminEndpoints
 
         // Istio's status port (pilot-agent's 15020): readiness and the proxy's metrics, on the workload's address.
         var status = $"*:{options.StatusPort}";
-        app.MapGet("/healthz/ready", (ConfigHolder holder) => Readiness(holder, draining)).RequireHost(status);
+        app.MapGet("/healthz/ready", (ConfigHolder holder, ListenerHost listeners) => Readiness(holder, listeners, draining)).RequireHost(status);
         app.MapGet("/stats/prometheus", (StatsStore stats) => Results.Text(stats.RenderPrometheus(), "text/plain; version=0.0.4")).RequireHost(status);
     }
 
-    private static IResult Readiness(ConfigHolder holder, DrainState draining) =>
+    /// <summary>As Envoy's: LIVE once the first listeners and clusters are in force and the listeners have been bound (not merely received).</summary>
+    private static IResult Readiness(ConfigHolder holder, ListenerHost listeners, DrainState draining) =>
         draining.IsDraining ? Results.Text("DRAINING\n", statusCode: StatusCodes.Status503ServiceUnavailable)
-        : holder.HasConfig ? Results.Text("LIVE\n")
-        : Results.Text("PRE_INITIALIZING: no config from meshd yet\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+        : !holder.HasConfig ? Results.Text("PRE_INITIALIZING: no config from meshd yet\n", statusCode: StatusCodes.Status503ServiceUnavailable)
+        : listeners.HasBound ? Results.Text("LIVE\n")
+        : Results.Text("INITIALIZING: binding listeners\n", statusCode: StatusCodes.Status503ServiceUnavailable);
 
     private static string LoggingText(LogLevels levels) =>
         "active loggers:\n" + string.Concat(levels.Current().Select(l => $"  {l.Name}: {LogLevels.Format(l.Level)}\n"));

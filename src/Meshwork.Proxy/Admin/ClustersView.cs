@@ -36,6 +36,16 @@ internal static class ClustersView
         return text.ToString();
     }
 
+    /// <summary>Envoy's address shape (<c>{"socket_address": {"address", "port_value"}}</c>), which istioctl reads; anything not HOST:PORT stays a pipe name.</summary>
+    private static object SocketAddress(string address)
+    {
+        var colon = address.LastIndexOf(':');
+        return colon > 0 && int.TryParse(address.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port)
+            ? new { socket_address = new { address = address[..colon].Trim('[', ']'), port_value = port } }
+            : new { pipe = new { path = address } };
+    }
+
+    /// <summary>Envoy's <c>/clusters?format=json</c>, in the shape istioctl's endpoint view reads.</summary>
     public static string Json(ClusterSet clusters) => JsonSerializer.Serialize(new
     {
         cluster_statuses = clusters.Clusters.OrderBy(c => c.Name, StringComparer.Ordinal).Select(c => new
@@ -43,12 +53,18 @@ internal static class ClustersView
             name = c.Name,
             host_statuses = c.DescribeEndpoints().Select(h => new
             {
-                address = h.Address,
+                address = SocketAddress(h.Address),
                 health_status = new { eds_health_status = h.HealthFlags.Contains("eds_health", StringComparison.Ordinal) ? "UNHEALTHY" : "HEALTHY", failed_outlier_check = h.HealthFlags.Contains("failed_outlier_check", StringComparison.Ordinal) },
                 weight = h.Weight,
                 locality = h.Locality,
                 priority = h.Priority,
-                stats = new { rq_active = h.RqActive, rq_total = h.RqTotal, rq_error = h.RqError, cx_active = h.CxActive },
+                stats = new object[]
+                {
+                    new { name = "cx_active", type = "GAUGE", value = h.CxActive.ToString(CultureInfo.InvariantCulture) },
+                    new { name = "rq_active", type = "GAUGE", value = h.RqActive.ToString(CultureInfo.InvariantCulture) },
+                    new { name = "rq_error", type = "COUNTER", value = h.RqError.ToString(CultureInfo.InvariantCulture) },
+                    new { name = "rq_total", type = "COUNTER", value = h.RqTotal.ToString(CultureInfo.InvariantCulture) },
+                },
             }),
         }),
     });

@@ -120,7 +120,10 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
         var settings = plan.Settings;
         var clusterName = settings.Cluster ?? settings.PickCluster(random());
         var tcpStats = TcpStatsFor(settings.StatPrefix);
-        var result = await TcpProxy.RunAsync(downstream, ct => ConnectUpstreamAsync(clusterName, facts, ct), settings, tcpStats, time, connection.ConnectionClosed);
+        // Not connection.ConnectionClosed: Kestrel's socket transport fires it when the peer's FIN
+        // arrives, which would tear down a half-closed relay before the upstream's answer comes back.
+        // An abort (drain deadline, reset) fails the pumps' reads and writes instead.
+        var result = await TcpProxy.RunAsync(downstream, ct => ConnectUpstreamAsync(clusterName, facts, ct), settings, tcpStats, time, CancellationToken.None);
         if (result.Outcome == TcpProxyOutcome.UpstreamConnectFailed)
         {
             Log.TcpConnectFailed(logger, plan.ListenerName, clusterName, result.ConnectFailures);

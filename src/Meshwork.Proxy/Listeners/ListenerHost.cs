@@ -31,6 +31,10 @@ internal sealed partial class ListenerHost(
     public IReadOnlyList<(string Name, IPEndPoint Address, string? Problem)> State { get; private set; } = [];
 
     private ListenerSnapshot? _latest;
+    private volatile bool _hasBound;
+
+    /// <summary>True once a listener snapshot has been reconciled (its sockets bound, or their failures recorded): what readiness waits for.</summary>
+    public bool HasBound => _hasBound;
 
     /// <summary>Brings the sockets in line with the newest snapshot handed in (an older call that runs later applies the newest one too).</summary>
     public async Task ReconcileAsync(ListenerSnapshot snapshot)
@@ -81,6 +85,7 @@ internal sealed partial class ListenerHost(
 
             _active.Set(_running.Count);
             State = state;
+            _hasBound = true;
         }
         finally
         {
