@@ -76,6 +76,40 @@ internal static class Re2Regex
         }
     }
 
-    /// <summary>RE2 spells named groups <c>(?P&lt;name&gt;...)</c>; .NET reads <c>(?&lt;name&gt;...)</c>.</summary>
-    private static string Translate(string regex) => regex.Replace("(?P<", "(?<", StringComparison.Ordinal);
+    /// <summary>
+    /// RE2 syntax .NET spells differently: named groups <c>(?P&lt;name&gt;...)</c> become
+    /// <c>(?&lt;name&gt;...)</c>, and a quoted literal <c>\Q...\E</c> (to the end when unclosed) is
+    /// escaped character by character. Other escapes are copied as they are.
+    /// </summary>
+    internal static string Translate(string regex)
+    {
+        if (!regex.Contains("\\Q", StringComparison.Ordinal))
+        {
+            return regex.Replace("(?P<", "(?<", StringComparison.Ordinal);
+        }
+
+        var output = new StringBuilder(regex.Length + 16);
+        for (var i = 0; i < regex.Length; i++)
+        {
+            if (regex[i] != '\\' || i + 1 >= regex.Length)
+            {
+                output.Append(regex[i]);
+                continue;
+            }
+
+            if (regex[i + 1] != 'Q')
+            {
+                output.Append(regex, i, 2);
+                i++;
+                continue;
+            }
+
+            var end = regex.IndexOf("\\E", i + 2, StringComparison.Ordinal);
+            var literal = end < 0 ? regex[(i + 2)..] : regex[(i + 2)..end];
+            output.Append(Regex.Escape(literal));
+            i = end < 0 ? regex.Length : end + 1;
+        }
+
+        return output.ToString().Replace("(?P<", "(?<", StringComparison.Ordinal);
+    }
 }
