@@ -38,28 +38,14 @@ internal static class BenchCommand
         {
             Description = "Requests per second in total, spread over the connections; 0 = closed loop at maximum speed.",
             DefaultValueFactory = _ => 1000,
+            CustomParser = r => ParseNumber(r, "--qps", double.PositiveInfinity, "0 (closed loop) or a positive rate"),
         };
-        qps.Validators.Add(r =>
-        {
-            var value = r.GetValueOrDefault<double>();
-            if (value < 0 || !double.IsFinite(value))
-            {
-                r.AddError($"--qps must be 0 (closed loop) or a positive rate, got {value.ToString(CultureInfo.InvariantCulture)}");
-            }
-        });
         var connections = new Option<int>("--connections", "-c")
         {
             Description = "HTTP/1.1 keep-alive connections, each with its own schedule (qps / C each).",
             DefaultValueFactory = _ => 16,
+            CustomParser = r => (int)ParseNumber(r, "--connections", 10_000, "a whole number from 1 to 10000", whole: true),
         };
-        connections.Validators.Add(r =>
-        {
-            var value = r.GetValueOrDefault<int>();
-            if (value is < 1 or > 10_000)
-            {
-                r.AddError($"--connections must be between 1 and 10000, got {value}");
-            }
-        });
         var duration = DurationOption("--duration", "-t", "How long to measure (Go duration: 10s, 500ms, 1m).", TimeSpan.FromSeconds(10), allowZero: false);
         var warmup = DurationOption("--warmup", null, "Load before measuring, not counted (Go duration).", TimeSpan.FromSeconds(1), allowZero: true);
         var timeout = DurationOption("--timeout", null, "Per-request timeout, counted as a 'timeout' socket error (Go duration).", TimeSpan.FromSeconds(10), allowZero: false);
@@ -133,6 +119,19 @@ internal static class BenchCommand
             return value;
         };
         return option;
+    }
+
+    private static double ParseNumber(ArgumentResult r, string name, double max, string expected, bool whole = false)
+    {
+        var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : string.Empty;
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value)
+            || value < (whole ? 1 : 0) || value > max || (whole && value != Math.Floor(value)))
+        {
+            r.AddError($"{name} must be {expected}, got '{text}'");
+            return whole ? 1 : 0;
+        }
+
+        return value;
     }
 
     private static Uri? ParseUrl(ArgumentResult r) => ParseUrl(r, proxy: false);
