@@ -163,10 +163,10 @@ public sealed class BenchCommandTests
     {
         await using var server = await BenchTestServer.StartAsync(context => context.Response.WriteAsync("hello"));
 
-        var (exit, stdout, stderr) = await Run("bench", server.Url, "--qps", "0", "--connections", "2", "--duration", "1s", "--warmup", "200ms");
+        var (exit, stdout, stderr) = await Run("bench", server.Url, "--qps", "0", "--connections", "2", "--duration", "1s");
 
         Assert.True(exit == 0, stdout + stderr);
-        Assert.Contains("max qps (closed loop) over 2 connections for 1s", stdout);
+        Assert.Contains("max qps (closed loop) over 2 connections for 1s (warm-up 1s, not counted)", stdout);
         Assert.Matches(@"Ended after \d+\.\d+s: \d+ requests, qps max asked", stdout);
         Assert.Matches(@"p50 [\d.]+ +p75 [\d.]+ +p90 [\d.]+ +p99 [\d.]+ +p99\.9 [\d.]+ +max [\d.]+", stdout);
         Assert.Matches(@"Code 200 : \d+ \(100\.0 %\)", stdout);
@@ -203,6 +203,20 @@ public sealed class BenchCommandTests
         Assert.True(exit == 0, stderr);
         Assert.Equal(Long(json, "requests"), Long(json, "ok"));
         Assert.Equal(proxy.Url, json.GetProperty("proxy").GetString());
+    }
+
+    [Fact]
+    public async Task Bench_AsAProcess_PrintsJsonAndExitsZero()
+    {
+        // The real meshctl process (Program.cs turns on inline socket completions for bench).
+        await using var server = await BenchTestServer.StartAsync(context => context.Response.WriteAsync("hello"));
+
+        var (exit, stdout, stderr) = await MeshctlProcess.RunAsync("bench", server.Url, "--qps", "200", "-c", "2", "-t", "500ms", "--warmup", "0", "--json");
+
+        Assert.True(exit == 0, stdout + stderr);
+        using var json = JsonDocument.Parse(stdout);
+        Assert.InRange(json.RootElement.GetProperty("requests").GetInt64(), 75, 125);
+        Assert.Equal(json.RootElement.GetProperty("requests").GetInt64(), json.RootElement.GetProperty("ok").GetInt64());
     }
 
     [Theory]

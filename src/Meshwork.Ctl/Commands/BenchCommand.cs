@@ -27,6 +27,27 @@ internal static class BenchCommand
           (open loop: how late the generator itself sent; null in closed loop), precise_timer (bool).
         """;
 
+    /// <summary>
+    /// Before anything opens a socket in a <c>meshctl bench</c> process: run socket continuations on
+    /// .NET's epoll threads instead of handing each one to the thread pool
+    /// (<c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS</c>, read once when the first socket is made;
+    /// a value the user set wins). Measured at 5000 rps over 16 connections on this 2-core machine:
+    /// about half the CPU and a fifth of the context switches, so the generator takes less from the
+    /// server it measures. The continuations are short (record, start the next queued request).
+    /// </summary>
+    public static void PrepareProcess(string[] args)
+    {
+        const string inline = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+        if (args.Length > 0 && args[0] == "bench" && Environment.GetEnvironmentVariable(inline) is null)
+        {
+            Environment.SetEnvironmentVariable(inline, "1");
+        }
+    }
+
+    private static readonly TimeSpan DefaultDuration = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan DefaultWarmup = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
+
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var url = new Argument<Uri>("URL")
@@ -46,15 +67,15 @@ internal static class BenchCommand
             DefaultValueFactory = _ => 16,
             CustomParser = r => (int)ParseNumber(r, "--connections", 10_000, "a whole number from 1 to 10000", whole: true),
         };
-        var duration = DurationOption("--duration", "-t", "How long to measure (Go duration: 10s, 500ms, 1m).", TimeSpan.FromSeconds(10), allowZero: false);
-        var warmup = DurationOption("--warmup", null, "Load before measuring, not counted (Go duration).", TimeSpan.FromSeconds(1), allowZero: true);
-        var timeout = DurationOption("--timeout", null, "Per-request timeout, counted as a 'timeout' socket error (Go duration).", TimeSpan.FromSeconds(10), allowZero: false);
+        var duration = DurationOption("--duration", "-t", "How long to measure (Go duration: 10s, 500ms, 1m).", DefaultDuration, allowZero: false);
+        var warmup = DurationOption("--warmup", null, "Load before measuring, not counted (Go duration).", DefaultWarmup, allowZero: true);
+        var timeout = DurationOption("--timeout", null, "Per-request timeout, counted as a 'timeout' socket error; also how long the run waits after the window for answers still owed (Go duration).", DefaultTimeout, allowZero: false);
         var proxy = new Option<Uri?>("--proxy", "-x")
         {
             Description = "Send through this HTTP proxy in absolute-form, as an app with HTTP_PROXY does (e.g. a Meshwork sidecar's outbound port).",
             CustomParser = r => ParseUrl(r, proxy: true),
         };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object (fields below) instead of the summary." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object (fields listed above) instead of the summary." };
 
         var command = new Command("bench", "Load-test an HTTP endpoint at a fixed rate (open loop, like fortio); latency from each request's intended send time, HDR histogram.\n\n" + JsonHelp)
         {
@@ -62,7 +83,9 @@ internal static class BenchCommand
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var settings = new BenchSettings(parse.GetValue(url)!, parse.GetValue(qps), parse.GetValue(connections), parse.GetValue(duration), parse.GetValue(warmup), parse.GetValue(proxy), parse.GetValue(timeout));
+            // Durations have no DefaultValueFactory so help shows "Default 10s", not "00:00:10".
+            TimeSpan Or(Option<TimeSpan> option, TimeSpan fallback) => parse.GetResult(option) is null ? fallback : parse.GetValue(option);
+            var settings = new BenchSettings(parse.GetValue(url)!, parse.GetValue(qps), parse.GetValue(connections), Or(duration, DefaultDuration), Or(warmup, DefaultWarmup), parse.GetValue(proxy), Or(timeout, DefaultTimeout));
             return await RunAsync(settings, parse.GetValue(json), stdout, stderr, cancellationToken);
         });
         return command;
@@ -101,7 +124,6 @@ internal static class BenchCommand
     {
         var option = alias is null ? new Option<TimeSpan>(name) : new Option<TimeSpan>(name, alias);
         option.Description = description + $" Default {GoDuration.Format(fallback)}.";
-        option.DefaultValueFactory = _ => fallback;
         option.CustomParser = r =>
         {
             var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : string.Empty;
