@@ -5,6 +5,7 @@ using System.Text.Json;
 using Meshwork.Ctl.Bench;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Xunit.Abstractions;
 
 namespace Meshwork.Ctl.Tests;
 
@@ -13,7 +14,7 @@ namespace Meshwork.Ctl.Tests;
 /// machine is asserted (latency at least the injected delay, the scheduled request count, error
 /// counting, a stall counted against every request it delays), never how fast this machine is.
 /// </summary>
-public sealed class BenchCommandTests
+public sealed class BenchCommandTests(ITestOutputHelper output)
 {
     private static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
     {
@@ -23,9 +24,11 @@ public sealed class BenchCommandTests
         return (exit, stdout.ToString(), stderr.ToString());
     }
 
-    private static async Task<(int Exit, JsonElement Json, string Err)> RunJson(params string[] args)
+    /// <summary>Runs with --json and keeps the JSON in the test's output (the evidence when a test fails).</summary>
+    private async Task<(int Exit, JsonElement Json, string Err)> RunJson(params string[] args)
     {
         var (exit, stdout, stderr) = await Run([.. args, "--json"]);
+        output.WriteLine(stdout.Trim());
         Assert.True(stdout.Trim().Split('\n').Length == 1, "--json prints one line: " + stdout + stderr);
         using var doc = JsonDocument.Parse(stdout);
         return (exit, doc.RootElement.Clone(), stderr);
