@@ -303,8 +303,10 @@ internal sealed class LoadGenerator
 
                 status = (int)response.StatusCode;
             }
-            catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException or SocketException or InvalidOperationException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
+                // Whatever fails (refused, reset, timeout, a TLS or protocol error) is counted, never
+                // thrown: an escaped exception would leave this connection busy until the run's end.
                 error = Classify(e);
             }
 
@@ -333,7 +335,7 @@ internal sealed class LoadGenerator
 
         private static long Micros(long ticks) => Math.Clamp(ticks * 1_000_000 / Stopwatch.Frequency, 0, HighestMicros);
 
-        /// <summary>Failures below HTTP, by kind: connect, reset, closed, timeout, protocol, other.</summary>
+        /// <summary>Failures below HTTP, by kind: connect, reset, closed, timeout, tls, protocol, other.</summary>
         private static string Classify(Exception e)
         {
             if (e is OperationCanceledException)
@@ -359,6 +361,7 @@ internal sealed class LoadGenerator
                 ? http.HttpRequestError switch
                 {
                     HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.ProxyTunnelError => "connect",
+                    HttpRequestError.SecureConnectionError => "tls",
                     HttpRequestError.ResponseEnded => "closed",
                     HttpRequestError.InvalidResponse or HttpRequestError.HttpProtocolError => "protocol",
                     _ => "other",

@@ -23,7 +23,7 @@ internal static class BenchCommand
           ok (2xx), errors (requests - ok), throughput_rps (ok / elapsed_s), bytes_received,
           latency_ms {min, mean, p50, p75, p90, p99, p99_9, max} (every answered request, any status, from
           its intended send time), status_codes {"200": n, ...}, socket_errors {connect, reset, closed,
-          timeout, protocol, other: n, only kinds seen}, socket_errors_total, send_delay_ms {p50, p99, max}
+          timeout, tls, protocol, other: n, only kinds seen}, socket_errors_total, send_delay_ms {p50, p99, max}
           (open loop: how late the generator itself sent; null in closed loop), precise_timer (bool).
         """;
 
