@@ -325,6 +325,7 @@ def main():
                           "CPU s / 1000 req"], detail_rows)
 
     open_table = None
+    generator_late = []
     if rates:
         open_rows = []
         for p in paths:
@@ -338,7 +339,11 @@ def main():
                        fmt(o["p99"], 2), fmt(o["p99_9"], 2), fmt(o["max"], 2), added,
                        cpu_text([o]), o["errors"]]
                 if run.get("open_tool") == "meshctl":
-                    row.append(fmt(o.get("send_delay_p99"), 2))
+                    lag, p99 = o.get("send_delay_p99"), o["p99"]
+                    late = lag is not None and p99 is not None and lag >= 0.5 * p99
+                    row.append(fmt(lag, 2) + (" †" if late else ""))
+                    if late:
+                        generator_late.append(f"{p['id']} @{rate}")
                 open_rows.append(row)
         open_headers = ["path", "target rps", "achieved rps", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms",
                         "added p50 / p99 vs direct ms", "CPU s / 1000 req", "errors"]
@@ -413,6 +418,10 @@ def main():
         notes.append("Open loop: skipped (BENCH_RATES empty).")
     else:
         notes.append("Open loop: skipped (neither dotnet for `meshctl bench` nor `hey` on this machine).")
+    if generator_late:
+        notes.append("† The generator's own send delay p99 was at least half the measured p99 in "
+                     + ", ".join(generator_late) + ": the load generator was held up (a busy shared machine), so "
+                     "that tail says more about the machine than the path; re-run those cells.")
     if run.get("skip_mesh") == "1":
         notes.append("mesh-proxy paths skipped (BENCH_SKIP_MESH=1).")
     if problems:
