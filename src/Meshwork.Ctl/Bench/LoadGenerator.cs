@@ -148,24 +148,34 @@ internal sealed class LoadGenerator
     private async Task DispatchOpenLoopAsync(Connection[] connections, long start)
     {
         var ticksPerRequest = Stopwatch.Frequency / _settings.Qps;
+        var dispatched = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var dispatcher = new Thread(() =>
         {
-            PreciseClock.PrepareThread();
-            for (long j = 0; !_abort.IsCancellationRequested; j++)
+            try
             {
-                var due = start + (long)Math.Round(j * ticksPerRequest);
-                if (due >= _measureEnd)
+                PreciseClock.PrepareThread();
+                for (long j = 0; !_abort.IsCancellationRequested; j++)
                 {
-                    break;
+                    var due = start + (long)Math.Round(j * ticksPerRequest);
+                    if (due >= _measureEnd)
+                    {
+                        break;
+                    }
+
+                    PreciseClock.SleepUntil(due);
+                    connections[j % connections.Length].Schedule(due);
                 }
 
-                PreciseClock.SleepUntil(due);
-                connections[j % connections.Length].Schedule(due);
+                dispatched.SetResult();
+            }
+            catch (Exception e)
+            {
+                dispatched.SetException(e);
             }
         })
         { IsBackground = true, Name = "meshctl-bench-dispatch" };
         dispatcher.Start();
-        await Task.Run(dispatcher.Join);
+        await dispatched.Task; // no thread-pool thread blocked in Join meanwhile
 
         // Requests due inside the window are still owed: wait for them, but not past one timeout
         // after the window (a hung server then ends the run, its requests counted as timeouts).
