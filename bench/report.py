@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Turns bench/run's raw outputs (wrk text, hey CSV, /proc samples) into one table and docs/benchmarks.md.
+"""Turns bench/run's raw outputs (wrk text, meshctl bench JSON or hey CSV, /proc samples) into one table and docs/benchmarks.md.
 
 Kept apart from the bash driver so the parsing and arithmetic (medians, ratios, percentiles, CPU per
 1000 requests) are plain code rather than awk; it reads only files bench/run wrote in its temp dir.
@@ -87,6 +87,37 @@ def parse_hey_csv(path, duration):
             "max": latencies[-1] if latencies else None}
 
 
+def parse_meshctl_json(path, duration):
+    """`meshctl bench --json`: latency from each request's intended send time (HDR histogram, µs resolution)."""
+    with open(path) as f:
+        try:
+            data = json.load(f)
+        except ValueError as e:
+            raise ValueError(f"{path}: not meshctl bench's JSON output: {e}")
+    lat = data["latency_ms"]
+    delay = data.get("send_delay_ms") or {}
+    warmup_requests = round(data["qps_target"] * data["warmup_s"])
+    return {"requests": data["requests"], "achieved": data["qps_achieved"], "errors": data["errors"],
+            "p50": lat["p50"], "p90": lat["p90"], "p99": lat["p99"], "p99_9": lat["p99_9"], "max": lat["max"],
+            "send_delay_p99": delay.get("p99"),
+            # the CPU sample spans the warm-up too (bench/run), so its requests count for the CPU per request
+            "cpu_requests": data["requests"] + warmup_requests}
+
+
+def parse_open(path, duration):
+    return parse_meshctl_json(path, duration) if path.endswith(".json") else parse_hey_csv(path, duration)
+
+
+def summarize(path, duration):
+    """One line for bench/run's log."""
+    r = parse_open(path, duration)
+    text = (f"{r['requests']} requests, {fmt(r['achieved'])} rps achieved, p50 {fmt(r['p50'], 2)} / "
+            f"p99 {fmt(r['p99'], 2)} / max {fmt(r['max'], 2)} ms, {r['errors']} errors")
+    if r.get("send_delay_p99") is not None:
+        text += f", generator send delay p99 {fmt(r['send_delay_p99'], 2)} ms"
+    return text
+
+
 def machine():
     model = "unknown"
     try:
@@ -171,6 +202,13 @@ def table(headers, rows):
 
 
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--summarize":
+        sp = argparse.ArgumentParser()
+        sp.add_argument("--summarize", required=True)
+        sp.add_argument("--duration", type=float, required=True)
+        a = sp.parse_args()
+        print(summarize(a.summarize, a.duration))
+        return 0
     ap = argparse.ArgumentParser()
     for name in ("run", "versions", "paths", "results", "memory", "doc"):
         ap.add_argument("--" + name, required=True)
@@ -205,9 +243,10 @@ def main():
                     failures.append(f"path {pid}, {param} connections, round {rep}: {r['non2xx']} non-2xx responses "
                                     f"and {r['socket_errors']} socket errors in {r['requests']} requests ({out})")
         else:
-            r = parse_hey_csv(out, duration)
-            r["cpu_split"] = {n: c / r["requests"] * 1000 for n, c in per_proc.items()} if r["requests"] else {}
-            r["cpu_per_1000"] = (cpu_s / r["requests"] * 1000) if per_proc and r["requests"] else None
+            r = parse_open(out, duration)
+            cpu_requests = r.get("cpu_requests", r["requests"])
+            r["cpu_split"] = {n: c / cpu_requests * 1000 for n, c in per_proc.items()} if cpu_requests else {}
+            r["cpu_per_1000"] = (cpu_s / cpu_requests * 1000) if per_proc and cpu_requests else None
             opened[(pid, int(param))] = r
             if r["errors"]:
                 problems.append(f"{pid} open {param} rps: {r['errors']} failed requests")
@@ -286,6 +325,7 @@ def main():
                           "CPU s / 1000 req"], detail_rows)
 
     open_table = None
+    generator_late = []
     if rates:
         open_rows = []
         for p in paths:
@@ -295,11 +335,21 @@ def main():
                     continue
                 added = (f"{fmt(o['p50'] - d['p50'], 2)} / {fmt(o['p99'] - d['p99'], 2)}"
                          if d and p["hops"] and None not in (o["p50"], d["p50"], o["p99"], d["p99"]) else "—")
-                open_rows.append([p["id"], rate, fmt(o["achieved"]), fmt(o["p50"], 2), fmt(o["p90"], 2),
-                                  fmt(o["p99"], 2), fmt(o["p99_9"], 2), fmt(o["max"], 2), added,
-                                  cpu_text([o]), o["errors"]])
-        open_table = table(["path", "target rps", "achieved rps", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms",
-                            "added p50 / p99 vs direct ms", "CPU s / 1000 req", "errors"], open_rows)
+                row = [p["id"], rate, fmt(o["achieved"]), fmt(o["p50"], 2), fmt(o["p90"], 2),
+                       fmt(o["p99"], 2), fmt(o["p99_9"], 2), fmt(o["max"], 2), added,
+                       cpu_text([o]), o["errors"]]
+                if run.get("open_tool") == "meshctl":
+                    lag, p99 = o.get("send_delay_p99"), o["p99"]
+                    late = lag is not None and p99 is not None and lag >= 0.5 * p99
+                    row.append(fmt(lag, 2) + (" †" if late else ""))
+                    if late:
+                        generator_late.append(f"{p['id']} @{rate}")
+                open_rows.append(row)
+        open_headers = ["path", "target rps", "achieved rps", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms",
+                        "added p50 / p99 vs direct ms", "CPU s / 1000 req", "errors"]
+        if run.get("open_tool") == "meshctl":
+            open_headers.append("generator send delay p99 ms")
+        open_table = table(open_headers, open_rows)
 
     # Targets (../shared/PERFORMANCE.md and issue 4).
     targets = []
@@ -349,16 +399,29 @@ def main():
         f"Closed loop: `wrk -t1 -cN -d{run['duration']}s`, {repeat} round(s), median quoted; paths are interleaved "
         f"round by round after a {run['warmup']} s warm-up each, so drift hits every path alike.",
     ]
-    if run.get("open_loop") == "ran":
+    if run.get("open_loop") == "ran" and run.get("open_tool") == "meshctl":
+        notes.append(f"Open loop: `meshctl bench URL --qps RATE --connections {run['open_conns']} --duration "
+                     f"{run['duration']}s --warmup {run['warmup']}s --json` (two-hop paths with `--proxy` to the client "
+                     "hop), one run per rate. Each connection sends on its own fixed schedule and latency is taken "
+                     "from each request's intended send time into an HDR histogram (µs resolution), so a stall counts "
+                     "against every request it delays (no coordinated omission); achieved rps below target means the "
+                     "path fell behind. 'generator send delay' is how late meshctl itself sent (its own accuracy on "
+                     "this shared machine). CPU per 1000 requests counts the warm-up's requests too (it is inside "
+                     "the CPU sample).")
+    elif run.get("open_loop") == "ran":
         notes.append(f"Open loop: `hey -c {run['open_conns']} -q RATE/{run['open_conns']}` for {run['duration']} s, one "
                      "run per rate. hey times each request from when it was actually sent and its per-connection "
                      "ticker drops ticks when a response is late, so it does not correct coordinated omission and "
                      "degrades to closed loop above capacity (compare achieved with target rps); resolution 0.1 ms. "
-                     "Issue 5's `meshctl bench` is to replace it.")
+                     "Fallback: `meshctl bench` could not be built here.")
     elif run.get("open_loop") == "skipped-no-rates":
         notes.append("Open loop: skipped (BENCH_RATES empty).")
     else:
-        notes.append("Open loop: skipped (no `hey` on this machine); issue 5 adds `meshctl bench`.")
+        notes.append("Open loop: skipped (neither dotnet for `meshctl bench` nor `hey` on this machine).")
+    if generator_late:
+        notes.append("† The generator's own send delay p99 was at least half the measured p99 in "
+                     + ", ".join(generator_late) + ": the load generator was held up (a busy shared machine), so "
+                     "that tail says more about the machine than the path; re-run those cells.")
     if run.get("skip_mesh") == "1":
         notes.append("mesh-proxy paths skipped (BENCH_SKIP_MESH=1).")
     if problems:

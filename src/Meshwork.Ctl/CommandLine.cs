@@ -20,6 +20,7 @@ public static class CommandLine
             ValidateCommand.Create(stdin, stdout, stderr),
             ProxyStatusCommand.Create(stdout, stderr),
             ProxyConfigCommand.Create(stdout, stderr),
+            BenchCommand.Create(stdout, stderr),
             VersionCommand.Create(stdout),
         };
 
