@@ -485,26 +485,31 @@ def main():
     doc += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
     os.makedirs(os.path.dirname(os.path.abspath(args.doc)), exist_ok=True)
     text = "\n".join(doc)
-    # The same file holds bench/controlplane/run's "# Control plane" section: keep it as it is.
-    control_plane = control_plane_section(args.doc)
-    if control_plane:
-        text = text.rstrip("\n") + "\n\n" + control_plane
+    # The same file holds other top-level sections (bench/controlplane/run's "# Control plane", the
+    # before/after records of tuning work): keep them as they are.
+    kept = kept_sections(args.doc)
+    if kept:
+        text = text.rstrip("\n") + "\n\n" + kept
     with open(args.doc, "w") as f:
         f.write(text)
     return 0
 
 
-def control_plane_section(path):
-    """The "# Control plane" section of an existing report (to the next top-level heading or the end), or ""."""
+def kept_sections(path):
+    """Every top-level section of an existing report except this script's own "# Data-plane benchmarks", or ""."""
     try:
         lines = open(path).read().split("\n")
     except OSError:
         return ""
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == "# Control plane"), None)
-    if start is None:
-        return ""
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("# ")), len(lines))
-    return "\n".join(lines[start:end]).rstrip("\n") + "\n"
+    sections, current = [], None
+    for line in lines:
+        if line.startswith("# "):
+            current = [] if line.rstrip() == "# Data-plane benchmarks" else [line]
+            if current:
+                sections.append(current)
+        elif current:
+            current.append(line)
+    return "\n\n".join("\n".join(section).rstrip("\n") for section in sections) + "\n" if sections else ""
 
 
 if __name__ == "__main__":
