@@ -13,7 +13,6 @@ public sealed class LogLevels
         ("connection", "Meshwork.Proxy.Listeners"),
         ("http", "Meshwork.Proxy.Http"),
         ("access", "mesh-proxy.access"),
-        ("upstream", "Meshwork.Proxy.Upstream"),
         ("config", "Meshwork.Proxy.Xds"),
         ("main", "mesh-proxy"),
     ];

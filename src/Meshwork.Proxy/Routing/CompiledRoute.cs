@@ -52,7 +52,7 @@ public enum HostRewriteKind
 /// Envoy's order), so the pipeline reads fields and calls small methods per request and never
 /// consults the config again.
 /// </summary>
-public sealed class CompiledRoute
+public sealed record CompiledRoute
 {
     internal CompiledRoute(string name, RouteConditions conditions)
     {

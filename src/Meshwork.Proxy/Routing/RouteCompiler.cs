@@ -82,15 +82,8 @@ internal static class RouteCompiler
             : defaults.VirtualHostMirrors.Count > 0 ? defaults.VirtualHostMirrors
             : defaults.TableMirrors;
 
-        return new CompiledRoute(common.Name, conditions)
+        return common with
         {
-            Operation = common.Operation,
-            Fault = common.Fault,
-            Cors = common.Cors,
-            RequestHeaderChain = common.RequestHeaderChain,
-            ResponseHeaderChain = common.ResponseHeaderChain,
-            IncludeRequestAttemptCount = common.IncludeRequestAttemptCount,
-            IncludeAttemptCountInResponse = common.IncludeAttemptCountInResponse,
             Kind = kind,
             SingleCluster = single,
             WeightedClusters = weighted,
@@ -156,17 +149,5 @@ internal static class RouteCompiler
     }
 
     private static CompiledRoute With(CompiledRoute common, RouteActionKind kind, RedirectTarget? redirect = null, DirectResponse? direct = null) =>
-        new(common.Name, common.Conditions)
-        {
-            Operation = common.Operation,
-            Fault = common.Fault,
-            Cors = common.Cors,
-            RequestHeaderChain = common.RequestHeaderChain,
-            ResponseHeaderChain = common.ResponseHeaderChain,
-            IncludeRequestAttemptCount = common.IncludeRequestAttemptCount,
-            IncludeAttemptCountInResponse = common.IncludeAttemptCountInResponse,
-            Kind = kind,
-            Redirect = redirect,
-            DirectResponse = direct,
-        };
+        common with { Kind = kind, Redirect = redirect, DirectResponse = direct };
 }
