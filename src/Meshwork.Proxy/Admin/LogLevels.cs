@@ -9,7 +9,6 @@ public sealed class LogLevels
 {
     private static readonly (string Name, string CategoryPrefix)[] Loggers =
     [
-        ("admin", "Meshwork.Proxy.Admin"),
         ("connection", "Meshwork.Proxy.Listeners"),
         ("http", "Meshwork.Proxy.Http"),
         ("access", "mesh-proxy.access"),
