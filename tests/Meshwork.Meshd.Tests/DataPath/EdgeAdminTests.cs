@@ -145,7 +145,7 @@ public sealed class EdgeAdminTests(EdgeAdminMesh mesh) : IClassFixture<EdgeAdmin
             Assert.Equal(HttpStatusCode.OK, all.StatusCode);
             var after = await Http.GetStringAsync(mesh.Web.Admin("/logging"));
             Assert.Contains("  http: debug\n", after, StringComparison.Ordinal);
-            Assert.Contains("  upstream: debug\n", after, StringComparison.Ordinal);
+            Assert.Contains("  connection: debug\n", after, StringComparison.Ordinal);
 
             using var one = await Http.PostAsync(mesh.Web.Admin("/logging?http=warning"), null);
             Assert.Equal(HttpStatusCode.OK, one.StatusCode);
