@@ -16,10 +16,6 @@ namespace Meshwork.Ctl.Tests;
 /// </summary>
 public sealed class BenchCommandTests(ITestOutputHelper output)
 {
-    // In a fresh-clone CI run the test host running these grew past 10 GB and never finished (not seen
-    // when the class runs alone); skipped until the cause is found, so CI stays trustworthy.
-    private const string SkipReason = "test host runaway in fresh-clone CI runs; under investigation";
-
     private static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
     {
         var stdout = new StringWriter();
@@ -45,7 +41,7 @@ public sealed class BenchCommandTests(ITestOutputHelper output)
     private static long Code(JsonElement json, int code) =>
         json.GetProperty("status_codes").TryGetProperty(code.ToString(System.Globalization.CultureInfo.InvariantCulture), out var n) ? n.GetInt64() : 0;
 
-    [Fact(Skip = SkipReason)]
+    [Fact]
     public async Task Bench_InjectedDelay_LatencyAtLeastTheDelayAndCountFollowsTheSchedule()
     {
         await using var server = await BenchTestServer.StartAsync(async context =>
@@ -72,7 +68,7 @@ public sealed class BenchCommandTests(ITestOutputHelper output)
         Assert.Equal(JsonValueKind.Object, json.GetProperty("send_delay_ms").ValueKind);
     }
 
-    [Fact(Skip = SkipReason)]
+    [Fact]
     public async Task Bench_ServerStallsOnceAtFixedRate_EveryDelayedRequestCountsTheStall()
     {
         // At the 50th request the server stalls for 500 ms (a GC pause, say): every request that
@@ -110,7 +106,7 @@ public sealed class BenchCommandTests(ITestOutputHelper output)
         Assert.True(Ms(json, "p99") >= 400, $"p99 {Ms(json, "p99")} ms: the requests queued behind the stall were not counted from their intended send time");
     }
 
-    [Fact(Skip = SkipReason)]
+    [Fact]
     public async Task Bench_ErrorStatuses_AreCountedByCode()
     {
         var count = 0;
@@ -133,7 +129,7 @@ public sealed class BenchCommandTests(ITestOutputHelper output)
         Assert.Equal(0, Long(json, "socket_errors_total"));
     }
 
-    [Fact(Skip = SkipReason)]
+    [Fact]
     public async Task Bench_NothingSucceeds_ExitsOneWithOneLine()
     {
         await using var server = await BenchTestServer.StartAsync(context =>
@@ -151,7 +147,7 @@ public sealed class BenchCommandTests(ITestOutputHelper output)
         Assert.Contains("× 500", stderr);
     }
 
-    [Fact(Skip = SkipReason)]
+    [Fact]
     public async Task Bench_ConnectionRefused_CountsSocketErrorsAndExitsOne()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -167,7 +163,7 @@ public sealed class BenchCommandTests(ITestOutputHelper output)
         Assert.Equal(JsonValueKind.Null, json.GetProperty("latency_ms").GetProperty("p50").ValueKind);
     }
 
-    [Fact(Skip = SkipReason)]
+    [Fact]
     public async Task Bench_ClosedLoop_CompletesAndPrintsTheSummary()
     {
         await using var server = await BenchTestServer.StartAsync(context => context.Response.WriteAsync("hello"));
@@ -182,7 +178,7 @@ public sealed class BenchCommandTests(ITestOutputHelper output)
         Assert.Contains("Socket errors: 0", stdout);
     }
 
-    [Fact(Skip = SkipReason)]
+    [Fact]
     public async Task Bench_ClosedLoopJson_HasNoSendDelay()
     {
         await using var server = await BenchTestServer.StartAsync(context => context.Response.WriteAsync("hello"));
@@ -196,7 +192,7 @@ public sealed class BenchCommandTests(ITestOutputHelper output)
         Assert.Equal(JsonValueKind.Null, json.GetProperty("send_delay_ms").ValueKind);
     }
 
-    [Fact(Skip = SkipReason)]
+    [Fact]
     public async Task Bench_Proxy_SendsAbsoluteFormToTheProxy()
     {
         // The "proxy" answers 200 only for absolute-form requests naming the service, as a sidecar's outbound port gets them.
@@ -214,7 +210,7 @@ public sealed class BenchCommandTests(ITestOutputHelper output)
         Assert.Equal(proxy.Url, json.GetProperty("proxy").GetString());
     }
 
-    [Fact(Skip = SkipReason)]
+    [Fact]
     public async Task Bench_AsAProcess_PrintsJsonAndExitsZero()
     {
         // The real meshctl process (Program.cs turns on inline socket completions for bench).
@@ -228,7 +224,7 @@ public sealed class BenchCommandTests(ITestOutputHelper output)
         Assert.Equal(json.RootElement.GetProperty("requests").GetInt64(), json.RootElement.GetProperty("ok").GetInt64());
     }
 
-    [Theory(Skip = SkipReason)]
+    [Theory]
     [InlineData("not a url")]
     [InlineData("ftp://127.0.0.1/")]
     [InlineData("http://127.0.0.1:1/", "--qps", "-5")]
@@ -248,7 +244,7 @@ public sealed class BenchCommandTests(ITestOutputHelper output)
         Assert.StartsWith("meshctl: ", stderr);
     }
 
-    [Fact(Skip = SkipReason)]
+    [Fact]
     public async Task Bench_Help_DocumentsTheJsonFields()
     {
         var (exit, stdout, _) = await Run("bench", "--help");
@@ -260,7 +256,7 @@ public sealed class BenchCommandTests(ITestOutputHelper output)
         }
     }
 
-    [Theory(Skip = SkipReason)]
+    [Theory]
     [InlineData("10s", 10_000)]
     [InlineData("500ms", 500)]
     [InlineData("1m", 60_000)]
@@ -275,7 +271,7 @@ public sealed class BenchCommandTests(ITestOutputHelper output)
         Assert.Equal(milliseconds, value.TotalMilliseconds, 6);
     }
 
-    [Theory(Skip = SkipReason)]
+    [Theory]
     [InlineData("")]
     [InlineData("10")]
     [InlineData("-1s")]
