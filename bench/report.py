@@ -139,7 +139,7 @@ def machine():
             "kernel": platform.release()}
 
 
-def runtime_mode(proxy_dll):
+def runtime_mode(proxy_dll, proxy_mode="jit"):
     """JIT or AOT, and the GC mode, as the mesh-proxy process will see them."""
     if not proxy_dll:
         return "not measured (mesh paths skipped)"
@@ -155,7 +155,7 @@ def runtime_mode(proxy_dll):
     if env_gc is not None:
         server, source = env_gc.strip() in ("1", "true"), "DOTNET_gcServer"
     concurrent = props.get("System.GC.Concurrent", True)
-    parts = [f"JIT (dotnet {os.path.basename(proxy_dll)})",
+    parts = ["NativeAOT (dotnet publish -p:PublishAot=true)" if proxy_mode == "aot" else f"JIT (dotnet {os.path.basename(proxy_dll)})",
              f"{'server' if server else 'workstation'} GC ({source})",
              f"concurrent GC {'on' if concurrent else 'off'}"]
     if "System.Runtime.TieredPGO" in props:
@@ -429,7 +429,7 @@ def main():
 
     print()
     print(f"{now}; {m['nproc']} CPUs ({m['cpu']}), {m['ram']} RAM; load at start {run.get('load_at_start', '?')}")
-    print(f"mesh-proxy runtime: {runtime_mode(run.get('proxy_dll'))}")
+    print(f"mesh-proxy runtime: {runtime_mode(run.get('proxy_dll'), run.get('proxy_mode', 'jit'))}")
     print(f"versions: {version_text}")
     print()
     print(main_table)
@@ -458,7 +458,7 @@ def main():
         f"- Date: {now}",
         f"- Machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram']} RAM, Linux {m['kernel']}; load average at start "
         f"{run.get('load_at_start', '?')}",
-        f"- mesh-proxy runtime: {runtime_mode(run.get('proxy_dll'))}",
+        f"- mesh-proxy runtime: {runtime_mode(run.get('proxy_dll'), run.get('proxy_mode', 'jit'))}",
         f"- Versions: {version_text}",
         f"- Backend: nginx, 1 worker, `return 200` with a {run['body_bytes']}-byte body, keep-alive; every proxy has "
         "one worker/thread and upstream keep-alive (nginx `keepalive 64`, HAProxy `http-reuse always`)",

@@ -20,10 +20,10 @@ public static class AdminEndpoints
             ? Results.Text(ClustersView.Json(plane.Clusters), "application/json")
             : Results.Text(ClustersView.Text(plane.Clusters))).RequireHost(admin);
         app.MapGet("/listeners", (ListenerHost host, string? format) => format == "json"
-            ? Results.Json(host.State.Select(l => new { name = l.Name, address = l.Address.ToString(), error = l.Problem }))
+            ? Results.Text(ListenersJson(host), "application/json")
             : Results.Text(string.Concat(host.State.Select(l => $"{l.Name}::{l.Address}{(l.Problem != null ? "::" + l.Problem : string.Empty)}\n")))).RequireHost(admin);
         app.MapGet("/stats", (StatsStore stats, string? filter, string? format) => format == "json"
-            ? Results.Json(new { stats = stats.Snapshot().Select(s => new { name = s.Key.FullName, value = s.Value }) })
+            ? Results.Text(StatsJson(stats), "application/json")
             : Results.Text(stats.RenderText(filter))).RequireHost(admin);
         app.MapGet("/stats/prometheus", (StatsStore stats) => Results.Text(stats.RenderPrometheus(), "text/plain; version=0.0.4")).RequireHost(admin);
         app.MapGet("/logging", (LogLevels levels) => Results.Text(LoggingText(levels))).RequireHost(admin);
@@ -60,6 +60,37 @@ public static class AdminEndpoints
         : listeners.HasBound ? Results.Text("LIVE\n")
         : Results.Text("INITIALIZING: binding listeners\n", statusCode: StatusCodes.Status503ServiceUnavailable);
 
+    private static string ListenersJson(ListenerHost host) => JsonText.Write(w =>
+    {
+        w.WriteStartArray();
+        foreach (var listener in host.State)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", listener.Name);
+            w.WriteString("address", listener.Address.ToString());
+            w.WriteString("error", listener.Problem);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+    });
+
+    private static string StatsJson(StatsStore stats) => JsonText.Write(w =>
+    {
+        w.WriteStartObject();
+        w.WriteStartArray("stats");
+        foreach (var stat in stats.Snapshot())
+        {
+            w.WriteStartObject();
+            w.WriteString("name", stat.Key.FullName);
+            w.WriteNumber("value", stat.Value);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    });
+
     private static string LoggingText(LogLevels levels) =>
         "active loggers:\n" + string.Concat(levels.Current().Select(l => $"  {l.Name}: {LogLevels.Format(l.Level)}\n"));
 
@@ -83,7 +114,7 @@ public static class AdminEndpoints
             var first = true;
             foreach (var (name, version, resource) in items)
             {
-                sb.Append(first ? "\n" : ",\n").Append("      {\"name\": ").Append(System.Text.Json.JsonSerializer.Serialize(name))
+                sb.Append(first ? "\n" : ",\n").Append("      {\"name\": ").Append(JsonText.Quote(name))
                     .Append(", \"version\": \"").Append(version).Append("\", \"resource\": ").Append(XdsJson.Format(resource)).Append('}');
                 first = false;
             }

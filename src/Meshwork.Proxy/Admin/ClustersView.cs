@@ -37,35 +37,70 @@ internal static class ClustersView
     }
 
     /// <summary>Envoy's address shape (<c>{"socket_address": {"address", "port_value"}}</c>), which istioctl reads; anything not HOST:PORT stays a pipe name.</summary>
-    private static object SocketAddress(string address)
+    private static void WriteAddress(Utf8JsonWriter w, string address)
     {
         var colon = address.LastIndexOf(':');
-        return colon > 0 && int.TryParse(address.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port)
-            ? new { socket_address = new { address = address[..colon].Trim('[', ']'), port_value = port } }
-            : new { pipe = new { path = address } };
+        w.WriteStartObject("address");
+        if (colon > 0 && int.TryParse(address.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port))
+        {
+            w.WriteStartObject("socket_address");
+            w.WriteString("address", address[..colon].Trim('[', ']'));
+            w.WriteNumber("port_value", port);
+        }
+        else
+        {
+            w.WriteStartObject("pipe");
+            w.WriteString("path", address);
+        }
+
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    private static void WriteStat(Utf8JsonWriter w, string name, string type, long value)
+    {
+        w.WriteStartObject();
+        w.WriteString("name", name);
+        w.WriteString("type", type);
+        w.WriteString("value", value.ToString(CultureInfo.InvariantCulture));
+        w.WriteEndObject();
     }
 
     /// <summary>Envoy's <c>/clusters?format=json</c>, in the shape istioctl's endpoint view reads.</summary>
-    public static string Json(ClusterSet clusters) => JsonSerializer.Serialize(new
+    public static string Json(ClusterSet clusters) => JsonText.Write(w =>
     {
-        cluster_statuses = clusters.Clusters.OrderBy(c => c.Name, StringComparer.Ordinal).Select(c => new
+        w.WriteStartObject();
+        w.WriteStartArray("cluster_statuses");
+        foreach (var cluster in clusters.Clusters.OrderBy(c => c.Name, StringComparer.Ordinal))
         {
-            name = c.Name,
-            host_statuses = c.DescribeEndpoints().Select(h => new
+            w.WriteStartObject();
+            w.WriteString("name", cluster.Name);
+            w.WriteStartArray("host_statuses");
+            foreach (var h in cluster.DescribeEndpoints())
             {
-                address = SocketAddress(h.Address),
-                health_status = new { eds_health_status = h.HealthFlags.Contains("eds_health", StringComparison.Ordinal) ? "UNHEALTHY" : "HEALTHY", failed_outlier_check = h.HealthFlags.Contains("failed_outlier_check", StringComparison.Ordinal) },
-                weight = h.Weight,
-                locality = h.Locality,
-                priority = h.Priority,
-                stats = new object[]
-                {
-                    new { name = "cx_active", type = "GAUGE", value = h.CxActive.ToString(CultureInfo.InvariantCulture) },
-                    new { name = "rq_active", type = "GAUGE", value = h.RqActive.ToString(CultureInfo.InvariantCulture) },
-                    new { name = "rq_error", type = "COUNTER", value = h.RqError.ToString(CultureInfo.InvariantCulture) },
-                    new { name = "rq_total", type = "COUNTER", value = h.RqTotal.ToString(CultureInfo.InvariantCulture) },
-                },
-            }),
-        }),
+                w.WriteStartObject();
+                WriteAddress(w, h.Address);
+                w.WriteStartObject("health_status");
+                w.WriteString("eds_health_status", h.HealthFlags.Contains("eds_health", StringComparison.Ordinal) ? "UNHEALTHY" : "HEALTHY");
+                w.WriteBoolean("failed_outlier_check", h.HealthFlags.Contains("failed_outlier_check", StringComparison.Ordinal));
+                w.WriteEndObject();
+                w.WriteNumber("weight", h.Weight);
+                w.WriteString("locality", h.Locality);
+                w.WriteNumber("priority", h.Priority);
+                w.WriteStartArray("stats");
+                WriteStat(w, "cx_active", "GAUGE", h.CxActive);
+                WriteStat(w, "rq_active", "GAUGE", h.RqActive);
+                WriteStat(w, "rq_error", "COUNTER", h.RqError);
+                WriteStat(w, "rq_total", "COUNTER", h.RqTotal);
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
     });
 }

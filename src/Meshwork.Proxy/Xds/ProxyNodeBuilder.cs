@@ -35,7 +35,7 @@ public static class ProxyNodeBuilder
         metadata.Fields["INSTANCE_IPS"] = Value.ForString(options.Ip.ToString());
         metadata.Fields["WORKLOAD_NAME"] = Value.ForString(options.Workload);
         // Ports are named by number: a ServiceEntry then reaches them through its port's targetPort or number.
-        metadata.Fields["POD_PORTS"] = Value.ForString(JsonSerializer.Serialize(options.Inbound.Select(p => new { name = p.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), containerPort = p.Port, protocol = "TCP" })));
+        metadata.Fields["POD_PORTS"] = Value.ForString(PodPorts(options));
         return new Node
         {
             Id = options.NodeId,
@@ -44,5 +44,27 @@ public static class ProxyNodeBuilder
             Locality = new Locality(),
             UserAgentName = "meshwork-proxy",
         };
+    }
+
+    /// <summary>Istio's POD_PORTS: a JSON array of the container ports, each named by its number.</summary>
+    private static string PodPorts(ProxyOptions options)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            foreach (var inbound in options.Inbound)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("name", inbound.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                writer.WriteNumber("containerPort", inbound.Port);
+                writer.WriteString("protocol", "TCP");
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 }
