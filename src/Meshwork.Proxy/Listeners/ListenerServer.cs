@@ -59,7 +59,7 @@ internal sealed class ListenerServer : IAsyncDisposable
             listen.Protocols = HttpProtocols.Http1AndHttp2;
             listen.Use(next => connection => onConnection(connection, next));
         });
-        var transport = new SocketTransportFactory(Options.Create(new SocketTransportOptions { NoDelay = true }), loggerFactory);
+        var transport = new SocketTransportFactory(Options.Create(new SocketTransportOptions { NoDelay = true, UnsafePreferInlineScheduling = true }), loggerFactory);
         var server = new KestrelServer(Options.Create(options), transport, loggerFactory);
         try
         {

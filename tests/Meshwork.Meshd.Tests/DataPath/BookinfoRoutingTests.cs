@@ -77,8 +77,8 @@ public sealed class BookinfoRoutingTests(BookinfoMesh bookinfo) : IClassFixture<
 
         Assert.Equal("fault filter abort", await aborted.Content.ReadAsStringAsync());
         Assert.Equal(new Dictionary<string, int> { ["ratings-v1"] = 10 }, await CountAsync("http://ratings:9080/ratings/0", 10));
-        Assert.True(await MeshHarness.StatAsync(bookinfo.ProductPage, "http.outbound_" + bookinfo.ProductPage.Ip + "_15001.fault.aborts_injected") >= 1, await MeshHarness.StatsAsync(bookinfo.ProductPage));
-        Assert.True(await MeshHarness.StatAsync(bookinfo.ProductPage, "http.outbound_" + bookinfo.ProductPage.Ip + "_15001.response_flags.FI") >= 1);
+        Assert.True(await MeshHarness.StatAtLeastAsync(bookinfo.ProductPage, "http.outbound_" + bookinfo.ProductPage.Ip + "_15001.fault.aborts_injected", 1) >= 1, await MeshHarness.StatsAsync(bookinfo.ProductPage));
+        Assert.True(await MeshHarness.StatAtLeastAsync(bookinfo.ProductPage, "http.outbound_" + bookinfo.ProductPage.Ip + "_15001.response_flags.FI", 1) >= 1);
     }
 
     [Fact]
@@ -92,7 +92,7 @@ public sealed class BookinfoRoutingTests(BookinfoMesh bookinfo) : IClassFixture<
 
         var unchanged = await MeshHarness.StatAsync(bookinfo.ProductPage, prefix);
         Assert.Equal(new Dictionary<string, int> { ["ratings-v1"] = 5 }, await CountAsync("http://ratings:9080/ratings/0", 5));
-        Assert.Equal(unchanged, await MeshHarness.StatAsync(bookinfo.ProductPage, prefix));
+        Assert.Equal(unchanged, await MeshHarness.StatAtLeastAsync(bookinfo.ProductPage, prefix, unchanged));
         Assert.Contains(" DI ", bookinfo.ProductPage.Output, StringComparison.Ordinal);
     }
 }

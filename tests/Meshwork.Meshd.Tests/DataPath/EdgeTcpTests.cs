@@ -107,7 +107,7 @@ public sealed class EdgeTcpTests : IAsyncLifetime
         var rest = await ReadToEndAsync(socket);
 
         Assert.Equal("hello world[eof]", first + second + rest);
-        Assert.True(await MeshHarness.StatAsync(_proxy, "tcp.inbound|9000||.downstream_cx_total") >= 1, await MeshHarness.StatsAsync(_proxy));
+        Assert.True(await MeshHarness.StatAtLeastAsync(_proxy, "tcp.inbound|9000||.downstream_cx_total", 1) >= 1, await MeshHarness.StatsAsync(_proxy));
     }
 
     [Fact]

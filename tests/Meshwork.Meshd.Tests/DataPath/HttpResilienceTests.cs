@@ -394,7 +394,7 @@ public sealed class HttpResilienceTests(HttpResilienceMesh mesh) : IClassFixture
 
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(3, mesh.B1.Requests - requests);
-        Assert.True(await MeshHarness.StatAsync(Client, HttpMeshes.ClusterStat("retry5xx", "upstream_rq_retry")) - before >= 2, await MeshHarness.StatsAsync(Client));
+        Assert.True(await MeshHarness.StatAtLeastAsync(Client, HttpMeshes.ClusterStat("retry5xx", "upstream_rq_retry"), before + 2) - before >= 2, await MeshHarness.StatsAsync(Client));
         // The third attempt says so upstream.
         Assert.Equal("3", HttpMeshes.EchoedHeader(body, "x-envoy-attempt-count"));
     }
@@ -412,7 +412,7 @@ public sealed class HttpResilienceTests(HttpResilienceMesh mesh) : IClassFixture
             Assert.Equal("1", HttpMeshes.EchoedHeader(body, "x-envoy-attempt-count"));
         }
 
-        Assert.Equal(before, await MeshHarness.StatAsync(Client, HttpMeshes.ClusterStat("retry5xx", "upstream_rq_retry")));
+        Assert.Equal(before, await MeshHarness.StatAtLeastAsync(Client, HttpMeshes.ClusterStat("retry5xx", "upstream_rq_retry"), before));
     }
 
     [Fact]
@@ -428,7 +428,7 @@ public sealed class HttpResilienceTests(HttpResilienceMesh mesh) : IClassFixture
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
         Assert.Equal("b1", MeshHarness.BackendOf(body));
         Assert.Equal(2, mesh.B1.Requests - requests);
-        Assert.Equal(urx + 1, await MeshHarness.StatAsync(Client, HttpMeshes.FlagStat(Client, "URX")));
+        Assert.Equal(urx + 1, await MeshHarness.StatAtLeastAsync(Client, HttpMeshes.FlagStat(Client, "URX"), urx + 1));
     }
 
     [Fact]
@@ -480,8 +480,8 @@ public sealed class HttpResilienceTests(HttpResilienceMesh mesh) : IClassFixture
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("fresh", body);
         Assert.Equal(2, mesh.Resetting.Requests - requests);
-        Assert.Equal(retries + 1, await MeshHarness.StatAsync(Client, HttpMeshes.ClusterStat("flakyreset", "upstream_rq_retry")));
-        Assert.Equal(successes + 1, await MeshHarness.StatAsync(Client, HttpMeshes.ClusterStat("flakyreset", "upstream_rq_retry_success")));
+        Assert.Equal(retries + 1, await MeshHarness.StatAtLeastAsync(Client, HttpMeshes.ClusterStat("flakyreset", "upstream_rq_retry"), retries + 1));
+        Assert.Equal(successes + 1, await MeshHarness.StatAtLeastAsync(Client, HttpMeshes.ClusterStat("flakyreset", "upstream_rq_retry_success"), successes + 1));
     }
 
     [Fact]
@@ -509,7 +509,7 @@ public sealed class HttpResilienceTests(HttpResilienceMesh mesh) : IClassFixture
 
         Assert.Equal(HttpStatusCode.GatewayTimeout, status);
         Assert.Equal("upstream request timeout", body);
-        Assert.Equal(ut + 1, await MeshHarness.StatAsync(Client, HttpMeshes.FlagStat(Client, "UT")));
+        Assert.Equal(ut + 1, await MeshHarness.StatAtLeastAsync(Client, HttpMeshes.FlagStat(Client, "UT"), ut + 1));
     }
 
     [Fact]
@@ -524,7 +524,7 @@ public sealed class HttpResilienceTests(HttpResilienceMesh mesh) : IClassFixture
         Assert.Equal(HttpStatusCode.GatewayTimeout, status);
         Assert.Equal("upstream request timeout", body);
         await MeshHarness.Eventually(() => Task.FromResult(mesh.B1.Requests - requests == 3), "three tries at b1", () => $"{mesh.B1.Requests - requests} tries");
-        Assert.Equal(perTry + 3, await MeshHarness.StatAsync(Client, HttpMeshes.ClusterStat("pertry", "upstream_rq_per_try_timeout")));
+        Assert.Equal(perTry + 3, await MeshHarness.StatAtLeastAsync(Client, HttpMeshes.ClusterStat("pertry", "upstream_rq_per_try_timeout"), perTry + 3));
     }
 
     [Fact]
@@ -550,8 +550,8 @@ public sealed class HttpResilienceTests(HttpResilienceMesh mesh) : IClassFixture
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
         Assert.Contains("upstream connect error", body, StringComparison.Ordinal);
         Assert.Contains("remote connection failure", body, StringComparison.Ordinal);
-        Assert.Equal(uf + 1, await MeshHarness.StatAsync(Client, HttpMeshes.FlagStat(Client, "UF")));
-        Assert.True(await MeshHarness.StatAsync(Client, HttpMeshes.ClusterStat("refused", "upstream_cx_connect_fail")) >= 1);
+        Assert.Equal(uf + 1, await MeshHarness.StatAtLeastAsync(Client, HttpMeshes.FlagStat(Client, "UF"), uf + 1));
+        Assert.True(await MeshHarness.StatAtLeastAsync(Client, HttpMeshes.ClusterStat("refused", "upstream_cx_connect_fail"), 1) >= 1);
     }
 
     [Fact]
@@ -564,8 +564,8 @@ public sealed class HttpResilienceTests(HttpResilienceMesh mesh) : IClassFixture
             Assert.Equal("b3", MeshHarness.BackendOf(body));
         }
 
-        Assert.True(await MeshHarness.StatAsync(Client, HttpMeshes.ClusterStat("cf", "upstream_cx_connect_fail")) >= 1, await MeshHarness.StatsAsync(Client));
-        Assert.True(await MeshHarness.StatAsync(Client, HttpMeshes.ClusterStat("cf", "upstream_rq_retry")) >= 1);
+        Assert.True(await MeshHarness.StatAtLeastAsync(Client, HttpMeshes.ClusterStat("cf", "upstream_cx_connect_fail"), 1) >= 1, await MeshHarness.StatsAsync(Client));
+        Assert.True(await MeshHarness.StatAtLeastAsync(Client, HttpMeshes.ClusterStat("cf", "upstream_rq_retry"), 1) >= 1);
     }
 
     [Fact]
@@ -577,7 +577,7 @@ public sealed class HttpResilienceTests(HttpResilienceMesh mesh) : IClassFixture
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
         Assert.Equal("no healthy upstream", body);
-        Assert.Equal(uh + 1, await MeshHarness.StatAsync(Client, HttpMeshes.FlagStat(Client, "UH")));
+        Assert.Equal(uh + 1, await MeshHarness.StatAtLeastAsync(Client, HttpMeshes.FlagStat(Client, "UH"), uh + 1));
     }
 
     [Fact]
@@ -597,8 +597,8 @@ public sealed class HttpResilienceTests(HttpResilienceMesh mesh) : IClassFixture
         var overflowed = answers.Where(a => a.StatusCode == HttpStatusCode.ServiceUnavailable).ToArray();
         Assert.NotEmpty(overflowed);
         Assert.All(overflowed, a => Assert.Equal("upstream connect error or disconnect/reset before headers. reset reason: overflow", a.Body));
-        Assert.True(await MeshHarness.StatAsync(Client, HttpMeshes.ClusterStat("cb", "upstream_rq_pending_overflow")) > 0);
-        Assert.Equal(uo + overflowed.Length, await MeshHarness.StatAsync(Client, HttpMeshes.FlagStat(Client, "UO")));
+        Assert.True(await MeshHarness.StatAtLeastAsync(Client, HttpMeshes.ClusterStat("cb", "upstream_rq_pending_overflow"), 1) > 0);
+        Assert.Equal(uo + overflowed.Length, await MeshHarness.StatAtLeastAsync(Client, HttpMeshes.FlagStat(Client, "UO"), uo + overflowed.Length));
     }
 
     [Fact]

@@ -335,7 +335,7 @@ public sealed class HttpRoutingTests(HttpRoutingMesh mesh) : IClassFixture<HttpR
 
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode} {body}\n{Client.Output}");
         Assert.Equal("/outside", HttpMeshes.Echoed(body, "path"));
-        Assert.True(await MeshHarness.StatAsync(Client, "cluster.PassthroughCluster.upstream_rq_total") >= 1, await MeshHarness.StatsAsync(Client));
+        Assert.True(await MeshHarness.StatAtLeastAsync(Client, "cluster.PassthroughCluster.upstream_rq_total", 1) >= 1, await MeshHarness.StatsAsync(Client));
     }
 
     [Fact]

@@ -118,6 +118,26 @@ public sealed class MeshHarness : IAsyncDisposable
         return 0;
     }
 
+    /// <summary>
+    /// The stat once it reaches <paramref name="atLeast"/>, or its value after 10 s. Stats are
+    /// recorded when a stream completes, which may be just after the client has read the response
+    /// (as in Envoy); the caller still asserts the exact value, so over-counting fails too.
+    /// </summary>
+    public static async Task<long> StatAtLeastAsync(ProxyProcess proxy, string name, long atLeast)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var value = await StatAsync(proxy, name);
+            if (value >= atLeast || clock.Elapsed > TimeSpan.FromSeconds(10))
+            {
+                return value;
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
     public static string BackendOf(string body) => JsonDocument.Parse(body).RootElement.GetProperty("backend").GetString()!;
 
     public static async Task Eventually(Func<Task<bool>> condition, string what, Func<string> context, TimeSpan? within = null)
