@@ -35,3 +35,23 @@ public interface IResourceGenerator
     /// </summary>
     bool Concerns(PushRequest request, ProxyNode proxy, MeshSnapshot snapshot) => Concerns(request, proxy);
 }
+
+/// <summary>
+/// A generator whose output is, wholly or but for a few resources, the same for every proxy that
+/// agrees on a few fields (<see cref="SharedProxyInputs"/>): that part is generated once per distinct
+/// reduced proxy and shared; <see cref="Complete"/> adds what is the proxy's own (CDS: its inbound
+/// clusters). <see cref="IResourceGenerator.Generate"/> must equal
+/// <c>Complete(GenerateShared(snapshot, proxy, names), snapshot, proxy, names)</c>, and generating the
+/// shared part from <see cref="SharedInputs"/> instead of the whole proxy must give the same bytes.
+/// </summary>
+public interface ISharedResourceGenerator : IResourceGenerator
+{
+    /// <summary>The proxy reduced to what <see cref="GenerateShared"/> reads: two proxies with equal inputs get equal shared parts.</summary>
+    ProxyNode SharedInputs(MeshSnapshot snapshot, ProxyNode proxy) => SharedProxyInputs.For(snapshot, proxy);
+
+    /// <summary>The part of the output that depends on the proxy only through <see cref="SharedInputs"/>, sorted by name.</summary>
+    IReadOnlyList<GeneratedResource> GenerateShared(MeshSnapshot snapshot, ProxyNode proxy, IReadOnlySet<string>? names);
+
+    /// <summary>The whole output for <paramref name="proxy"/> from its shared part; by default the shared part is all of it.</summary>
+    IReadOnlyList<GeneratedResource> Complete(IReadOnlyList<GeneratedResource> shared, MeshSnapshot snapshot, ProxyNode proxy, IReadOnlySet<string>? names) => shared;
+}

@@ -16,11 +16,15 @@ namespace Meshwork.Pilot.Generators.Endpoints;
 /// priorities relative to the proxy when locality load balancing applies. An outbound cluster name
 /// the proxy asks for but cannot see gets an empty assignment, so the client does not wait for it.
 /// </summary>
-public sealed class EndpointGenerator : IResourceGenerator
+public sealed class EndpointGenerator : ISharedResourceGenerator
 {
     public string TypeUrl => TypeUrls.Endpoint;
 
-    public IReadOnlyList<GeneratedResource> Generate(MeshSnapshot snapshot, ProxyNode proxy, IReadOnlySet<string>? names)
+    public IReadOnlyList<GeneratedResource> Generate(MeshSnapshot snapshot, ProxyNode proxy, IReadOnlySet<string>? names) =>
+        GenerateShared(snapshot, proxy, names);
+
+    /// <summary>All of EDS is shared: it reads the proxy's scope, selectors, locality and whether it is proxyless (<see cref="SharedProxyInputs"/>).</summary>
+    public IReadOnlyList<GeneratedResource> GenerateShared(MeshSnapshot snapshot, ProxyNode proxy, IReadOnlySet<string>? names)
     {
         var plan = OutboundClusterPlan.For(snapshot, proxy, ProxyScope.For(snapshot, proxy))
             .Where(c => c.IsEds)
