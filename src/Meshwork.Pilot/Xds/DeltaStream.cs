@@ -68,7 +68,7 @@ internal sealed class DeltaStream(DiscoveryServer server, IServerStreamWriter<De
 
         if (isNew || changed)
         {
-            await RespondAsync(watch, always: isNew, cancellationToken).ConfigureAwait(false);
+            await Server.ThrottledAsync(() => RespondAsync(watch, always: isNew, cancellationToken), cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -39,7 +39,9 @@ public sealed partial class DiscoveryServer
         _logger = logger;
         _lifecycle = lifecycle;
         _time = time ?? TimeProvider.System;
-        // Istio's PILOT_PUSH_THROTTLE default: min(15 + 5 * cores, 100) pushes at a time.
+        // Istio's PILOT_PUSH_THROTTLE default: min(15 + 5 * cores, 100) pushes at a time. Answers to
+        // requests take a slot too: a response is serialized whole before it is written, so a thousand
+        // sidecars connecting at once would otherwise hold a thousand full CDS answers in memory.
         _throttle = new SemaphoreSlim(pushThrottle ?? Math.Min(15 + (5 * Environment.ProcessorCount), 100));
     }
 

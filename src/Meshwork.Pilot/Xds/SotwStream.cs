@@ -30,7 +30,7 @@ internal sealed class SotwStream(DiscoveryServer server, IServerStreamWriter<Dis
             watch.Names.Clear();
             watch.Names.UnionWith(names);
             watch.VersionAcked = request.VersionInfo;
-            await RespondAsync(watch, onlyChanged: false, cancellationToken).ConfigureAwait(false);
+            await Server.ThrottledAsync(() => RespondAsync(watch, onlyChanged: false, cancellationToken), cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -62,7 +62,7 @@ internal sealed class SotwStream(DiscoveryServer server, IServerStreamWriter<Dis
             return;
         }
 
-        await RespondAsync(watch, onlyChanged: false, cancellationToken).ConfigureAwait(false);
+        await Server.ThrottledAsync(() => RespondAsync(watch, onlyChanged: false, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

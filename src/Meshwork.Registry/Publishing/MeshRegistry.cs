@@ -24,8 +24,8 @@ public sealed class MeshRegistry : IDisposable
     public MeshRegistry(WorkloadRegistry workloads)
     {
         _workloads = workloads;
-        _workloadSubscription = workloads.Subscribe(_ => OnWorkloadsChanged());
-        OnWorkloadsChanged();
+        _workloadSubscription = workloads.Subscribe(change => OnWorkloadsChanged(change.Current.Version));
+        OnWorkloadsChanged(workloads.Current.Version);
     }
 
     public RegistrySnapshot Current => _current;
@@ -61,12 +61,18 @@ public sealed class MeshRegistry : IDisposable
 
     public void Dispose() => _workloadSubscription.Dispose();
 
-    private void OnWorkloadsChanged()
+    /// <summary>
+    /// Rebuilds unless a rebuild since <paramref name="version"/> was published already covered it:
+    /// when many proxies connect at once their changes queue on the lock, and the first rebuild reads
+    /// the latest set, so the rest have nothing left to do (one conversion of every ServiceEntry per
+    /// connect made a thousand connects quadratic). On return the registry holds the change either way.
+    /// </summary>
+    private void OnWorkloadsChanged(long version)
     {
         lock (_gate)
         {
             // Workload changes may be delivered out of order; rebuilding from the latest set makes that harmless.
-            if (_workloads.Current.Version != _workloadVersion)
+            if (version > _workloadVersion)
             {
                 RebuildLocked();
             }
