@@ -1,5 +1,6 @@
 using Envoy.Service.Discovery.V3;
 using Grpc.Core;
+using Meshwork.Pilot.Generators;
 
 namespace Meshwork.Pilot.Xds;
 
@@ -26,7 +27,7 @@ internal sealed class DeltaStream(DiscoveryServer server, IServerStreamWriter<De
             watch.Wildcard = TypeUrls.IsWildcardType(type) && request.ResourceNamesSubscribe.Count == 0;
             foreach (var (name, version) in request.InitialResourceVersions)
             {
-                watch.SentVersions[name] = version;
+                watch.SentVersions[Server.Canonical(name)] = version;
             }
         }
 
@@ -49,7 +50,7 @@ internal sealed class DeltaStream(DiscoveryServer server, IServerStreamWriter<De
         var changed = false;
         foreach (var name in request.ResourceNamesSubscribe)
         {
-            changed |= name == "*" ? !watch.Wildcard && (watch.Wildcard = true) : watch.Names.Add(name);
+            changed |= name == "*" ? !watch.Wildcard && (watch.Wildcard = true) : watch.Names.Add(Server.Canonical(name));
         }
 
         foreach (var name in request.ResourceNamesUnsubscribe)
@@ -66,6 +67,11 @@ internal sealed class DeltaStream(DiscoveryServer server, IServerStreamWriter<De
             }
         }
 
+        if (changed)
+        {
+            watch.InSyncWith = null;
+        }
+
         if (isNew || changed)
         {
             await Server.ThrottledAsync(() => RespondAsync(watch, always: isNew, cancellationToken), cancellationToken).ConfigureAwait(false);
@@ -75,11 +81,29 @@ internal sealed class DeltaStream(DiscoveryServer server, IServerStreamWriter<De
     private async Task<bool> RespondAsync(WatchedResource watch, bool always, CancellationToken cancellationToken)
     {
         var resources = Server.Generate(Connection, watch);
-        var changed = resources.Where(r => !watch.SentVersions.TryGetValue(r.Name, out var v) || v != r.Version).ToList();
-        var present = resources.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
-        var removed = watch.SentVersions.Keys.Where(n => !present.Contains(n) && (watch.Wildcard || watch.Names.Contains(n))).ToList();
+        var fingerprint = (resources as GeneratedSet)?.Fingerprint;
+        if (!always && fingerprint != null && fingerprint == watch.InSyncWith)
+        {
+            return false;
+        }
+
+        var changed = new List<GeneratedResource>();
+        var present = new HashSet<string>(resources.Count, StringComparer.Ordinal);
+        foreach (var resource in resources)
+        {
+            present.Add(resource.Name);
+            if (!watch.SentVersions.TryGetValue(resource.Name, out var version) || version != resource.Version)
+            {
+                changed.Add(resource);
+            }
+        }
+
+        var removed = watch.SentVersions.Count == present.Count && changed.Count == 0
+            ? []
+            : watch.SentVersions.Keys.Where(n => !present.Contains(n) && (watch.Wildcard || watch.Names.Contains(n))).ToList();
         if (!always && changed.Count == 0 && removed.Count == 0)
         {
+            watch.InSyncWith = fingerprint;
             return false;
         }
 
@@ -102,6 +126,7 @@ internal sealed class DeltaStream(DiscoveryServer server, IServerStreamWriter<De
             watch.SentVersions.Remove(name);
         }
 
+        watch.InSyncWith = fingerprint;
         watch.NonceSent = response.Nonce;
         watch.VersionSent = response.SystemVersionInfo;
         watch.LastSent = Server.Now;

@@ -21,7 +21,7 @@ internal sealed class SotwStream(DiscoveryServer server, IServerStreamWriter<Dis
     {
         var type = request.TypeUrl;
         Connection.Watched.TryGetValue(type, out var watch);
-        var names = request.ResourceNames.ToHashSet(StringComparer.Ordinal);
+        var names = request.ResourceNames.Select(Server.Canonical).ToHashSet(StringComparer.Ordinal);
         if (request.ResponseNonce.Length == 0 || watch == null)
         {
             // A new subscription, or a proxy that reconnected from another Server.
@@ -59,6 +59,7 @@ internal sealed class SotwStream(DiscoveryServer server, IServerStreamWriter<Dis
         {
             // An unsubscribe (a gRPC client closing its channel): nothing to send.
             watch.SentVersions.Clear();
+            watch.InSyncWith = null;
             return;
         }
 
@@ -72,14 +73,23 @@ internal sealed class SotwStream(DiscoveryServer server, IServerStreamWriter<Dis
     private async Task<bool> RespondAsync(WatchedResource watch, bool onlyChanged, CancellationToken cancellationToken)
     {
         var resources = Server.Generate(Connection, watch);
+        var fingerprint = (resources as GeneratedSet)?.Fingerprint;
         var whole = TypeUrls.IsWildcardType(watch.TypeUrl);
         IReadOnlyList<GeneratedResource> toSend = resources;
         if (onlyChanged)
         {
+            if (fingerprint != null && fingerprint == watch.InSyncWith)
+            {
+                return false;
+            }
+
             var changed = resources.Where(r => !watch.SentVersions.TryGetValue(r.Name, out var v) || v != r.Version).ToList();
-            var removed = whole && watch.SentVersions.Keys.Any(n => resources.All(r => r.Name != n));
+
+            // With nothing changed every generated name was sent, so a sent name is gone exactly when there are more sent names.
+            var removed = whole && changed.Count == 0 && watch.SentVersions.Count > resources.Select(r => r.Name).Distinct(StringComparer.Ordinal).Count();
             if (changed.Count == 0 && !removed)
             {
+                watch.InSyncWith = fingerprint;
                 return false;
             }
 
@@ -104,6 +114,7 @@ internal sealed class SotwStream(DiscoveryServer server, IServerStreamWriter<Dis
             watch.SentVersions[resource.Name] = resource.Version;
         }
 
+        watch.InSyncWith = fingerprint;
         watch.NonceSent = response.Nonce;
         watch.VersionSent = response.VersionInfo;
         watch.LastSent = Server.Now;

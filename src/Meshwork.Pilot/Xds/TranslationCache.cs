@@ -6,11 +6,11 @@ namespace Meshwork.Pilot.Xds;
 
 /// <summary>
 /// Caches generator output by its exact inputs within one snapshot: the type, the requested names and
-/// the proxy. For a <see cref="ISharedResourceGenerator"/> the bulk of the output is keyed by the
-/// reduced proxy the generator runs on (<see cref="ISharedResourceGenerator.SharedInputs"/>), so a
-/// thousand sidecars that see the same services share one set of clusters, endpoints and routes;
-/// the whole output is then keyed by the whole proxy. A new snapshot starts a new cache, so no entry
-/// can outlive its inputs. Each entry is generated once even when many pushes ask at the same time.
+/// the proxy. For a <see cref="ISharedResourceGenerator"/> that proxy is the reduced one the generator
+/// runs on (<see cref="ISharedResourceGenerator.SharedInputs"/>), so a thousand sidecars that see the
+/// same services share one set of clusters, endpoints and routes; their own few resources are added per
+/// call. A new snapshot starts a new cache, so no entry can outlive its inputs. Each entry is generated
+/// once even when many pushes ask for it at the same time.
 /// </summary>
 public sealed class TranslationCache
 {
@@ -27,19 +27,17 @@ public sealed class TranslationCache
     public IReadOnlyList<GeneratedResource> GetOrGenerate(IResourceGenerator generator, MeshSnapshot snapshot, ProxyNode proxy, IReadOnlySet<string>? names)
     {
         var entries = EntriesFor(snapshot.Version);
-        return Lookup(entries, new Key(generator.TypeUrl, Shared: false, proxy, NameSet.View(names)), () =>
+        if (generator is not ISharedResourceGenerator sharing)
         {
-            if (generator is not ISharedResourceGenerator sharing)
-            {
-                return GeneratedSet.Of(generator.Generate(snapshot, proxy, names));
-            }
+            return Lookup(entries, new Key(generator.TypeUrl, proxy, NameSet.View(names)), () => GeneratedSet.Of(generator.Generate(snapshot, proxy, names)));
+        }
 
-            var inputs = sharing.SharedInputs(snapshot, proxy);
-            var shared = Lookup(entries, new Key(generator.TypeUrl, Shared: true, inputs, NameSet.View(names)), () =>
-                GeneratedSet.Of(sharing.GenerateShared(snapshot, inputs, names)));
-            var complete = sharing.Complete(shared, snapshot, proxy, names);
-            return ReferenceEquals(complete, shared) ? shared : GeneratedSet.Of(complete);
-        });
+        // The proxy's own resources are few and cheap (CDS: its inbound clusters), so only the shared
+        // part is kept; keeping whole outputs too would hold a copy of each proxy's requested names.
+        var inputs = sharing.SharedInputs(snapshot, proxy);
+        var shared = Lookup(entries, new Key(generator.TypeUrl, inputs, NameSet.View(names)), () => GeneratedSet.Of(sharing.GenerateShared(snapshot, inputs, names)));
+        var own = sharing.GenerateOwn(snapshot, proxy, names);
+        return own.Count == 0 ? shared : GeneratedSet.Merge(shared, own);
     }
 
     private GeneratedSet Lookup(ConcurrentDictionary<Key, Lazy<GeneratedSet>> entries, Key key, Func<GeneratedSet> generate)
@@ -70,7 +68,7 @@ public sealed class TranslationCache
         }
     }
 
-    private sealed record Key(string TypeUrl, bool Shared, ProxyNode Proxy, NameSet Names);
+    private sealed record Key(string TypeUrl, ProxyNode Proxy, NameSet Names);
 
     /// <summary>
     /// Requested names compared as a set, without sorting them: a proxy subscribed to thousands of

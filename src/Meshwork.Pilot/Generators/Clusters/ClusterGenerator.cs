@@ -18,7 +18,7 @@ public sealed class ClusterGenerator : ISharedResourceGenerator
     public string TypeUrl => TypeUrls.Cluster;
 
     public IReadOnlyList<GeneratedResource> Generate(MeshSnapshot snapshot, ProxyNode proxy, IReadOnlySet<string>? names) =>
-        Complete(GenerateShared(snapshot, proxy, names), snapshot, proxy, names);
+        SharedOutput.Merge(GenerateShared(snapshot, proxy, names), GenerateOwn(snapshot, proxy, names));
 
     /// <summary>
     /// The outbound clusters and BlackHole/Passthrough (everything for gateways and proxyless
@@ -33,19 +33,13 @@ public sealed class ClusterGenerator : ISharedResourceGenerator
     }
 
     /// <summary>
-    /// Adds a sidecar's inbound clusters, which read its addresses and ports. The first of two
-    /// clusters with one name wins, as in Istio, so a shared cluster keeps its name.
+    /// A sidecar's inbound clusters, which read its addresses and ports. The first of two clusters
+    /// with one name wins, as in Istio, so a shared cluster keeps its name.
     /// </summary>
-    public IReadOnlyList<GeneratedResource> Complete(IReadOnlyList<GeneratedResource> shared, MeshSnapshot snapshot, ProxyNode proxy, IReadOnlySet<string>? names)
-    {
-        if (proxy.IsProxylessGrpc || proxy.Type != ProxyType.Sidecar)
-        {
-            return shared;
-        }
-
-        var own = Finish(new InboundClusterBuilder(snapshot, proxy, ProxyScope.For(snapshot, proxy)).Build(), shared.Select(r => r.Name).ToHashSet(StringComparer.Ordinal), names);
-        return own.Count == 0 ? shared : shared.Concat(own).OrderBy(r => r.Name, StringComparer.Ordinal).ToList();
-    }
+    public IReadOnlyList<GeneratedResource> GenerateOwn(MeshSnapshot snapshot, ProxyNode proxy, IReadOnlySet<string>? names) =>
+        proxy.IsProxylessGrpc || proxy.Type != ProxyType.Sidecar
+            ? []
+            : Finish(new InboundClusterBuilder(snapshot, proxy, ProxyScope.For(snapshot, proxy)).Build(), new HashSet<string>(StringComparer.Ordinal), names);
 
     private static List<GeneratedResource> Finish(IEnumerable<Cluster> clusters, HashSet<string> seen, IReadOnlySet<string>? names) =>
         clusters

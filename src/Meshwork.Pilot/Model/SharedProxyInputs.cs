@@ -5,12 +5,11 @@ using System.Runtime.CompilerServices;
 using Meshwork.Config.Networking;
 using Meshwork.Config.Resources;
 using Meshwork.Config.Values;
-using Meshwork.Pilot.Model;
 
-namespace Meshwork.Pilot.Generators;
+namespace Meshwork.Pilot.Model;
 
 /// <summary>
-/// What the proxy-independent part of CDS, EDS and RDS reads of a proxy: the proxy with every other
+/// What the proxy-independent part of CDS, EDS and RDS (and the proxy's scope) reads of a proxy: the proxy with every other
 /// field cleared. Generators then run on this reduced proxy, so the reduced proxy is their whole
 /// input and the cache key at once (Istio keys its XdsCache by a list of inputs that must be kept in
 /// step with the code by hand; here a field the generator reads but the reduction clears changes the
