@@ -1,5 +1,6 @@
 using Envoy.Config.Cluster.V3;
 using Google.Protobuf.WellKnownTypes;
+using Meshwork.Config.Resources;
 using Meshwork.Pilot.Model;
 using Meshwork.Pilot.Push;
 using Meshwork.Pilot.Xds;
@@ -49,12 +50,22 @@ public sealed class ClusterGenerator : ISharedResourceGenerator
             .Select(c => new GeneratedResource(c.Name, Any.Pack(c)))
             .ToList();
 
+    /// <summary>
+    /// The config kinds no cluster is built from (Istio's skippedCdsConfigs, less what Meshwork's
+    /// clusters do read): a push for changes of these kinds only leaves every proxy's clusters as they were.
+    /// </summary>
+    public static IReadOnlySet<string> KindsNotRead { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        ResourceKinds.VirtualService.Kind, ResourceKinds.Gateway.Kind, ResourceKinds.AuthorizationPolicy.Kind,
+        ResourceKinds.RequestAuthentication.Kind, ResourceKinds.Telemetry.Kind,
+    };
+
     /// <summary>Clusters change with config and services only; DNS-resolved endpoints, which live in CDS, arrive as service changes (full pushes).</summary>
-    public bool Concerns(PushRequest request, ProxyNode proxy) => request.Full;
+    public bool Concerns(PushRequest request, ProxyNode proxy) => request.Full && !request.OnlyConfigsOfKinds(KindsNotRead);
 
     /// <summary>Also an endpoint push that changes the proxy's own service targets (its inbound clusters), as for listeners.</summary>
     public bool Concerns(PushRequest request, ProxyNode proxy, MeshSnapshot snapshot) =>
-        request.Full || Listeners.ListenerGenerator.OwnTargetsChanged(request, proxy, snapshot);
+        Concerns(request, proxy) || Listeners.ListenerGenerator.OwnTargetsChanged(request, proxy, snapshot);
 
     private static IEnumerable<Cluster> ForEnvoy(MeshSnapshot snapshot, ProxyNode proxy, IReadOnlyList<OutboundCluster> plan)
     {

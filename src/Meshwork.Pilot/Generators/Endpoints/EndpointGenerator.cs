@@ -39,10 +39,13 @@ public sealed class EndpointGenerator : ISharedResourceGenerator
     }
 
     /// <summary>Full pushes can change which clusters exist and their subsets; endpoint pushes matter only for hosts the proxy sees.</summary>
-    public bool Concerns(PushRequest request, ProxyNode proxy) => request.Full || !request.EndpointsUpdated.IsEmpty;
+    public bool Concerns(PushRequest request, ProxyNode proxy) => FullConcerns(request) || !request.EndpointsUpdated.IsEmpty;
 
     public bool Concerns(PushRequest request, ProxyNode proxy, MeshSnapshot snapshot) =>
-        request.Full || (!request.EndpointsUpdated.IsEmpty && ProxyScope.For(snapshot, proxy).Services.Any(s => request.EndpointsUpdated.Contains(s.Hostname)));
+        FullConcerns(request) || (!request.EndpointsUpdated.IsEmpty && ProxyScope.For(snapshot, proxy).Services.Any(s => request.EndpointsUpdated.Contains(s.Hostname)));
+
+    /// <summary>A full push, unless only config of kinds no assignment reads changed (Istio's skippedEdsConfigs: VirtualService, Gateway and the security and telemetry kinds).</summary>
+    private static bool FullConcerns(PushRequest request) => request.Full && !request.OnlyConfigsOfKinds(ClusterGenerator.KindsNotRead);
 
     /// <summary>
     /// The cluster's endpoints grouped by locality, then weighted or prioritized for this proxy's
