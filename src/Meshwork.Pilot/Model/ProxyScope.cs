@@ -15,7 +15,14 @@ namespace Meshwork.Pilot.Model;
 public sealed record ProxyScope(ConfigResource? Sidecar, IReadOnlyList<MeshService> Services, OutboundTrafficMode OutboundTrafficMode)
 {
     /// <summary>Istio's precedence: a Sidecar in the proxy's namespace whose selector matches its labels, then the namespace's selector-less Sidecar, then the root namespace's.</summary>
-    public static ConfigResource? SidecarFor(MeshSnapshot snapshot, ProxyNode proxy)
+    public static ConfigResource? SidecarFor(MeshSnapshot snapshot, ProxyNode proxy) =>
+        Sidecars.GetValue(snapshot, _ => new ConcurrentDictionary<ProxyNode, ConfigResource?>())
+            .GetOrAdd(SharedProxyInputs.For(snapshot, proxy), inputs => FindSidecar(snapshot, inputs));
+
+    /// <summary>Looked up once per snapshot and distinct <see cref="SharedProxyInputs"/> (every listener build asks, and it scans all config).</summary>
+    private static readonly ConditionalWeakTable<MeshSnapshot, ConcurrentDictionary<ProxyNode, ConfigResource?>> Sidecars = new();
+
+    private static ConfigResource? FindSidecar(MeshSnapshot snapshot, ProxyNode proxy)
     {
         var sidecars = snapshot.Config.OfKind(ResourceKinds.Sidecar).ToList();
         var inNamespace = sidecars.Where(s => s.Namespace == proxy.Namespace).OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
