@@ -27,7 +27,7 @@ internal sealed class DeltaStream(DiscoveryServer server, IServerStreamWriter<De
             watch.Wildcard = TypeUrls.IsWildcardType(type) && request.ResourceNamesSubscribe.Count == 0;
             foreach (var (name, version) in request.InitialResourceVersions)
             {
-                watch.SentVersions[Server.Canonical(name)] = version;
+                watch.Sent.Set(Server.Canonical(name), version);
             }
         }
 
@@ -62,13 +62,15 @@ internal sealed class DeltaStream(DiscoveryServer server, IServerStreamWriter<De
             }
             else if (watch.Names.Remove(name))
             {
-                watch.SentVersions.Remove(name);
+                watch.Sent.Remove(name);
                 changed = true;
             }
         }
 
         if (changed)
         {
+            // What the proxy holds is no longer one whole output for its subscription.
+            watch.Sent.Detach();
             watch.InSyncWith = null;
         }
 
@@ -87,22 +89,23 @@ internal sealed class DeltaStream(DiscoveryServer server, IServerStreamWriter<De
             return false;
         }
 
-        var changed = new List<GeneratedResource>();
-        var present = new HashSet<string>(resources.Count, StringComparer.Ordinal);
-        foreach (var resource in resources)
+        var set = resources as GeneratedSet;
+        IReadOnlyList<GeneratedResource> changed;
+        IReadOnlyList<string> removed;
+        if (set != null && watch.Sent.Basis is { } basis)
         {
-            present.Add(resource.Name);
-            if (!watch.SentVersions.TryGetValue(resource.Name, out var version) || version != resource.Version)
-            {
-                changed.Add(resource);
-            }
+            // The proxy holds exactly an earlier output: the delta from it is shared by every proxy that held it.
+            var delta = set.DeltaFrom(basis);
+            (changed, removed) = (delta.Changed, delta.Removed);
+        }
+        else
+        {
+            (changed, removed) = Diff(watch, resources);
         }
 
-        var removed = watch.SentVersions.Count == present.Count && changed.Count == 0
-            ? []
-            : watch.SentVersions.Keys.Where(n => !present.Contains(n) && (watch.Wildcard || watch.Names.Contains(n))).ToList();
         if (!always && changed.Count == 0 && removed.Count == 0)
         {
+            Settle(watch, set, changed, removed);
             watch.InSyncWith = fingerprint;
             return false;
         }
@@ -116,16 +119,7 @@ internal sealed class DeltaStream(DiscoveryServer server, IServerStreamWriter<De
         response.Resources.AddRange(changed.Select(r => new Resource { Name = r.Name, Version = r.Version, Resource_ = r.Resource }));
         response.RemovedResources.AddRange(removed);
         await responses.WriteAsync(response, cancellationToken).ConfigureAwait(false);
-        foreach (var resource in changed)
-        {
-            watch.SentVersions[resource.Name] = resource.Version;
-        }
-
-        foreach (var name in removed)
-        {
-            watch.SentVersions.Remove(name);
-        }
-
+        Settle(watch, set, changed, removed);
         watch.InSyncWith = fingerprint;
         watch.NonceSent = response.Nonce;
         watch.VersionSent = response.SystemVersionInfo;
@@ -133,5 +127,48 @@ internal sealed class DeltaStream(DiscoveryServer server, IServerStreamWriter<De
         watch.PushPendingSince = null;
         Server.Sent(watch.TypeUrl);
         return true;
+    }
+
+    /// <summary>The resources to send (new, or of another version than the proxy holds) and the held names to remove.</summary>
+    private static (IReadOnlyList<GeneratedResource> Changed, IReadOnlyList<string> Removed) Diff(WatchedResource watch, IReadOnlyList<GeneratedResource> resources)
+    {
+        var changed = new List<GeneratedResource>();
+        var present = new HashSet<string>(resources.Count, StringComparer.Ordinal);
+        foreach (var resource in resources)
+        {
+            present.Add(resource.Name);
+            if (!watch.Sent.TryGetVersion(resource.Name, out var version) || version != resource.Version)
+            {
+                changed.Add(resource);
+            }
+        }
+
+        var removed = watch.Sent.Count == present.Count && changed.Count == 0
+            ? []
+            : watch.Sent.Names.Where(n => !present.Contains(n) && (watch.Wildcard || watch.Names.Contains(n))).ToList();
+        return (changed, removed);
+    }
+
+    /// <summary>
+    /// Records that the proxy now holds the output: by reference when it is a cached one (all the
+    /// proxy holds for its subscription is exactly it), else name by name.
+    /// </summary>
+    private static void Settle(WatchedResource watch, GeneratedSet? set, IReadOnlyList<GeneratedResource> changed, IReadOnlyList<string> removed)
+    {
+        if (set != null)
+        {
+            watch.Sent.Become(set);
+            return;
+        }
+
+        foreach (var resource in changed)
+        {
+            watch.Sent.Set(resource.Name, resource.Version);
+        }
+
+        foreach (var name in removed)
+        {
+            watch.Sent.Remove(name);
+        }
     }
 }

@@ -17,6 +17,8 @@ internal sealed class GeneratedSet : IReadOnlyList<GeneratedResource>
     private readonly GeneratedSet? _shared;
     private readonly IReadOnlyList<GeneratedResource>? _own;
     private string? _fingerprint;
+    private Dictionary<string, string>? _versions;
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<GeneratedSet, Delta> _deltas = new();
 
     private GeneratedSet(IReadOnlyList<GeneratedResource> resources, GeneratedSet? shared = null, IReadOnlyList<GeneratedResource>? own = null)
     {
@@ -36,11 +38,68 @@ internal sealed class GeneratedSet : IReadOnlyList<GeneratedResource>
     /// </summary>
     public string Fingerprint => _fingerprint ??= _shared == null ? Compute(null, _resources) : Compute(_shared.Fingerprint, _own!);
 
+    /// <summary>The version of the resource named <paramref name="name"/>; the name index is built once for every proxy that holds this output.</summary>
+    public bool TryGetVersion(string name, out string version)
+    {
+        if (_shared != null && _shared.TryGetVersion(name, out version))
+        {
+            return true;
+        }
+
+        if (_shared != null)
+        {
+            // A merged output: the proxy's own few resources, which a shared name overrides.
+            foreach (var resource in _own!)
+            {
+                if (resource.Name == name)
+                {
+                    version = resource.Version;
+                    return true;
+                }
+            }
+
+            version = string.Empty;
+            return false;
+        }
+
+        var versions = _versions;
+        if (versions == null)
+        {
+            versions = new Dictionary<string, string>(_resources.Count, StringComparer.Ordinal);
+            foreach (var resource in _resources)
+            {
+                versions.TryAdd(resource.Name, resource.Version);
+            }
+
+            _versions = versions;
+        }
+
+        return versions.TryGetValue(name, out version!);
+    }
+
+    /// <summary>
+    /// What changed from <paramref name="before"/> to this output (resources new or of another
+    /// version, and names gone), computed once for all the proxies that held <paramref name="before"/>.
+    /// </summary>
+    public Delta DeltaFrom(GeneratedSet before)
+    {
+        // Weakly keyed: an output no proxy holds any more is not kept alive by its successor.
+        return _deltas.GetValue(before, b =>
+        {
+            var changed = _resources.Where(r => !b.TryGetVersion(r.Name, out var v) || v != r.Version).ToList();
+            var removed = b._resources.Where(r => !TryGetVersion(r.Name, out _)).Select(r => r.Name).ToList();
+            return new Delta(changed, removed);
+        });
+    }
+
     public static GeneratedSet Of(IReadOnlyList<GeneratedResource> resources) => resources as GeneratedSet ?? new GeneratedSet(resources);
 
     /// <summary>A proxy's output: the shared part and its own resources (<see cref="SharedOutput.Merge"/>).</summary>
     public static GeneratedSet Merge(GeneratedSet shared, IReadOnlyList<GeneratedResource> own) =>
         new(SharedOutput.Merge(shared, own), shared, own);
+
+    /// <summary>Resources to send and names to remove, from one output to another.</summary>
+    public sealed record Delta(IReadOnlyList<GeneratedResource> Changed, IReadOnlyList<string> Removed);
 
     public IEnumerator<GeneratedResource> GetEnumerator() => _resources.GetEnumerator();
 

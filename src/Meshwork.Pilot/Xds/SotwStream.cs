@@ -58,7 +58,7 @@ internal sealed class SotwStream(DiscoveryServer server, IServerStreamWriter<Dis
         if (names.Count == 0)
         {
             // An unsubscribe (a gRPC client closing its channel): nothing to send.
-            watch.SentVersions.Clear();
+            watch.Sent.Clear();
             watch.InSyncWith = null;
             return;
         }
@@ -83,10 +83,10 @@ internal sealed class SotwStream(DiscoveryServer server, IServerStreamWriter<Dis
                 return false;
             }
 
-            var changed = resources.Where(r => !watch.SentVersions.TryGetValue(r.Name, out var v) || v != r.Version).ToList();
+            var changed = resources.Where(r => !watch.Sent.TryGetVersion(r.Name, out var v) || v != r.Version).ToList();
 
             // With nothing changed every generated name was sent, so a sent name is gone exactly when there are more sent names.
-            var removed = whole && changed.Count == 0 && watch.SentVersions.Count > resources.Select(r => r.Name).Distinct(StringComparer.Ordinal).Count();
+            var removed = whole && changed.Count == 0 && watch.Sent.Count > resources.Select(r => r.Name).Distinct(StringComparer.Ordinal).Count();
             if (changed.Count == 0 && !removed)
             {
                 watch.InSyncWith = fingerprint;
@@ -104,14 +104,22 @@ internal sealed class SotwStream(DiscoveryServer server, IServerStreamWriter<Dis
         };
         response.Resources.AddRange(toSend.Select(r => r.Resource));
         await responses.WriteAsync(response, cancellationToken).ConfigureAwait(false);
-        if (whole)
+        if (whole && resources is GeneratedSet set)
         {
-            watch.SentVersions.Clear();
+            // A whole answer replaces what the proxy held: it now holds exactly this output.
+            watch.Sent.Become(set);
         }
-
-        foreach (var resource in toSend)
+        else
         {
-            watch.SentVersions[resource.Name] = resource.Version;
+            if (whole)
+            {
+                watch.Sent.Clear();
+            }
+
+            foreach (var resource in toSend)
+            {
+                watch.Sent.Set(resource.Name, resource.Version);
+            }
         }
 
         watch.InSyncWith = fingerprint;

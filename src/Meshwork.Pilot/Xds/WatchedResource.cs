@@ -30,11 +30,11 @@ public sealed class WatchedResource(string typeUrl)
     public DateTimeOffset? PushPendingSince { get; set; }
 
     /// <summary>Versions of the resources last sent, by name: what the proxy holds (delta xDS diffs against it).</summary>
-    public Dictionary<string, string> SentVersions { get; } = new(StringComparer.Ordinal);
+    public SentResources Sent { get; } = new();
 
     /// <summary>
     /// The fingerprint of the generated output the proxy was last brought in line with (sent, or found
-    /// to differ in nothing), while the subscription and <see cref="SentVersions"/> are unchanged since:
+    /// to differ in nothing), while the subscription and <see cref="Sent"/> are unchanged since:
     /// a push that generates the same output again has nothing to send. Null when unknown.
     /// </summary>
     public string? InSyncWith { get; set; }
