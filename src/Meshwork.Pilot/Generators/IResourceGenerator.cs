@@ -35,3 +35,58 @@ public interface IResourceGenerator
     /// </summary>
     bool Concerns(PushRequest request, ProxyNode proxy, MeshSnapshot snapshot) => Concerns(request, proxy);
 }
+
+/// <summary>
+/// A generator whose output is, wholly or but for a few resources, the same for every proxy that
+/// agrees on a few fields (<see cref="SharedProxyInputs"/>): that part is generated once per distinct
+/// reduced proxy and shared; <see cref="GenerateOwn"/> adds what is the proxy's own (CDS: its inbound
+/// clusters). <see cref="IResourceGenerator.Generate"/> must equal
+/// <c>SharedOutput.Merge(GenerateShared(snapshot, proxy, names), GenerateOwn(snapshot, proxy, names))</c>,
+/// and generating the shared part from <see cref="SharedInputs"/> instead of the whole proxy must give
+/// the same bytes.
+/// </summary>
+public interface ISharedResourceGenerator : IResourceGenerator
+{
+    /// <summary>The proxy reduced to what <see cref="GenerateShared"/> reads: two proxies with equal inputs get equal shared parts.</summary>
+    ProxyNode SharedInputs(MeshSnapshot snapshot, ProxyNode proxy) => SharedProxyInputs.For(snapshot, proxy);
+
+    /// <summary>The part of the output that depends on the proxy only through <see cref="SharedInputs"/>, sorted by name (ordinal).</summary>
+    IReadOnlyList<GeneratedResource> GenerateShared(MeshSnapshot snapshot, ProxyNode proxy, IReadOnlySet<string>? names);
+
+    /// <summary>
+    /// The proxy's own resources, which read fields <see cref="SharedInputs"/> clears, sorted by name
+    /// (ordinal); where the shared part has a resource of the same name, the shared one is kept.
+    /// </summary>
+    IReadOnlyList<GeneratedResource> GenerateOwn(MeshSnapshot snapshot, ProxyNode proxy, IReadOnlySet<string>? names) => [];
+}
+
+/// <summary>How a shared part and a proxy's own resources make its output.</summary>
+public static class SharedOutput
+{
+    /// <summary>Both lists merged by name (each sorted, ordinal); a name in both keeps the shared resource.</summary>
+    public static IReadOnlyList<GeneratedResource> Merge(IReadOnlyList<GeneratedResource> shared, IReadOnlyList<GeneratedResource> own)
+    {
+        if (own.Count == 0)
+        {
+            return shared;
+        }
+
+        var merged = new List<GeneratedResource>(shared.Count + own.Count);
+        int i = 0, j = 0;
+        while (i < shared.Count || j < own.Count)
+        {
+            var order = i == shared.Count ? 1 : j == own.Count ? -1 : string.CompareOrdinal(shared[i].Name, own[j].Name);
+            if (order <= 0)
+            {
+                merged.Add(shared[i++]);
+                j += order == 0 ? 1 : 0;
+            }
+            else
+            {
+                merged.Add(own[j++]);
+            }
+        }
+
+        return merged;
+    }
+}

@@ -39,6 +39,7 @@ public sealed class DestinationRuleIndex
     private static readonly ConditionalWeakTable<MeshSnapshot, DestinationRuleIndex> Cache = new();
 
     private readonly ILookup<string, Entry> _byNamespace;
+    private readonly Dictionary<string, NamespaceRules> _hosts;
     private readonly string _rootNamespace;
 
     private DestinationRuleIndex(MeshSnapshot snapshot)
@@ -55,6 +56,7 @@ public sealed class DestinationRuleIndex
                 return new Entry(r, rule, ResolveHost(rule.Host, r.Namespace), exportTo);
             })
             .ToLookup(e => e.Resource.Namespace, StringComparer.Ordinal);
+        _hosts = _byNamespace.ToDictionary(g => g.Key, g => new NamespaceRules(g), StringComparer.Ordinal);
     }
 
     /// <summary>The index of <paramref name="snapshot"/>, built on first use and kept as long as the snapshot lives.</summary>
@@ -68,7 +70,7 @@ public sealed class DestinationRuleIndex
     public AppliedDestinationRule? For(ProxyNode proxy, MeshService service, TrafficDirection direction = TrafficDirection.Outbound)
     {
         // 1. The proxy's own namespace: any rule there visible to the namespace itself.
-        var level = Pick(_byNamespace[proxy.Namespace].Where(e => e.ExportTo.IsVisibleTo(e.Resource.Namespace)), service.Hostname, proxy.Namespace);
+        var level = Pick(proxy.Namespace, e => e.ExportTo.IsVisibleTo(e.Resource.Namespace), service.Hostname);
         if (level != null)
         {
             return Select(level, proxy, direction);
@@ -77,7 +79,7 @@ public sealed class DestinationRuleIndex
         // 2. and 3. Rules exported from the service's namespace, then from the root namespace.
         foreach (var ns in new[] { service.Namespace, _rootNamespace })
         {
-            level = Pick(_byNamespace[ns].Where(e => !e.IsPrivate), service.Hostname, proxy.Namespace);
+            level = Pick(ns, e => !e.IsPrivate, service.Hostname);
             if (level != null && level.Any(e => e.ExportTo.IsVisibleTo(proxy.Namespace)))
             {
                 return Select(level, proxy, direction);
@@ -87,18 +89,31 @@ public sealed class DestinationRuleIndex
         return null;
     }
 
-    /// <summary>The rules naming the most specific host that matches <paramref name="hostname"/>, or null when none does.</summary>
-    private static List<Entry>? Pick(IEnumerable<Entry> candidates, string hostname, string proxyNamespace)
+    /// <summary>
+    /// The rules of <paramref name="namespace"/> passing <paramref name="include"/> that name the most
+    /// specific host matching <paramref name="hostname"/> (the exact host, else the longest wildcard),
+    /// or null when none does. Exact hosts are looked up, not scanned: a namespace with a rule per
+    /// service was scanned once per service and proxy.
+    /// </summary>
+    private List<Entry>? Pick(string @namespace, Func<Entry, bool> include, string hostname)
     {
-        var matching = candidates.Where(e => ProxyScope.HostMatches(e.Host, hostname)).ToList();
+        if (!_hosts.TryGetValue(@namespace, out var rules))
+        {
+            return null;
+        }
+
+        if (rules.ByHost.TryGetValue(hostname, out var exact) && exact.Where(include).ToList() is { Count: > 0 } named)
+        {
+            return named;
+        }
+
+        var matching = rules.Wildcards.Where(e => include(e) && ProxyScope.HostMatches(e.Host, hostname)).ToList();
         if (matching.Count == 0)
         {
             return null;
         }
 
-        var best = matching.Any(e => e.Host == hostname)
-            ? hostname
-            : matching.Select(e => e.Host).OrderByDescending(h => h.Length).ThenBy(h => h, StringComparer.Ordinal).First();
+        var best = matching.Select(e => e.Host).OrderByDescending(h => h.Length).ThenBy(h => h, StringComparer.Ordinal).First();
         return matching.Where(e => e.Host == best).ToList();
     }
 
@@ -135,6 +150,18 @@ public sealed class DestinationRuleIndex
             Subsets = subsets,
         };
         return new AppliedDestinationRule(merged, first.Resource);
+    }
+
+    /// <summary>One namespace's rules by exact host, and those whose host is a wildcard (in order).</summary>
+    private sealed class NamespaceRules(IEnumerable<Entry> entries)
+    {
+        public Dictionary<string, List<Entry>> ByHost { get; } = entries.Where(e => !IsWildcard(e.Host))
+            .GroupBy(e => e.Host, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+
+        public List<Entry> Wildcards { get; } = entries.Where(e => IsWildcard(e.Host)).ToList();
+
+        private static bool IsWildcard(string host) => host == "*" || host.StartsWith("*.", StringComparison.Ordinal);
     }
 
     private sealed record Entry(ConfigResource Resource, DestinationRule Rule, string Host, ServiceExportTo ExportTo)

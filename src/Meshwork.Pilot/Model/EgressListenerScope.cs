@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Meshwork.Config.Networking;
 using Meshwork.Registry.Model;
 
@@ -17,7 +19,14 @@ public sealed record EgressListenerScope(IstioEgressListener? Listener, IReadOnl
     public bool IsCatchAll => Listener?.Port is null or { Number: 0 };
 
     /// <summary>The proxy's egress listeners: port-specific ones first (as Istio builds them), the catch-all last.</summary>
-    public static IReadOnlyList<EgressListenerScope> For(MeshSnapshot snapshot, ProxyNode proxy)
+    public static IReadOnlyList<EgressListenerScope> For(MeshSnapshot snapshot, ProxyNode proxy) =>
+        Scopes.GetValue(snapshot, _ => new ConcurrentDictionary<ProxyNode, IReadOnlyList<EgressListenerScope>>())
+            .GetOrAdd(SharedProxyInputs.For(snapshot, proxy), inputs => Build(snapshot, inputs));
+
+    private static readonly ConditionalWeakTable<MeshSnapshot, ConcurrentDictionary<ProxyNode, IReadOnlyList<EgressListenerScope>>> Scopes = new();
+
+    /// <summary>Built once per snapshot and distinct <see cref="SharedProxyInputs"/>, from those inputs (as <see cref="ProxyScope.For"/>).</summary>
+    private static IReadOnlyList<EgressListenerScope> Build(MeshSnapshot snapshot, ProxyNode proxy)
     {
         var sidecar = ProxyScope.SidecarFor(snapshot, proxy);
         var egress = sidecar?.SpecAs<Sidecar>().Egress ?? default;

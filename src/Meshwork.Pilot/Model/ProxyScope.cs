@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Meshwork.Config.Networking;
 using Meshwork.Config.Resources;
 using Meshwork.Config.Mesh;
@@ -13,7 +15,14 @@ namespace Meshwork.Pilot.Model;
 public sealed record ProxyScope(ConfigResource? Sidecar, IReadOnlyList<MeshService> Services, OutboundTrafficMode OutboundTrafficMode)
 {
     /// <summary>Istio's precedence: a Sidecar in the proxy's namespace whose selector matches its labels, then the namespace's selector-less Sidecar, then the root namespace's.</summary>
-    public static ConfigResource? SidecarFor(MeshSnapshot snapshot, ProxyNode proxy)
+    public static ConfigResource? SidecarFor(MeshSnapshot snapshot, ProxyNode proxy) =>
+        Sidecars.GetValue(snapshot, _ => new ConcurrentDictionary<ProxyNode, ConfigResource?>())
+            .GetOrAdd(SharedProxyInputs.For(snapshot, proxy), inputs => FindSidecar(snapshot, inputs));
+
+    /// <summary>Looked up once per snapshot and distinct <see cref="SharedProxyInputs"/> (every listener build asks, and it scans all config).</summary>
+    private static readonly ConditionalWeakTable<MeshSnapshot, ConcurrentDictionary<ProxyNode, ConfigResource?>> Sidecars = new();
+
+    private static ConfigResource? FindSidecar(MeshSnapshot snapshot, ProxyNode proxy)
     {
         var sidecars = snapshot.Config.OfKind(ResourceKinds.Sidecar).ToList();
         var inNamespace = sidecars.Where(s => s.Namespace == proxy.Namespace).OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
@@ -24,7 +33,18 @@ public sealed record ProxyScope(ConfigResource? Sidecar, IReadOnlyList<MeshServi
                 .OrderBy(s => s.Name, StringComparer.Ordinal).FirstOrDefault();
     }
 
-    public static ProxyScope For(MeshSnapshot snapshot, ProxyNode proxy)
+    private static readonly ConditionalWeakTable<MeshSnapshot, ConcurrentDictionary<ProxyNode, ProxyScope>> Scopes = new();
+
+    /// <summary>
+    /// The proxy's scope, built once per snapshot for all proxies with equal
+    /// <see cref="SharedProxyInputs"/> (and from those inputs, so nothing else can make it differ):
+    /// pushes ask for it per proxy and type, and it filters every service.
+    /// </summary>
+    public static ProxyScope For(MeshSnapshot snapshot, ProxyNode proxy) =>
+        Scopes.GetValue(snapshot, _ => new ConcurrentDictionary<ProxyNode, ProxyScope>())
+            .GetOrAdd(SharedProxyInputs.For(snapshot, proxy), inputs => Build(snapshot, inputs));
+
+    private static ProxyScope Build(MeshSnapshot snapshot, ProxyNode proxy)
     {
         // Istio applies Sidecar resources to sidecars only; a gateway sees every service exported to its namespace.
         var sidecar = proxy.Type == ProxyType.Sidecar ? SidecarFor(snapshot, proxy) : null;

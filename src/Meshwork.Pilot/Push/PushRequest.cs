@@ -41,6 +41,17 @@ public sealed record PushRequest
     public static PushRequest ForServices(IEnumerable<string> hosts, DateTimeOffset now) =>
         new() { Full = true, EndpointsUpdated = hosts.ToImmutableHashSet(), Reasons = ImmutableDictionary<PushReason, int>.Empty.Add(PushReason.Service, 1), Start = now };
 
+    /// <summary>
+    /// True when this is a full push only because config of the given kinds changed (no service or
+    /// "everything" push merged in): a generator that reads none of those kinds has nothing new to
+    /// send, as Istio's skippedCdsConfigs / skippedEdsConfigs say. Keys are <c>Kind/namespace/name</c>.
+    /// </summary>
+    public bool OnlyConfigsOfKinds(IReadOnlySet<string> kinds) =>
+        Full
+        && !ConfigsUpdated.IsEmpty
+        && Reasons.Keys.All(r => r is PushReason.Config or PushReason.Endpoint)
+        && ConfigsUpdated.All(key => kinds.Contains(key.IndexOf('/', StringComparison.Ordinal) is var slash and >= 0 ? key[..slash] : key));
+
     /// <summary>Istio's PushRequest.Merge: full if either is, the union of what changed, the earliest start.</summary>
     public PushRequest Merge(PushRequest other)
     {

@@ -1,5 +1,6 @@
 using Envoy.Service.Discovery.V3;
 using Grpc.Core;
+using Meshwork.Pilot.Generators;
 
 namespace Meshwork.Pilot.Xds;
 
@@ -26,7 +27,7 @@ internal sealed class DeltaStream(DiscoveryServer server, IServerStreamWriter<De
             watch.Wildcard = TypeUrls.IsWildcardType(type) && request.ResourceNamesSubscribe.Count == 0;
             foreach (var (name, version) in request.InitialResourceVersions)
             {
-                watch.SentVersions[name] = version;
+                watch.Sent.Set(Server.Canonical(name), version);
             }
         }
 
@@ -49,7 +50,7 @@ internal sealed class DeltaStream(DiscoveryServer server, IServerStreamWriter<De
         var changed = false;
         foreach (var name in request.ResourceNamesSubscribe)
         {
-            changed |= name == "*" ? !watch.Wildcard && (watch.Wildcard = true) : watch.Names.Add(name);
+            changed |= name == "*" ? !watch.Wildcard && (watch.Wildcard = true) : watch.Names.Add(Server.Canonical(name));
         }
 
         foreach (var name in request.ResourceNamesUnsubscribe)
@@ -61,25 +62,51 @@ internal sealed class DeltaStream(DiscoveryServer server, IServerStreamWriter<De
             }
             else if (watch.Names.Remove(name))
             {
-                watch.SentVersions.Remove(name);
+                watch.Sent.Remove(name);
                 changed = true;
             }
         }
 
+        if (changed)
+        {
+            // What the proxy holds is no longer one whole output for its subscription.
+            watch.Sent.Detach();
+            watch.InSyncWith = null;
+        }
+
         if (isNew || changed)
         {
-            await RespondAsync(watch, always: isNew, cancellationToken).ConfigureAwait(false);
+            await Server.ThrottledAsync(() => RespondAsync(watch, always: isNew, cancellationToken), cancellationToken).ConfigureAwait(false);
         }
     }
 
     private async Task<bool> RespondAsync(WatchedResource watch, bool always, CancellationToken cancellationToken)
     {
         var resources = Server.Generate(Connection, watch);
-        var changed = resources.Where(r => !watch.SentVersions.TryGetValue(r.Name, out var v) || v != r.Version).ToList();
-        var present = resources.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
-        var removed = watch.SentVersions.Keys.Where(n => !present.Contains(n) && (watch.Wildcard || watch.Names.Contains(n))).ToList();
+        var fingerprint = (resources as GeneratedSet)?.Fingerprint;
+        if (!always && fingerprint != null && fingerprint == watch.InSyncWith)
+        {
+            return false;
+        }
+
+        var set = resources as GeneratedSet;
+        IReadOnlyList<GeneratedResource> changed;
+        IReadOnlyList<string> removed;
+        if (set != null && watch.Sent.Basis is { } basis)
+        {
+            // The proxy holds exactly an earlier output: the delta from it is shared by every proxy that held it.
+            var delta = set.DeltaFrom(basis);
+            (changed, removed) = (delta.Changed, delta.Removed);
+        }
+        else
+        {
+            (changed, removed) = Diff(watch, resources);
+        }
+
         if (!always && changed.Count == 0 && removed.Count == 0)
         {
+            Settle(watch, set, changed, removed);
+            watch.InSyncWith = fingerprint;
             return false;
         }
 
@@ -92,21 +119,56 @@ internal sealed class DeltaStream(DiscoveryServer server, IServerStreamWriter<De
         response.Resources.AddRange(changed.Select(r => new Resource { Name = r.Name, Version = r.Version, Resource_ = r.Resource }));
         response.RemovedResources.AddRange(removed);
         await responses.WriteAsync(response, cancellationToken).ConfigureAwait(false);
-        foreach (var resource in changed)
-        {
-            watch.SentVersions[resource.Name] = resource.Version;
-        }
-
-        foreach (var name in removed)
-        {
-            watch.SentVersions.Remove(name);
-        }
-
+        Settle(watch, set, changed, removed);
+        watch.InSyncWith = fingerprint;
         watch.NonceSent = response.Nonce;
         watch.VersionSent = response.SystemVersionInfo;
         watch.LastSent = Server.Now;
         watch.PushPendingSince = null;
         Server.Sent(watch.TypeUrl);
         return true;
+    }
+
+    /// <summary>The resources to send (new, or of another version than the proxy holds) and the held names to remove.</summary>
+    private static (IReadOnlyList<GeneratedResource> Changed, IReadOnlyList<string> Removed) Diff(WatchedResource watch, IReadOnlyList<GeneratedResource> resources)
+    {
+        var changed = new List<GeneratedResource>();
+        var present = new HashSet<string>(resources.Count, StringComparer.Ordinal);
+        foreach (var resource in resources)
+        {
+            present.Add(resource.Name);
+            if (!watch.Sent.TryGetVersion(resource.Name, out var version) || version != resource.Version)
+            {
+                changed.Add(resource);
+            }
+        }
+
+        var removed = watch.Sent.Count == present.Count && changed.Count == 0
+            ? []
+            : watch.Sent.Names.Where(n => !present.Contains(n) && (watch.Wildcard || watch.Names.Contains(n))).ToList();
+        return (changed, removed);
+    }
+
+    /// <summary>
+    /// Records that the proxy now holds the output: by reference when it is a cached one (all the
+    /// proxy holds for its subscription is exactly it), else name by name.
+    /// </summary>
+    private static void Settle(WatchedResource watch, GeneratedSet? set, IReadOnlyList<GeneratedResource> changed, IReadOnlyList<string> removed)
+    {
+        if (set != null)
+        {
+            watch.Sent.Become(set);
+            return;
+        }
+
+        foreach (var resource in changed)
+        {
+            watch.Sent.Set(resource.Name, resource.Version);
+        }
+
+        foreach (var name in removed)
+        {
+            watch.Sent.Remove(name);
+        }
     }
 }

@@ -21,7 +21,7 @@ internal sealed class SotwStream(DiscoveryServer server, IServerStreamWriter<Dis
     {
         var type = request.TypeUrl;
         Connection.Watched.TryGetValue(type, out var watch);
-        var names = request.ResourceNames.ToHashSet(StringComparer.Ordinal);
+        var names = request.ResourceNames.Select(Server.Canonical).ToHashSet(StringComparer.Ordinal);
         if (request.ResponseNonce.Length == 0 || watch == null)
         {
             // A new subscription, or a proxy that reconnected from another Server.
@@ -30,7 +30,7 @@ internal sealed class SotwStream(DiscoveryServer server, IServerStreamWriter<Dis
             watch.Names.Clear();
             watch.Names.UnionWith(names);
             watch.VersionAcked = request.VersionInfo;
-            await RespondAsync(watch, onlyChanged: false, cancellationToken).ConfigureAwait(false);
+            await Server.ThrottledAsync(() => RespondAsync(watch, onlyChanged: false, cancellationToken), cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -58,11 +58,12 @@ internal sealed class SotwStream(DiscoveryServer server, IServerStreamWriter<Dis
         if (names.Count == 0)
         {
             // An unsubscribe (a gRPC client closing its channel): nothing to send.
-            watch.SentVersions.Clear();
+            watch.Sent.Clear();
+            watch.InSyncWith = null;
             return;
         }
 
-        await RespondAsync(watch, onlyChanged: false, cancellationToken).ConfigureAwait(false);
+        await Server.ThrottledAsync(() => RespondAsync(watch, onlyChanged: false, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -72,14 +73,23 @@ internal sealed class SotwStream(DiscoveryServer server, IServerStreamWriter<Dis
     private async Task<bool> RespondAsync(WatchedResource watch, bool onlyChanged, CancellationToken cancellationToken)
     {
         var resources = Server.Generate(Connection, watch);
+        var fingerprint = (resources as GeneratedSet)?.Fingerprint;
         var whole = TypeUrls.IsWildcardType(watch.TypeUrl);
         IReadOnlyList<GeneratedResource> toSend = resources;
         if (onlyChanged)
         {
-            var changed = resources.Where(r => !watch.SentVersions.TryGetValue(r.Name, out var v) || v != r.Version).ToList();
-            var removed = whole && watch.SentVersions.Keys.Any(n => resources.All(r => r.Name != n));
+            if (fingerprint != null && fingerprint == watch.InSyncWith)
+            {
+                return false;
+            }
+
+            var changed = resources.Where(r => !watch.Sent.TryGetVersion(r.Name, out var v) || v != r.Version).ToList();
+
+            // With nothing changed every generated name was sent, so a sent name is gone exactly when there are more sent names.
+            var removed = whole && changed.Count == 0 && watch.Sent.Count > resources.Select(r => r.Name).Distinct(StringComparer.Ordinal).Count();
             if (changed.Count == 0 && !removed)
             {
+                watch.InSyncWith = fingerprint;
                 return false;
             }
 
@@ -94,16 +104,25 @@ internal sealed class SotwStream(DiscoveryServer server, IServerStreamWriter<Dis
         };
         response.Resources.AddRange(toSend.Select(r => r.Resource));
         await responses.WriteAsync(response, cancellationToken).ConfigureAwait(false);
-        if (whole)
+        if (whole && resources is GeneratedSet set)
         {
-            watch.SentVersions.Clear();
+            // A whole answer replaces what the proxy held: it now holds exactly this output.
+            watch.Sent.Become(set);
+        }
+        else
+        {
+            if (whole)
+            {
+                watch.Sent.Clear();
+            }
+
+            foreach (var resource in toSend)
+            {
+                watch.Sent.Set(resource.Name, resource.Version);
+            }
         }
 
-        foreach (var resource in toSend)
-        {
-            watch.SentVersions[resource.Name] = resource.Version;
-        }
-
+        watch.InSyncWith = fingerprint;
         watch.NonceSent = response.Nonce;
         watch.VersionSent = response.VersionInfo;
         watch.LastSent = Server.Now;

@@ -30,7 +30,14 @@ public sealed class WatchedResource(string typeUrl)
     public DateTimeOffset? PushPendingSince { get; set; }
 
     /// <summary>Versions of the resources last sent, by name: what the proxy holds (delta xDS diffs against it).</summary>
-    public Dictionary<string, string> SentVersions { get; } = new(StringComparer.Ordinal);
+    public SentResources Sent { get; } = new();
+
+    /// <summary>
+    /// The fingerprint of the generated output the proxy was last brought in line with (sent, or found
+    /// to differ in nothing), while the subscription and <see cref="Sent"/> are unchanged since:
+    /// a push that generates the same output again has nothing to send. Null when unknown.
+    /// </summary>
+    public string? InSyncWith { get; set; }
 
     /// <summary>The names to generate: null for everything (wildcard).</summary>
     public IReadOnlySet<string>? Requested => Wildcard ? null : Names;

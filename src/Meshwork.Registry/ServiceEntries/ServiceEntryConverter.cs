@@ -16,6 +16,9 @@ namespace Meshwork.Registry.ServiceEntries;
 /// </summary>
 public static class ServiceEntryConverter
 {
+    /// <summary>The config kinds <see cref="Convert"/> reads: a change of no other kind leaves its output as it was.</summary>
+    public static IReadOnlySet<string> InputKinds { get; } = new HashSet<string>(StringComparer.Ordinal) { ResourceKinds.ServiceEntry.Kind, ResourceKinds.WorkloadEntry.Kind };
+
     public static RegistryContent Convert(ConfigSnapshot config, IEnumerable<WorkloadInstance> autoRegistered)
     {
         var workloads = config.OfKind(ResourceKinds.WorkloadEntry)

@@ -208,6 +208,27 @@ public class ClusterGeneratorTests
     }
 
     [Fact]
+    public void Concerns_OnlyVirtualServicesChanged_NeitherClustersNorEndpoints()
+    {
+        var now = DateTimeOffset.UnixEpoch;
+        var virtualService = PushRequest.ForConfig(["VirtualService/default/reviews", "Gateway/default/edge"], now);
+        var withRule = PushRequest.ForConfig(["VirtualService/default/reviews", "DestinationRule/default/reviews"], now);
+        var withService = virtualService.Merge(PushRequest.ForServices(["reviews.default.svc.cluster.local"], now));
+        var withEndpoints = virtualService.Merge(PushRequest.ForEndpoints(["reviews.default.svc.cluster.local"], now));
+        var snapshot = TestMesh.Snapshot(TestMesh.Service("reviews", "default", 9080), [Productpage]);
+
+        foreach (var generator in new Meshwork.Pilot.Generators.IResourceGenerator[] { new ClusterGenerator(), new Meshwork.Pilot.Generators.Endpoints.EndpointGenerator() })
+        {
+            Assert.False(generator.Concerns(virtualService, Productpage, snapshot));
+            Assert.True(generator.Concerns(withRule, Productpage, snapshot));
+            Assert.True(generator.Concerns(withService, Productpage, snapshot));
+        }
+
+        Assert.False(new ClusterGenerator().Concerns(withEndpoints, Productpage));
+        Assert.True(new Meshwork.Pilot.Generators.Endpoints.EndpointGenerator().Concerns(withEndpoints, Productpage, snapshot));
+    }
+
+    [Fact]
     public void Generate_DuplicateHostnameInTwoNamespaces_OneClusterFromTheProxysNamespace()
     {
         var yaml = TestMesh.Service("reviews", "default", 9080) + """

@@ -28,18 +28,22 @@ public sealed class GoldenCase
 
     private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithTypeRegistry(Meshwork.Xds.Protos.XdsJson.Types).WithIndentation("  ").WithFormatDefaultValues(false));
 
-    private GoldenCase(string name, MeshSnapshot snapshot, ProxyNode proxy)
+    private GoldenCase(string name, MeshSnapshot snapshot, IReadOnlyList<ProxyNode> proxies)
     {
         Name = name;
         Snapshot = snapshot;
-        Proxy = proxy;
+        Proxies = proxies;
     }
 
     public string Name { get; }
 
     public MeshSnapshot Snapshot { get; }
 
-    public ProxyNode Proxy { get; }
+    /// <summary>The proxy under test.</summary>
+    public ProxyNode Proxy => Proxies[0];
+
+    /// <summary>Every proxy of proxy.yaml: the one under test first, then the other registered workloads.</summary>
+    public IReadOnlyList<ProxyNode> Proxies { get; }
 
     public string Directory => Path.Combine(TestData, Name);
 
@@ -57,7 +61,7 @@ public sealed class GoldenCase
         var mesh = File.Exists(Path.Combine(dir, "mesh.yaml")) ? MeshConfigReader.ReadText(File.ReadAllText(Path.Combine(dir, "mesh.yaml")), "mesh.yaml").Config! : MeshConfig.Default;
         var workloads = proxies.Select(p => p.ToRegistration().ToWorkload(WorkloadHealth.Healthy));
         var registry = RegistrySnapshot.Create(1, ServiceEntryConverter.Convert(config.Current, workloads));
-        return new GoldenCase(name, new MeshSnapshot(1, mesh, config.Current, registry), proxies[0]);
+        return new GoldenCase(name, new MeshSnapshot(1, mesh, config.Current, registry), proxies);
     }
 
     /// <summary>Generates one type and compares it with <c>&lt;file&gt;</c>, or writes the file when updating.</summary>

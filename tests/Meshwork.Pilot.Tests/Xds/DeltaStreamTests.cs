@@ -83,6 +83,26 @@ public sealed class DeltaStreamTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Resubscribe_AfterAnUnchangedPush_ResendsTheResource()
+    {
+        _ads.Endpoints.Set(("a", 1));
+        using var call = _ads.Client.DeltaAggregatedResources();
+        await call.RequestStream.WriteAsync(new DeltaDiscoveryRequest { Node = AdsHarness.Node(), TypeUrl = TypeUrls.Endpoint, ResourceNamesSubscribe = { "a" } });
+        var first = await _ads.NextAsync(call.ResponseStream);
+        await call.RequestStream.WriteAsync(Ack(first));
+        await _ads.WaitAckedAsync(first.TypeUrl, first.Nonce);
+
+        // The same output again: nothing to send, and the stream remembers it is in line with it.
+        _ads.Push(new PushRequest { Full = true });
+        await _ads.AssertSilentAsync(call.ResponseStream);
+
+        await call.RequestStream.WriteAsync(new DeltaDiscoveryRequest { TypeUrl = TypeUrls.Endpoint, ResourceNamesUnsubscribe = { "a" } });
+        await call.RequestStream.WriteAsync(new DeltaDiscoveryRequest { TypeUrl = TypeUrls.Endpoint, ResourceNamesSubscribe = { "a" } });
+        var again = await _ads.NextAsync(call.ResponseStream);
+        Assert.Equal(["a"], again.Resources.Select(r => r.Name));
+    }
+
+    [Fact]
     public async Task Nack_KeepsTheAckedStateAndIsRecorded()
     {
         _ads.Clusters.Set(("a", 1));

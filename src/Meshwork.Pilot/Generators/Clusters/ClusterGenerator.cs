@@ -1,5 +1,6 @@
 using Envoy.Config.Cluster.V3;
 using Google.Protobuf.WellKnownTypes;
+using Meshwork.Config.Resources;
 using Meshwork.Pilot.Model;
 using Meshwork.Pilot.Push;
 using Meshwork.Pilot.Xds;
@@ -13,32 +14,60 @@ namespace Meshwork.Pilot.Generators.Clusters;
 /// client gets the EDS clusters it asks for by name. Sorted by name; the first of two clusters with
 /// one name wins, as in Istio.
 /// </summary>
-public sealed class ClusterGenerator : IResourceGenerator
+public sealed class ClusterGenerator : ISharedResourceGenerator
 {
     public string TypeUrl => TypeUrls.Cluster;
 
-    public IReadOnlyList<GeneratedResource> Generate(MeshSnapshot snapshot, ProxyNode proxy, IReadOnlySet<string>? names)
+    public IReadOnlyList<GeneratedResource> Generate(MeshSnapshot snapshot, ProxyNode proxy, IReadOnlySet<string>? names) =>
+        SharedOutput.Merge(GenerateShared(snapshot, proxy, names), GenerateOwn(snapshot, proxy, names));
+
+    /// <summary>
+    /// The outbound clusters and BlackHole/Passthrough (everything for gateways and proxyless
+    /// clients): they read the proxy only through <see cref="SharedProxyInputs"/>.
+    /// </summary>
+    public IReadOnlyList<GeneratedResource> GenerateShared(MeshSnapshot snapshot, ProxyNode proxy, IReadOnlySet<string>? names)
     {
         var scope = ProxyScope.For(snapshot, proxy);
         var plan = OutboundClusterPlan.For(snapshot, proxy, scope);
-        var clusters = proxy.IsProxylessGrpc ? ForProxyless(snapshot, proxy, plan, names) : ForEnvoy(snapshot, proxy, scope, plan);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        return clusters
+        var clusters = proxy.IsProxylessGrpc ? ForProxyless(snapshot, proxy, plan, names) : ForEnvoy(snapshot, proxy, plan);
+        return Finish(clusters, new HashSet<string>(StringComparer.Ordinal), names);
+    }
+
+    /// <summary>
+    /// A sidecar's inbound clusters, which read its addresses and ports. The first of two clusters
+    /// with one name wins, as in Istio, so a shared cluster keeps its name.
+    /// </summary>
+    public IReadOnlyList<GeneratedResource> GenerateOwn(MeshSnapshot snapshot, ProxyNode proxy, IReadOnlySet<string>? names) =>
+        proxy.IsProxylessGrpc || proxy.Type != ProxyType.Sidecar
+            ? []
+            : Finish(new InboundClusterBuilder(snapshot, proxy, ProxyScope.For(snapshot, proxy)).Build(), new HashSet<string>(StringComparer.Ordinal), names);
+
+    private static List<GeneratedResource> Finish(IEnumerable<Cluster> clusters, HashSet<string> seen, IReadOnlySet<string>? names) =>
+        clusters
             .Where(c => seen.Add(c.Name))
             .Where(c => names == null || names.Contains(c.Name))
             .OrderBy(c => c.Name, StringComparer.Ordinal)
             .Select(c => new GeneratedResource(c.Name, Any.Pack(c)))
             .ToList();
-    }
+
+    /// <summary>
+    /// The config kinds no cluster is built from (Istio's skippedCdsConfigs, less what Meshwork's
+    /// clusters do read): a push for changes of these kinds only leaves every proxy's clusters as they were.
+    /// </summary>
+    public static IReadOnlySet<string> KindsNotRead { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        ResourceKinds.VirtualService.Kind, ResourceKinds.Gateway.Kind, ResourceKinds.AuthorizationPolicy.Kind,
+        ResourceKinds.RequestAuthentication.Kind, ResourceKinds.Telemetry.Kind,
+    };
 
     /// <summary>Clusters change with config and services only; DNS-resolved endpoints, which live in CDS, arrive as service changes (full pushes).</summary>
-    public bool Concerns(PushRequest request, ProxyNode proxy) => request.Full;
+    public bool Concerns(PushRequest request, ProxyNode proxy) => request.Full && !request.OnlyConfigsOfKinds(KindsNotRead);
 
     /// <summary>Also an endpoint push that changes the proxy's own service targets (its inbound clusters), as for listeners.</summary>
     public bool Concerns(PushRequest request, ProxyNode proxy, MeshSnapshot snapshot) =>
-        request.Full || Listeners.ListenerGenerator.OwnTargetsChanged(request, proxy, snapshot);
+        Concerns(request, proxy) || Listeners.ListenerGenerator.OwnTargetsChanged(request, proxy, snapshot);
 
-    private static IEnumerable<Cluster> ForEnvoy(MeshSnapshot snapshot, ProxyNode proxy, ProxyScope scope, IReadOnlyList<OutboundCluster> plan)
+    private static IEnumerable<Cluster> ForEnvoy(MeshSnapshot snapshot, ProxyNode proxy, IReadOnlyList<OutboundCluster> plan)
     {
         var outbound = new OutboundClusterBuilder(snapshot, proxy);
         foreach (var planned in plan)
@@ -57,10 +86,6 @@ public sealed class ClusterGenerator : IResourceGenerator
 
         yield return CatchAllClusters.Passthrough(snapshot.Mesh);
         yield return CatchAllClusters.Passthrough(snapshot.Mesh, ClusterNames.InboundPassthrough);
-        foreach (var cluster in new InboundClusterBuilder(snapshot, proxy, scope).Build())
-        {
-            yield return cluster;
-        }
     }
 
     private static IEnumerable<Cluster> ForProxyless(MeshSnapshot snapshot, ProxyNode proxy, IReadOnlyList<OutboundCluster> plan, IReadOnlySet<string>? names)

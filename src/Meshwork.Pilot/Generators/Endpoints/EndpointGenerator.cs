@@ -16,11 +16,15 @@ namespace Meshwork.Pilot.Generators.Endpoints;
 /// priorities relative to the proxy when locality load balancing applies. An outbound cluster name
 /// the proxy asks for but cannot see gets an empty assignment, so the client does not wait for it.
 /// </summary>
-public sealed class EndpointGenerator : IResourceGenerator
+public sealed class EndpointGenerator : ISharedResourceGenerator
 {
     public string TypeUrl => TypeUrls.Endpoint;
 
-    public IReadOnlyList<GeneratedResource> Generate(MeshSnapshot snapshot, ProxyNode proxy, IReadOnlySet<string>? names)
+    public IReadOnlyList<GeneratedResource> Generate(MeshSnapshot snapshot, ProxyNode proxy, IReadOnlySet<string>? names) =>
+        GenerateShared(snapshot, proxy, names);
+
+    /// <summary>All of EDS is shared: it reads the proxy's scope, selectors, locality and whether it is proxyless (<see cref="SharedProxyInputs"/>).</summary>
+    public IReadOnlyList<GeneratedResource> GenerateShared(MeshSnapshot snapshot, ProxyNode proxy, IReadOnlySet<string>? names)
     {
         var plan = OutboundClusterPlan.For(snapshot, proxy, ProxyScope.For(snapshot, proxy))
             .Where(c => c.IsEds)
@@ -35,10 +39,13 @@ public sealed class EndpointGenerator : IResourceGenerator
     }
 
     /// <summary>Full pushes can change which clusters exist and their subsets; endpoint pushes matter only for hosts the proxy sees.</summary>
-    public bool Concerns(PushRequest request, ProxyNode proxy) => request.Full || !request.EndpointsUpdated.IsEmpty;
+    public bool Concerns(PushRequest request, ProxyNode proxy) => FullConcerns(request) || !request.EndpointsUpdated.IsEmpty;
 
     public bool Concerns(PushRequest request, ProxyNode proxy, MeshSnapshot snapshot) =>
-        request.Full || (!request.EndpointsUpdated.IsEmpty && ProxyScope.For(snapshot, proxy).Services.Any(s => request.EndpointsUpdated.Contains(s.Hostname)));
+        FullConcerns(request) || (!request.EndpointsUpdated.IsEmpty && ProxyScope.For(snapshot, proxy).Services.Any(s => request.EndpointsUpdated.Contains(s.Hostname)));
+
+    /// <summary>A full push, unless only config of kinds no assignment reads changed (Istio's skippedEdsConfigs: VirtualService, Gateway and the security and telemetry kinds).</summary>
+    private static bool FullConcerns(PushRequest request) => request.Full && !request.OnlyConfigsOfKinds(ClusterGenerator.KindsNotRead);
 
     /// <summary>
     /// The cluster's endpoints grouped by locality, then weighted or prioritized for this proxy's

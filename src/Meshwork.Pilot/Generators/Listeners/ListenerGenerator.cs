@@ -1,5 +1,7 @@
 using Envoy.Config.Listener.V3;
 using Google.Protobuf.WellKnownTypes;
+using Meshwork.Config.Resources;
+using Meshwork.Pilot.Generators.Routes;
 using Meshwork.Pilot.Model;
 using Meshwork.Pilot.Push;
 using Meshwork.Pilot.Xds;
@@ -53,7 +55,44 @@ public sealed class ListenerGenerator : IResourceGenerator
     /// LDS answer was built before the registration reached the snapshot.
     /// </summary>
     public bool Concerns(PushRequest request, ProxyNode proxy, MeshSnapshot snapshot) =>
-        request.Full || OwnTargetsChanged(request, proxy, snapshot);
+        (request.Full && !UnaffectedSidecar(request, proxy, snapshot)) || OwnTargetsChanged(request, proxy, snapshot);
+
+    /// <summary>
+    /// The config kinds a sidecar's listeners are never built from (Istio's skippedLdsConfigs for
+    /// sidecars): Gateways bind gateways' listeners only; no security or telemetry kind is read.
+    /// </summary>
+    private static readonly IReadOnlySet<string> SidecarKindsNotRead = new HashSet<string>(StringComparer.Ordinal)
+    {
+        ResourceKinds.Gateway.Kind, ResourceKinds.AuthorizationPolicy.Kind, ResourceKinds.RequestAuthentication.Kind, ResourceKinds.Telemetry.Kind,
+    };
+
+    private static readonly IReadOnlySet<string> SidecarKindsNotReadWithoutTcp = new HashSet<string>(SidecarKindsNotRead, StringComparer.Ordinal)
+    {
+        ResourceKinds.VirtualService.Kind,
+    };
+
+    /// <summary>
+    /// A full push caused only by config a sidecar's listeners do not read. VirtualServices count only
+    /// for TCP and TLS routes: a sidecar whose egress has no TCP/TLS service port and no non-HTTP egress
+    /// listener routes all its traffic through RDS, so its listeners (per proxy, as they bind its own
+    /// address) are not rebuilt for every proxy on each VirtualService change.
+    /// </summary>
+    private static bool UnaffectedSidecar(PushRequest request, ProxyNode proxy, MeshSnapshot snapshot)
+    {
+        if (proxy.Type != ProxyType.Sidecar || proxy.IsProxylessGrpc || !request.OnlyConfigsOfKinds(SidecarKindsNotReadWithoutTcp))
+        {
+            return false;
+        }
+
+        if (request.OnlyConfigsOfKinds(SidecarKindsNotRead))
+        {
+            return true;
+        }
+
+        return EgressListenerScope.For(snapshot, proxy).All(scope => scope.IsCatchAll
+            ? !scope.Services.Any(s => s.Ports.Any(p => OutboundTcpChains.IsTcpOrTls(p.Protocol)))
+            : SidecarRouteTables.IsHttpEgress(scope));
+    }
 
     /// <summary>Whether an endpoint push names a service this proxy's workload is an endpoint of (its inbound listeners and clusters).</summary>
     internal static bool OwnTargetsChanged(PushRequest request, ProxyNode proxy, MeshSnapshot snapshot) =>

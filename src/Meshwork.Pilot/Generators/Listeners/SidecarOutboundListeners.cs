@@ -61,7 +61,8 @@ internal static class SidecarOutboundListeners
             yield break;
         }
 
-        var virtualServices = MeshVirtualServices.For(snapshot, proxy, catchAll);
+        // Only TCP and TLS ports read the VirtualServices, and most meshes have none: binding them per proxy was most of LDS.
+        MeshVirtualServices? virtualServices = null;
         var byPort = catchAll.Services
             .SelectMany(s => s.Ports.Where(p => OutboundTcpChains.IsTcpOrTls(p.Protocol)).Select(p => (Service: s, Port: p)))
             .GroupBy(sp => sp.Port.Number)
@@ -74,6 +75,7 @@ internal static class SidecarOutboundListeners
                 continue;
             }
 
+            virtualServices ??= MeshVirtualServices.For(snapshot, proxy, catchAll);
             var chains = new OutboundTcpChains(proxy, virtualServices, ServiceLookup(catchAll));
             foreach (var (service, port) in group.OrderBy(sp => sp.Service.Hostname, StringComparer.Ordinal))
             {

@@ -16,7 +16,12 @@ internal sealed record BoundVirtualService(string Name, string Namespace, Virtua
     public const string MeshGateway = "mesh";
 
     /// <summary>Every VirtualService in Istio's order (creation time, then name, then namespace), resolved, with delegates merged into their roots.</summary>
-    public static IReadOnlyList<BoundVirtualService> All(MeshSnapshot snapshot)
+    public static IReadOnlyList<BoundVirtualService> All(MeshSnapshot snapshot) => Bound.GetValue(snapshot, BindAll);
+
+    /// <summary>Bound once per snapshot: every listener and route table of every proxy reads them.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<MeshSnapshot, IReadOnlyList<BoundVirtualService>> Bound = new();
+
+    private static IReadOnlyList<BoundVirtualService> BindAll(MeshSnapshot snapshot)
     {
         var defaultExportTo = snapshot.Mesh.DefaultVirtualServiceExportTo;
         var bound = snapshot.Config.OfKind(ResourceKinds.VirtualService)

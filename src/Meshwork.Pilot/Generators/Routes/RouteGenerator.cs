@@ -14,11 +14,15 @@ namespace Meshwork.Pilot.Generators.Routes;
 /// <c>host:port</c> they asked for. A sidecar or router asking for a table it has none of gets an
 /// empty one, as Istio answers, so a draining listener never waits on RDS.
 /// </summary>
-public sealed class RouteGenerator : IResourceGenerator
+public sealed class RouteGenerator : ISharedResourceGenerator
 {
     public string TypeUrl => TypeUrls.Route;
 
-    public IReadOnlyList<GeneratedResource> Generate(MeshSnapshot snapshot, ProxyNode proxy, IReadOnlySet<string>? names)
+    public IReadOnlyList<GeneratedResource> Generate(MeshSnapshot snapshot, ProxyNode proxy, IReadOnlySet<string>? names) =>
+        GenerateShared(snapshot, proxy, names);
+
+    /// <summary>All of RDS is shared: it reads the proxy's scope, selectors, source labels and DNS domain (<see cref="SharedProxyInputs"/>).</summary>
+    public IReadOnlyList<GeneratedResource> GenerateShared(MeshSnapshot snapshot, ProxyNode proxy, IReadOnlySet<string>? names)
     {
         var tables = proxy.IsProxylessGrpc ? Proxyless(snapshot, proxy, names)
             : proxy.Type == ProxyType.Router ? Router(snapshot, proxy, names)

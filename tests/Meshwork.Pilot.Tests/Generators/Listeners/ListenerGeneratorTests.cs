@@ -70,6 +70,25 @@ public class ListenerGeneratorTests
     }
 
     [Fact]
+    public void Concerns_VirtualServiceChange_OnlySidecarsWithTcpOrTlsEgress()
+    {
+        var virtualService = PushRequest.ForConfig(["VirtualService/default/reviews"], DateTimeOffset.UnixEpoch);
+        var gateway = PushRequest.ForConfig(["Gateway/default/edge"], DateTimeOffset.UnixEpoch);
+        var rule = PushRequest.ForConfig(["VirtualService/default/reviews", "DestinationRule/default/reviews"], DateTimeOffset.UnixEpoch);
+        var httpOnly = RouteTestMesh.Snapshot(RouteTestMesh.Service("reviews") + RouteTestMesh.Service("ratings"), [Mongo]);
+        var withMongo = RouteTestMesh.Snapshot(Services, [Mongo]);
+        var router = RouteTestMesh.Proxy("ingress", "127.0.0.11", "istio=ingressgateway", type: "router");
+        var generator = new ListenerGenerator();
+
+        Assert.False(generator.Concerns(virtualService, Mongo, httpOnly));
+        Assert.True(generator.Concerns(virtualService, Mongo, withMongo));
+        Assert.False(generator.Concerns(gateway, Mongo, withMongo));
+        Assert.True(generator.Concerns(gateway, router, withMongo));
+        Assert.True(generator.Concerns(virtualService, router, httpOnly));
+        Assert.True(generator.Concerns(rule, Mongo, httpOnly));
+    }
+
+    [Fact]
     public void Concerns_EndpointOnlyPush_NeitherListenersNorRoutes()
     {
         var endpoints = PushRequest.ForEndpoints(["reviews.default.svc.cluster.local"], DateTimeOffset.UnixEpoch);
