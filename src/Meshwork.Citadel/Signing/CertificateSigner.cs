@@ -84,7 +84,12 @@ public static class CertificateSigner
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, critical: true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, critical: true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], critical: false));
-        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca.SigningCertificate, includeKeyIdentifier: true, includeIssuerAndSerial: false));
+        if (ca.SigningCertificate.Extensions["2.5.29.14"] != null)
+        {
+            // Plug-in CAs (Istio's own samples among them) may have no subject key identifier to point at.
+            request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca.SigningCertificate, includeKeyIdentifier: true, includeIssuerAndSerial: false));
+        }
+
         var chain = ca.Issue(request, TtlFor(requestedSeconds), now).ToList();
         if (!ca.Roots.Any(r => r.Thumbprint == chain[^1].Thumbprint))
         {

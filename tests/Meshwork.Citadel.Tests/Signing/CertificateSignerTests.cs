@@ -121,4 +121,18 @@ public sealed class CertificateSignerTests : IDisposable
         Assert.Null(caCert);
         Assert.NotNull(caReason);
     }
+
+    [Fact]
+    public void Sign_PlugInCaFromIstioSamples_ChainsLeafIntermediateRoot()
+    {
+        var certs = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "..", "shared", "istio-samples", "security", "certs"));
+        using var ca = CaStore.Load(certs);
+
+        var outcome = CertificateSigner.Sign(ca, Csr("spiffe://cluster.local/ns/shop/sa/catalog"), Catalog, "cluster.local", 3600, DateTimeOffset.UtcNow);
+
+        Assert.Equal(SigningFailure.None, outcome.Failure);
+        Assert.Equal(3, outcome.Chain.Count);
+        Assert.Equal(ca.SigningCertificate.Thumbprint, outcome.Chain[1].Thumbprint);
+        Assert.Equal(ca.Roots[0].Thumbprint, outcome.Chain[2].Thumbprint);
+    }
 }
