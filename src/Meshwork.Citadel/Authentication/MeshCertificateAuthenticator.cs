@@ -10,9 +10,11 @@ public static class MeshCertificateAuthenticator
 {
     public static (WorkloadIdentity? Identity, string? Reason) Authenticate(CertificateAuthority ca, X509Certificate2 certificate, string trustDomain, DateTimeOffset now)
     {
-        if (certificate.NotAfter < now.UtcDateTime || certificate.NotBefore > now.UtcDateTime)
+        // NotBefore/NotAfter are local times; DateTime comparison ignores Kind, so compare in UTC.
+        var (notBefore, notAfter) = (certificate.NotBefore.ToUniversalTime(), certificate.NotAfter.ToUniversalTime());
+        if (notAfter < now.UtcDateTime || notBefore > now.UtcDateTime)
         {
-            return (null, $"client certificate refused: valid only from {certificate.NotBefore.ToUniversalTime():O} to {certificate.NotAfter.ToUniversalTime():O}");
+            return (null, $"client certificate refused: valid only from {notBefore:O} to {notAfter:O}");
         }
 
         using var chain = new X509Chain();
