@@ -21,6 +21,7 @@ public static class CommandLine
             ProxyStatusCommand.Create(stdout, stderr),
             ProxyConfigCommand.Create(stdout, stderr),
             BenchCommand.Create(stdout, stderr),
+            TokenCommand.Create(stdout, stderr),
             VersionCommand.Create(stdout),
         };
 

@@ -9,6 +9,7 @@ using Meshwork.Pilot.Xds;
 using Meshwork.Registry.AutoRegistration;
 using Meshwork.Registry.Publishing;
 using Meshwork.Meshd.Monitoring;
+using Meshwork.Meshd.Security;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Meshwork.Meshd;
@@ -86,10 +87,24 @@ public static partial class MeshdHost
                 kestrel.Listen(secure, listen =>
                 {
                     listen.Protocols = HttpProtocols.Http2;
-                    listen.UseHttps(new Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions { ServerCertificate = certificate, ServerCertificateChain = intermediates });
+                    listen.UseHttps(new Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions
+                    {
+                        ServerCertificate = certificate,
+                        ServerCertificateChain = intermediates,
+                        // A client certificate is asked for, not required: a workload renewing proves itself with
+                        // its current one, a new workload comes with a token. CreateCertificate judges the
+                        // certificate against the mesh root itself, so the handshake accepts any.
+                        ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.AllowCertificate,
+                        ClientCertificateValidation = (_, _, _) => true,
+                    });
                 });
             }
         });
+        if (ca != null)
+        {
+            builder.Services.AddSingleton(ca);
+        }
+
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(mesh);
         builder.Services.AddSingleton<ConfigStore>();
@@ -114,6 +129,12 @@ public static partial class MeshdHost
         var app = builder.Build();
         string[] adsHosts = options.SecureAddress is { } tls ? [$"*:{options.XdsAddress.Port}", $"*:{tls.Port}"] : [$"*:{options.XdsAddress.Port}"];
         app.MapGrpcService<AdsService>().RequireHost(adsHosts);
+        if (options.SecureAddress is { } caPort && ca != null)
+        {
+            // Certificates are only ever handed out over TLS, as istiod does on 15012.
+            app.MapGrpcService<CertificateService>().RequireHost($"*:{caPort.Port}");
+        }
+
         MonitoringEndpoints.Map(app, options.MonitoringAddress.Port);
         DebugEndpoints.Map(app, $"*:{options.MonitoringAddress.Port}");
         return app;
