@@ -16,21 +16,7 @@ public sealed class SecureAdsTests
             {
                 SslOptions = new SslClientAuthenticationOptions
                 {
-                    RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
-                    {
-                        seen?.Invoke(certificate as X509Certificate2);
-                        if (certificate is not X509Certificate2 leaf || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
-                        {
-                            return false;
-                        }
-
-                        using var verifier = new X509Chain();
-                        verifier.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                        verifier.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                        verifier.ChainPolicy.CustomTrustStore.AddRange(roots);
-                        verifier.ChainPolicy.ExtraStore.AddRange(chain!.ChainPolicy.ExtraStore);
-                        return verifier.Build(leaf);
-                    },
+                    RemoteCertificateValidationCallback = MeshRootTrust.Only(roots, seen),
                 },
             },
         });

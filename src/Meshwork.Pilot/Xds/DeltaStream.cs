@@ -120,11 +120,7 @@ internal sealed class DeltaStream(DiscoveryServer server, IServerStreamWriter<De
         response.RemovedResources.AddRange(removed);
         await responses.WriteAsync(response, cancellationToken).ConfigureAwait(false);
         Settle(watch, set, changed, removed);
-        watch.InSyncWith = fingerprint;
-        watch.NonceSent = response.Nonce;
-        watch.VersionSent = response.SystemVersionInfo;
-        watch.LastSent = Server.Now;
-        watch.PushPendingSince = null;
+        watch.Responded(fingerprint, response.Nonce, response.SystemVersionInfo, Server.Now);
         Server.Sent(watch.TypeUrl);
         return true;
     }

@@ -122,11 +122,7 @@ internal sealed class SotwStream(DiscoveryServer server, IServerStreamWriter<Dis
             }
         }
 
-        watch.InSyncWith = fingerprint;
-        watch.NonceSent = response.Nonce;
-        watch.VersionSent = response.VersionInfo;
-        watch.LastSent = Server.Now;
-        watch.PushPendingSince = null;
+        watch.Responded(fingerprint, response.Nonce, response.VersionInfo, Server.Now);
         Server.Sent(watch.TypeUrl);
         return true;
     }

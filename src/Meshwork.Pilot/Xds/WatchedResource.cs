@@ -39,6 +39,16 @@ public sealed class WatchedResource(string typeUrl)
     /// </summary>
     public string? InSyncWith { get; set; }
 
+    /// <summary>Records a response just written: what it was generated from, its nonce and version, and when.</summary>
+    public void Responded(string? fingerprint, string nonce, string version, DateTimeOffset now)
+    {
+        InSyncWith = fingerprint;
+        NonceSent = nonce;
+        VersionSent = version;
+        LastSent = now;
+        PushPendingSince = null;
+    }
+
     /// <summary>The names to generate: null for everything (wildcard).</summary>
     public IReadOnlySet<string>? Requested => Wildcard ? null : Names;
 }
