@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Envoy.Config.Core.V3;
 using Google.Protobuf.WellKnownTypes;
 
@@ -47,24 +46,18 @@ public static class ProxyNodeBuilder
     }
 
     /// <summary>Istio's POD_PORTS: a JSON array of the container ports, each named by its number.</summary>
-    private static string PodPorts(ProxyOptions options)
+    private static string PodPorts(ProxyOptions options) => Admin.JsonText.Write(writer =>
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
+        writer.WriteStartArray();
+        foreach (var inbound in options.Inbound)
         {
-            writer.WriteStartArray();
-            foreach (var inbound in options.Inbound)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("name", inbound.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                writer.WriteNumber("containerPort", inbound.Port);
-                writer.WriteString("protocol", "TCP");
-                writer.WriteEndObject();
-            }
-
-            writer.WriteEndArray();
+            writer.WriteStartObject();
+            writer.WriteString("name", inbound.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            writer.WriteNumber("containerPort", inbound.Port);
+            writer.WriteString("protocol", "TCP");
+            writer.WriteEndObject();
         }
 
-        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
+        writer.WriteEndArray();
+    });
 }

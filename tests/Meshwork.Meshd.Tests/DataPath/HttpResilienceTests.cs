@@ -382,6 +382,12 @@ public sealed class HttpResilienceTests(HttpResilienceMesh mesh) : IClassFixture
 
     private Task<(HttpStatusCode Status, string Body)> GetAsync(string url) => SendAsync(new HttpRequestMessage(HttpMethod.Get, url));
 
+    /// <summary>How many requests the client sidecar has flagged with an Envoy response flag.</summary>
+    private Task<long> FlagCountAsync(string flag) => MeshHarness.StatAsync(Client, HttpMeshes.FlagStat(Client, flag));
+
+    private async Task AssertFlagCountAsync(string flag, long expected) =>
+        Assert.Equal(expected, await MeshHarness.StatAtLeastAsync(Client, HttpMeshes.FlagStat(Client, flag), expected));
+
     [Fact]
     public async Task Retries_BackendFailsTwice_ClientSees200AfterTwoRetries()
     {
@@ -419,7 +425,7 @@ public sealed class HttpResilienceTests(HttpResilienceMesh mesh) : IClassFixture
     public async Task Retries_OneAttemptAgainstTwoFailures_503WithRetryLimitFlag()
     {
         await ReachableAsync("retryonce");
-        var urx = await MeshHarness.StatAsync(Client, HttpMeshes.FlagStat(Client, "URX"));
+        var urx = await FlagCountAsync("URX");
         var requests = mesh.B1.Requests;
         mesh.B1.FailNext(2);
 
@@ -428,7 +434,7 @@ public sealed class HttpResilienceTests(HttpResilienceMesh mesh) : IClassFixture
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
         Assert.Equal("b1", MeshHarness.BackendOf(body));
         Assert.Equal(2, mesh.B1.Requests - requests);
-        Assert.Equal(urx + 1, await MeshHarness.StatAtLeastAsync(Client, HttpMeshes.FlagStat(Client, "URX"), urx + 1));
+        await AssertFlagCountAsync("URX", urx + 1);
     }
 
     [Fact]
@@ -503,13 +509,13 @@ public sealed class HttpResilienceTests(HttpResilienceMesh mesh) : IClassFixture
     public async Task Timeout_BackendSlowerThanRoute_504UpstreamRequestTimeout()
     {
         await ReachableAsync("timeout");
-        var ut = await MeshHarness.StatAsync(Client, HttpMeshes.FlagStat(Client, "UT"));
+        var ut = await FlagCountAsync("UT");
 
         var (status, body) = await GetAsync("http://timeout:9080/slow?delay=3000");
 
         Assert.Equal(HttpStatusCode.GatewayTimeout, status);
         Assert.Equal("upstream request timeout", body);
-        Assert.Equal(ut + 1, await MeshHarness.StatAtLeastAsync(Client, HttpMeshes.FlagStat(Client, "UT"), ut + 1));
+        await AssertFlagCountAsync("UT", ut + 1);
     }
 
     [Fact]
@@ -543,14 +549,14 @@ public sealed class HttpResilienceTests(HttpResilienceMesh mesh) : IClassFixture
     [Fact]
     public async Task ConnectFailure_NothingListening_503UF_AtTheClient()
     {
-        var uf = await MeshHarness.StatAsync(Client, HttpMeshes.FlagStat(Client, "UF"));
+        var uf = await FlagCountAsync("UF");
 
         var (status, body) = await GetAsync("http://refused:9080/");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
         Assert.Contains("upstream connect error", body, StringComparison.Ordinal);
         Assert.Contains("remote connection failure", body, StringComparison.Ordinal);
-        Assert.Equal(uf + 1, await MeshHarness.StatAtLeastAsync(Client, HttpMeshes.FlagStat(Client, "UF"), uf + 1));
+        await AssertFlagCountAsync("UF", uf + 1);
         Assert.True(await MeshHarness.StatAtLeastAsync(Client, HttpMeshes.ClusterStat("refused", "upstream_cx_connect_fail"), 1) >= 1);
     }
 
@@ -571,20 +577,20 @@ public sealed class HttpResilienceTests(HttpResilienceMesh mesh) : IClassFixture
     [Fact]
     public async Task NoEndpoints_503NoHealthyUpstream_FlaggedUH()
     {
-        var uh = await MeshHarness.StatAsync(Client, HttpMeshes.FlagStat(Client, "UH"));
+        var uh = await FlagCountAsync("UH");
 
         var (status, body) = await GetAsync("http://none:9080/");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
         Assert.Equal("no healthy upstream", body);
-        Assert.Equal(uh + 1, await MeshHarness.StatAtLeastAsync(Client, HttpMeshes.FlagStat(Client, "UH"), uh + 1));
+        await AssertFlagCountAsync("UH", uh + 1);
     }
 
     [Fact]
     public async Task CircuitBreaker_ConcurrentSlowRequests_SomeOverflowWith503UO()
     {
         await ReachableAsync("cb");
-        var uo = await MeshHarness.StatAsync(Client, HttpMeshes.FlagStat(Client, "UO"));
+        var uo = await FlagCountAsync("UO");
 
         using var http = Client.AppClient();
         var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
@@ -598,7 +604,7 @@ public sealed class HttpResilienceTests(HttpResilienceMesh mesh) : IClassFixture
         Assert.NotEmpty(overflowed);
         Assert.All(overflowed, a => Assert.Equal("upstream connect error or disconnect/reset before headers. reset reason: overflow", a.Body));
         Assert.True(await MeshHarness.StatAtLeastAsync(Client, HttpMeshes.ClusterStat("cb", "upstream_rq_pending_overflow"), 1) > 0);
-        Assert.Equal(uo + overflowed.Length, await MeshHarness.StatAtLeastAsync(Client, HttpMeshes.FlagStat(Client, "UO"), uo + overflowed.Length));
+        await AssertFlagCountAsync("UO", uo + overflowed.Length);
     }
 
     [Fact]
