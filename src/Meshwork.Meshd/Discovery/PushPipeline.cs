@@ -1,4 +1,6 @@
 using Meshwork.Config.Mesh;
+using Meshwork.Config.Resources;
+using Meshwork.Meshd.Security;
 using Meshwork.Config.Store;
 using Meshwork.Pilot.Model;
 using Meshwork.Pilot.Push;
@@ -17,6 +19,7 @@ public sealed partial class PushPipeline(
     MeshRegistry registry,
     MeshConfig mesh,
     DiscoveryServer server,
+    JwksResolver jwks,
     TimeProvider time,
     ILogger<PushPipeline> logger) : IHostedService, IDisposable
 {
@@ -31,6 +34,8 @@ public sealed partial class PushPipeline(
         _subscriptions.Add(store.Subscribe(change =>
             _debouncer.Enqueue(PushRequest.ForConfig(change.Added.Concat(change.Updated).Concat(change.Removed).Select(k => $"{k.Kind}/{k.Namespace}/{k.Name}"), time.GetUtcNow()))));
         _subscriptions.Add(registry.Subscribe(OnRegistryChange));
+        // A key set fetched or changed: RequestAuthentication's filters carry the keys inline.
+        jwks.OnChanged(() => _debouncer.Enqueue(PushRequest.ForConfig([$"{ResourceKinds.RequestAuthentication.Kind}/-/jwks"], time.GetUtcNow())));
         server.SetSnapshot(Build());
         return Task.CompletedTask;
     }
@@ -87,7 +92,7 @@ public sealed partial class PushPipeline(
         return Task.CompletedTask;
     }
 
-    private MeshSnapshot Build() => new(Interlocked.Increment(ref _version), mesh, store.Current, registry.Current);
+    private MeshSnapshot Build() => new(Interlocked.Increment(ref _version), mesh, store.Current, registry.Current) { Jwks = jwks.Current };
 
     private static partial class Log
     {

@@ -1,3 +1,4 @@
+using Meshwork.Proxy.Authn;
 using Meshwork.Proxy.Listeners;
 using Meshwork.Proxy.Routing;
 using Meshwork.Proxy.Runtime;
@@ -58,10 +59,35 @@ internal sealed partial class RequestPath(DataPlane plane, UpstreamCaller upstre
         }
     }
 
+    /// <summary>The jwt_authn filter: false after answering 401; on success the verified origin goes with the request.</summary>
+    private async Task<bool> AuthenticateAsync(HttpContext context, JwtAuthnPlan jwt, HttpManagerStats stats)
+    {
+        var status = jwt.Authenticate(context.Request, time.GetUtcNow().ToUnixTimeSeconds(), out var verified);
+        if (status != JwtStatus.Ok)
+        {
+            stats.JwtDenied.Increment();
+            await jwt.RejectAsync(context, status);
+            return false;
+        }
+
+        stats.JwtAllowed.Increment();
+        if (verified.Count > 0)
+        {
+            context.Features.Set(new RequestOrigin(verified));
+        }
+
+        return true;
+    }
+
     private async Task RouteAsync(HttpContext context, HttpConnectionState connection, HttpManager manager, RequestOutcome outcome)
     {
         var request = context.Request;
         ForwardingHeaders.Apply(context, manager, connection.IsTls);
+        if (manager.JwtAuthn is { } jwt && !await AuthenticateAsync(context, jwt, manager.Stats))
+        {
+            return;
+        }
+
         var table = manager.Routes(plane.Routing);
         var match = table?.Match(request);
         if (match == null)

@@ -19,6 +19,7 @@ internal static class SidecarInboundListeners
 {
     public static IEnumerable<Listener> Build(MeshSnapshot snapshot, ProxyNode proxy, string address, ISet<string> taken)
     {
+        var jwt = RequestAuthenticationFilter.For(snapshot, proxy);
         foreach (var port in Ports(snapshot, proxy, address))
         {
             var name = SidecarOutboundListeners.ListenerName(port.Address, port.Number);
@@ -28,9 +29,18 @@ internal static class SidecarInboundListeners
             }
 
             var cluster = ClusterNames.Inbound(port.Number);
-            var filter = port.IsHttp
-                ? HttpConnectionManagers.AsFilter(HttpConnectionManagers.WithRoutes($"inbound_{port.Address}_{port.Number}", RouteTable(cluster, port), useRemoteAddress: false))
-                : NetworkFilters.TcpProxy(cluster);
+            Filter filter;
+            if (port.IsHttp)
+            {
+                var manager = HttpConnectionManagers.WithRoutes($"inbound_{port.Address}_{port.Number}", RouteTable(cluster, port), useRemoteAddress: false);
+                RequestAuthenticationFilter.AddTo(manager, jwt);
+                filter = HttpConnectionManagers.AsFilter(manager);
+            }
+            else
+            {
+                filter = NetworkFilters.TcpProxy(cluster);
+            }
+
             yield return new Listener
             {
                 Name = name,
