@@ -103,6 +103,7 @@ public static partial class MeshdHost
         if (ca != null)
         {
             builder.Services.AddSingleton(ca);
+            CitadelMetrics.Describe(ca);
         }
 
         builder.Services.AddSingleton(options);
