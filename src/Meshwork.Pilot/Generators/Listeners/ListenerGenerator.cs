@@ -59,7 +59,8 @@ public sealed class ListenerGenerator : IResourceGenerator
 
     /// <summary>
     /// The config kinds a sidecar's listeners are never built from (Istio's skippedLdsConfigs for
-    /// sidecars): Gateways bind gateways' listeners only; no security or telemetry kind is read.
+    /// sidecars): Gateways bind gateways' listeners only; of the security kinds only PeerAuthentication
+    /// is read (the inbound chains' mTLS mode), no telemetry kind.
     /// </summary>
     private static readonly IReadOnlySet<string> SidecarKindsNotRead = new HashSet<string>(StringComparer.Ordinal)
     {

@@ -14,11 +14,14 @@ namespace Meshwork.Pilot.Generators.Listeners;
 /// registry says the workload backs services on (Istio's service targets), or the Sidecar's
 /// ingress listeners when it has any. HTTP ports get an HCM with Istio's inline inbound route table
 /// <c>inbound|PORT||</c>; other ports a tcp_proxy; both to the cluster <c>inbound|PORT||</c>.
+/// The filter chains follow the workload's PeerAuthentication on that (target) port
+/// (<see cref="InboundMtlsChains"/>); a workload without any policy is PERMISSIVE.
 /// </summary>
 internal static class SidecarInboundListeners
 {
     public static IEnumerable<Listener> Build(MeshSnapshot snapshot, ProxyNode proxy, string address, ISet<string> taken)
     {
+        var mtls = PeerAuthentications.For(snapshot, proxy.Namespace, proxy.Labels);
         foreach (var port in Ports(snapshot, proxy, address))
         {
             var name = SidecarOutboundListeners.ListenerName(port.Address, port.Number);
@@ -28,16 +31,22 @@ internal static class SidecarInboundListeners
             }
 
             var cluster = ClusterNames.Inbound(port.Number);
-            var filter = port.IsHttp
-                ? HttpConnectionManagers.AsFilter(HttpConnectionManagers.WithRoutes($"inbound_{port.Address}_{port.Number}", RouteTable(cluster, port), useRemoteAddress: false))
-                : NetworkFilters.TcpProxy(cluster);
-            yield return new Listener
+            Func<Filter> filter = port.IsHttp
+                ? () => HttpConnectionManagers.AsFilter(HttpConnectionManagers.Inbound($"inbound_{port.Address}_{port.Number}", RouteTable(cluster, port)))
+                : () => NetworkFilters.TcpProxy(cluster);
+            var listener = new Listener
             {
                 Name = name,
                 Address = NetworkFilters.SocketAddress(port.Address, port.Number),
                 TrafficDirection = Envoy.Config.Core.V3.TrafficDirection.Inbound,
-                FilterChains = { new FilterChain { Filters = { filter } } },
+                FilterChains = { InboundMtlsChains.Build(name, mtls.ForPort(port.Number), port.IsHttp, filter) },
             };
+            if (InboundMtlsChains.NeedsTlsInspector(listener))
+            {
+                listener.ListenerFilters.Add(NetworkFilters.TlsInspector());
+            }
+
+            yield return listener;
         }
     }
 
