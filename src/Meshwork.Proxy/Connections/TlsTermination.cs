@@ -53,9 +53,13 @@ public sealed class TerminatedTls : ITlsConnectionFeature, ITlsHandshakeFeature,
     {
         SslStream = stream;
         ClientCertificate = stream.RemoteCertificate as X509Certificate2;
+        Peer = DownstreamPeer.From(stream.RemoteCertificate, stream.LocalCertificate);
     }
 
     public SslStream SslStream { get; }
+
+    /// <summary>The verified client certificate's identity (mTLS), or null when the client sent none.</summary>
+    public DownstreamPeer? Peer { get; }
 
     public X509Certificate2? ClientCertificate { get; set; }
 

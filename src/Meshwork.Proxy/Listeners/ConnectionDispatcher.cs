@@ -9,8 +9,12 @@ using Microsoft.AspNetCore.Connections;
 
 namespace Meshwork.Proxy.Listeners;
 
-/// <summary>What the HTTP request path needs from its connection: the listener's manager and whether TLS was terminated here.</summary>
-internal sealed record HttpConnectionState(HttpManager Manager, bool IsTls, string? ServerName);
+/// <summary>
+/// What the HTTP request path needs from its connection: the listener's manager, whether TLS was
+/// terminated here, and the client's verified certificate when that TLS was mutual (its identity:
+/// XFCC, and later <c>source.principal</c>). Set once the handshake is done; never changes after.
+/// </summary>
+internal sealed record HttpConnectionState(HttpManager Manager, bool IsTls, string? ServerName, DownstreamPeer? Peer = null);
 
 /// <summary>
 /// Decides, per accepted connection, what it is (Envoy's listener: listener filters → filter chain
@@ -59,6 +63,11 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
                 {
                     if (await TerminateTlsAsync(connection, http.Tls, facts.ServerName, listener.Name) is { } tls)
                     {
+                        if (tls.Peer != null)
+                        {
+                            connection.Features.Set(new HttpConnectionState(manager, true, facts.ServerName, tls.Peer));
+                        }
+
                         await tls.ServeAsync(connection, next);
                     }
 
