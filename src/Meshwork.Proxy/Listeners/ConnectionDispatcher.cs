@@ -61,7 +61,7 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
                 connection.Features.Set(new HttpConnectionState(manager, http.Tls != null, facts.ServerName));
                 if (http.Tls != null)
                 {
-                    if (await TerminateTlsAsync(connection, http.Tls, facts.ServerName, listener.Name) is { } tls)
+                    if (await TerminateTlsAsync(connection, http.Tls, facts, listener.Name) is { } tls)
                     {
                         if (tls.Peer != null)
                         {
@@ -98,11 +98,11 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
         }
     }
 
-    private async Task<TerminatedTls?> TerminateTlsAsync(ConnectionContext connection, DownstreamTls tls, string? serverName, string listenerName)
+    private async Task<TerminatedTls?> TerminateTlsAsync(ConnectionContext connection, DownstreamTls tls, ConnectionFacts facts, string listenerName)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
         timeout.CancelAfter(InspectionTimeout);
-        var result = await TlsTermination.AuthenticateAsync(connection.Transport, tls, serverName, timeout.Token);
+        var result = await TlsTermination.AuthenticateAsync(connection.Transport, tls, facts.ServerName, facts.ApplicationProtocols, timeout.Token);
         if (result.Connection == null)
         {
             _tlsFailures.Increment();
@@ -118,7 +118,7 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
         Stream downstream = new DuplexPipeStream(connection.Transport);
         if (plan.Tls != null)
         {
-            if (await TerminateTlsAsync(connection, plan.Tls, facts.ServerName, plan.ListenerName) is not { } tls)
+            if (await TerminateTlsAsync(connection, plan.Tls, facts, plan.ListenerName) is not { } tls)
             {
                 return;
             }

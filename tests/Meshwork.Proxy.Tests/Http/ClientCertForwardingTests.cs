@@ -89,6 +89,18 @@ public sealed class ClientCertForwardingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Mtls_IstioAlpnOnly_ServesHttp11AsEnvoyDoes()
+    {
+        // An Istio client to an HTTP/1.1 cluster offers only istio-peer-exchange and istio: no protocol
+        // in common with the server's h2/http/1.1, which Envoy answers by negotiating no ALPN at all.
+        await using var proxy = await StartProxyAsync(Mode.AppendForward, out var port);
+
+        var seen = await SendAsync(port, tls: true, xfcc: null, alpn: ["istio-peer-exchange", "istio"]);
+
+        Assert.StartsWith($"1|By={ServerId};", seen);
+    }
+
+    [Fact]
     public async Task Mtls_AppendForward_AppendsToWhatTheMeshPeerSent()
     {
         await using var proxy = await StartProxyAsync(Mode.AppendForward, out var port);
@@ -252,7 +264,7 @@ public sealed class ClientCertForwardingTests : IAsyncLifetime
     }
 
     /// <summary>One HTTP/1.1 request, over mTLS with Istio's ALPN (as a sidecar sends it) or plaintext; returns the body.</summary>
-    private async Task<string> SendAsync(int port, bool tls, string? xfcc, X509Certificate2? certificate = null)
+    private async Task<string> SendAsync(int port, bool tls, string? xfcc, X509Certificate2? certificate = null, string[]? alpn = null)
     {
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(IPAddress.Loopback, port).WaitAsync(Guard);
@@ -264,7 +276,7 @@ public sealed class ClientCertForwardingTests : IAsyncLifetime
             {
                 TargetHost = "reviews.default",
                 ClientCertificates = [certificate ?? _client],
-                ApplicationProtocols = [new SslApplicationProtocol("istio-http/1.1"), new SslApplicationProtocol("istio"), SslApplicationProtocol.Http11],
+                ApplicationProtocols = (alpn ?? ["istio-http/1.1", "istio", "http/1.1"]).Select(p => new SslApplicationProtocol(p)).ToList(),
                 RemoteCertificateValidationCallback = (_, _, _, _) => true,
             }).WaitAsync(Guard);
             stream = ssl;
