@@ -12,7 +12,7 @@ namespace Meshwork.Proxy.Listeners;
 /// <summary>
 /// What the HTTP request path needs from its connection: the listener's manager, whether TLS was
 /// terminated here, and the client's verified certificate when that TLS was mutual (its identity:
-/// XFCC, and later <c>source.principal</c>). Set once the handshake is done; never changes after.
+/// XFCC, and later <c>source.principal</c>). Replaced once by the finished handshake, then fixed.
 /// </summary>
 internal sealed record HttpConnectionState(HttpManager Manager, bool IsTls, string? ServerName, DownstreamPeer? Peer = null);
 
