@@ -123,6 +123,8 @@ public static partial class MeshdHost
 
         // Start order matters: config loads first, then the push pipeline takes its first snapshot.
         builder.Services.AddHostedService<ConfigWatcher>();
+        builder.Services.AddSingleton<JwksResolver>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<JwksResolver>());
         builder.Services.AddHostedService<PushPipeline>();
         builder.Services.AddRouting();
 

@@ -22,6 +22,7 @@ internal static class SidecarInboundListeners
     public static IEnumerable<Listener> Build(MeshSnapshot snapshot, ProxyNode proxy, string address, ISet<string> taken)
     {
         var mtls = PeerAuthentications.For(snapshot, proxy.Namespace, proxy.Labels);
+        var jwt = RequestAuthenticationFilter.For(snapshot, proxy);
         foreach (var port in Ports(snapshot, proxy, address))
         {
             var name = SidecarOutboundListeners.ListenerName(port.Address, port.Number);
@@ -32,7 +33,7 @@ internal static class SidecarInboundListeners
 
             var cluster = ClusterNames.Inbound(port.Number);
             Func<Filter> filter = port.IsHttp
-                ? () => HttpConnectionManagers.AsFilter(HttpConnectionManagers.Inbound($"inbound_{port.Address}_{port.Number}", RouteTable(cluster, port)))
+                ? () => InboundManager(port, cluster, jwt)
                 : () => NetworkFilters.TcpProxy(cluster);
             var listener = new Listener
             {
@@ -48,6 +49,13 @@ internal static class SidecarInboundListeners
 
             yield return listener;
         }
+    }
+
+    private static Filter InboundManager(InboundPort port, string cluster, Envoy.Extensions.Filters.Network.HttpConnectionManager.V3.HttpFilter? jwt)
+    {
+        var manager = HttpConnectionManagers.Inbound($"inbound_{port.Address}_{port.Number}", RouteTable(cluster, port));
+        RequestAuthenticationFilter.AddTo(manager, jwt);
+        return HttpConnectionManagers.AsFilter(manager);
     }
 
     /// <summary>Istio's buildSidecarInboundHTTPRouteConfig: every host, one route, no timeout (the caller's sidecar owns timeouts).</summary>
