@@ -96,6 +96,7 @@ internal sealed class HttpManager
         PreserveExternalRequestId = manager.PreserveExternalRequestId;
         AllowWebSocket = manager.UpgradeConfigs.Any(u => string.Equals(u.UpgradeType, "websocket", StringComparison.OrdinalIgnoreCase) && (u.Enabled ?? true));
         Inbound = inbound;
+        ClientCert = new ClientCertForwarding(manager);
         Stats = new HttpManagerStats(stats, StatPrefix);
         var jwt = manager.HttpFilters.FirstOrDefault(f => f.Name == JwtAuthnPlan.FilterName);
         JwtAuthn = jwt?.TypedConfig != null ? JwtAuthnPlan.Compile(jwt.TypedConfig, $"listener \"{listenerName}\"") : null;
@@ -123,6 +124,9 @@ internal sealed class HttpManager
     public bool AllowWebSocket { get; }
 
     public bool Inbound { get; }
+
+    /// <summary>What happens to <c>x-forwarded-client-cert</c> (forward_client_cert_details).</summary>
+    public ClientCertForwarding ClientCert { get; }
 
     public HttpManagerStats Stats { get; }
 

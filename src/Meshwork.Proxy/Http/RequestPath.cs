@@ -9,8 +9,8 @@ namespace Meshwork.Proxy.Http;
 
 /// <summary>
 /// The HTTP request path in one place, in the order a request meets it (Envoy's filter chain of
-/// an Istio sidecar): request id and forwarding headers → route match → fault → CORS → the route's
-/// action (direct response, redirect, or upstream with retries) → stats and access log.
+/// an Istio sidecar): request id, forwarding and client certificate headers → JWT authentication
+/// → route match → fault → CORS → the route's action (direct response, redirect, or upstream with retries) → stats and access log.
 /// Everything it consults was compiled when config arrived; it only reads snapshots.
 /// </summary>
 internal sealed partial class RequestPath(DataPlane plane, UpstreamCaller upstream, TimeProvider time, Func<double> random, ILoggerFactory loggers)
@@ -83,6 +83,7 @@ internal sealed partial class RequestPath(DataPlane plane, UpstreamCaller upstre
     {
         var request = context.Request;
         ForwardingHeaders.Apply(context, manager, connection.IsTls);
+        manager.ClientCert.Apply(request.Headers, connection.Peer);
         if (manager.JwtAuthn is { } jwt && !await AuthenticateAsync(context, jwt, manager.Stats))
         {
             return;

@@ -9,8 +9,12 @@ using Microsoft.AspNetCore.Connections;
 
 namespace Meshwork.Proxy.Listeners;
 
-/// <summary>What the HTTP request path needs from its connection: the listener's manager and whether TLS was terminated here.</summary>
-internal sealed record HttpConnectionState(HttpManager Manager, bool IsTls, string? ServerName);
+/// <summary>
+/// What the HTTP request path needs from its connection: the listener's manager, whether TLS was
+/// terminated here, and the client's verified certificate when that TLS was mutual (its identity:
+/// XFCC, and later <c>source.principal</c>). Replaced once by the finished handshake, then fixed.
+/// </summary>
+internal sealed record HttpConnectionState(HttpManager Manager, bool IsTls, string? ServerName, DownstreamPeer? Peer = null);
 
 /// <summary>
 /// Decides, per accepted connection, what it is (Envoy's listener: listener filters → filter chain
@@ -57,8 +61,13 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
                 connection.Features.Set(new HttpConnectionState(manager, http.Tls != null, facts.ServerName));
                 if (http.Tls != null)
                 {
-                    if (await TerminateTlsAsync(connection, http.Tls, facts.ServerName, listener.Name) is { } tls)
+                    if (await TerminateTlsAsync(connection, http.Tls, facts, listener.Name) is { } tls)
                     {
+                        if (tls.Peer != null)
+                        {
+                            connection.Features.Set(new HttpConnectionState(manager, true, facts.ServerName, tls.Peer));
+                        }
+
                         await tls.ServeAsync(connection, next);
                     }
 
@@ -89,11 +98,11 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
         }
     }
 
-    private async Task<TerminatedTls?> TerminateTlsAsync(ConnectionContext connection, DownstreamTls tls, string? serverName, string listenerName)
+    private async Task<TerminatedTls?> TerminateTlsAsync(ConnectionContext connection, DownstreamTls tls, ConnectionFacts facts, string listenerName)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
         timeout.CancelAfter(InspectionTimeout);
-        var result = await TlsTermination.AuthenticateAsync(connection.Transport, tls, serverName, timeout.Token);
+        var result = await TlsTermination.AuthenticateAsync(connection.Transport, tls, facts.ServerName, facts.ApplicationProtocols, timeout.Token);
         if (result.Connection == null)
         {
             _tlsFailures.Increment();
@@ -109,7 +118,7 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
         Stream downstream = new DuplexPipeStream(connection.Transport);
         if (plan.Tls != null)
         {
-            if (await TerminateTlsAsync(connection, plan.Tls, facts.ServerName, plan.ListenerName) is not { } tls)
+            if (await TerminateTlsAsync(connection, plan.Tls, facts, plan.ListenerName) is not { } tls)
             {
                 return;
             }

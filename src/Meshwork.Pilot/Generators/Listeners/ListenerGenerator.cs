@@ -59,8 +59,8 @@ public sealed class ListenerGenerator : IResourceGenerator
 
     /// <summary>
     /// The config kinds a sidecar's listeners are never built from (Istio's skippedLdsConfigs for
-    /// sidecars): Gateways bind gateways' listeners only. RequestAuthentication is read (the inbound
-    /// jwt_authn filter).
+    /// sidecars): Gateways bind gateways' listeners only. RequestAuthentication (the inbound jwt_authn
+    /// filter) and PeerAuthentication (the inbound chains' mTLS mode) are read.
     /// </summary>
     private static readonly IReadOnlySet<string> SidecarKindsNotRead = new HashSet<string>(StringComparer.Ordinal)
     {

@@ -34,7 +34,7 @@ public sealed class RequestAuthenticationFilterTests
         new ListenerGenerator().Generate(snapshot, proxy, null)
             .Select(r => r.Resource.Unpack<Listener>())
             .Single(l => l.TrafficDirection == Envoy.Config.Core.V3.TrafficDirection.Inbound)
-            .FilterChains.Single().Filters.Single().TypedConfig.Unpack<HttpConnectionManager>();
+            .FilterChains.Single(c => c.FilterChainMatch.TransportProtocol == "raw_buffer").Filters.Single().TypedConfig.Unpack<HttpConnectionManager>();
 
     [Fact]
     public void Generate_SelectedWorkload_JwtFilterFirstWithIstiosRequirement()
