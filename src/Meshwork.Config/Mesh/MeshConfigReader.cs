@@ -83,6 +83,11 @@ public static class MeshConfigReader
             yield return ("rootNamespace", $"invalid namespace \"{config.RootNamespace}\"");
         }
 
+        if (config.AccessLogEncoding == AccessLogEncoding.Json && config.AccessLogFormat.Length > 0 && JsonFormatProblem(config.AccessLogFormat) is { } formatError)
+        {
+            yield return ("accessLogFormat", formatError);
+        }
+
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < config.ExtensionProviders.Count; i++)
         {
@@ -114,6 +119,20 @@ public static class MeshConfigReader
             {
                 yield return (path, portError);
             }
+        }
+    }
+
+    /// <summary>With JSON encoding the format must be a JSON object of format strings (Istio's accessLogFormat check).</summary>
+    private static string? JsonFormatProblem(string format)
+    {
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(format);
+            return document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object ? null : "with JSON encoding the format must be a JSON object";
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            return $"invalid JSON access log format: {e.Message}";
         }
     }
 }

@@ -39,10 +39,15 @@ public sealed class ListenerGenerator : IResourceGenerator
             listeners = inbound.Concat(SidecarOutboundListeners.Build(snapshot, proxy, address, taken).ToList());
         }
 
+        var log = proxy.IsProxylessGrpc ? null : AccessLogs.For(snapshot.Mesh);
         return listeners
             .Where(l => names == null || proxy.IsProxylessGrpc || names.Contains(l.Name))
             .OrderBy(l => l.Name, StringComparer.Ordinal)
-            .Select(l => new GeneratedResource(l.Name, Any.Pack(l)))
+            .Select(l =>
+            {
+                AccessLogs.AddTo(l, log);
+                return new GeneratedResource(l.Name, Any.Pack(l));
+            })
             .ToList();
     }
 
