@@ -30,7 +30,7 @@ internal static class GatewayListeners
             var statPrefix = $"outbound_{port.Address}_{port.Number}";
             if (port.Servers[0].Kind == ServerKind.Http)
             {
-                var manager = HttpConnectionManagers.WithRds(statPrefix, port.Servers[0].RouteName, useRemoteAddress: true);
+                var manager = HttpConnectionManagers.WithRds(statPrefix, port.Servers[0].RouteName, useRemoteAddress: true, snapshot.Mesh);
                 listener.FilterChains.Add(new FilterChain { Filters = { HttpConnectionManagers.AsFilter(manager) } });
             }
             else
@@ -57,7 +57,7 @@ internal static class GatewayListeners
         switch (server.Kind)
         {
             case ServerKind.HttpsTerminated:
-                var manager = HttpConnectionManagers.WithRds(server.Server.Name.Length > 0 ? server.Server.Name : statPrefix, server.RouteName, useRemoteAddress: true);
+                var manager = HttpConnectionManagers.WithRds(server.Server.Name.Length > 0 ? server.Server.Name : statPrefix, server.RouteName, useRemoteAddress: true, snapshot.Mesh);
                 yield return SniChain(server.SniHosts, server.Server.Tls, HttpConnectionManagers.AsFilter(manager));
                 break;
             case ServerKind.TlsTerminated:

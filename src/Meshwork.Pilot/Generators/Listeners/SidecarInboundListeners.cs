@@ -3,6 +3,7 @@ using Envoy.Config.Listener.V3;
 using Envoy.Config.Route.V3;
 using Meshwork.Config.Networking;
 using Meshwork.Config.Validation.Networking;
+using Meshwork.Pilot.Generators.Authorization;
 using Meshwork.Pilot.Generators.Routes;
 using Meshwork.Pilot.Model;
 
@@ -13,12 +14,17 @@ namespace Meshwork.Pilot.Generators.Listeners;
 /// address (local mode has no iptables redirect, so no virtualInbound). The ports are those the
 /// registry says the workload backs services on (Istio's service targets), or the Sidecar's
 /// ingress listeners when it has any. HTTP ports get an HCM with Istio's inline inbound route table
-/// <c>inbound|PORT||</c>; other ports a tcp_proxy; both to the cluster <c>inbound|PORT||</c>.
+/// <c>inbound|PORT||</c>; other ports a tcp_proxy; both to the cluster <c>inbound|PORT||</c>. The
+/// workload's AuthorizationPolicies come first: HTTP RBAC filters in the HCM, network RBAC filters
+/// before tcp_proxy.
 /// </summary>
 internal static class SidecarInboundListeners
 {
     public static IEnumerable<Listener> Build(MeshSnapshot snapshot, ProxyNode proxy, string address, ISet<string> taken)
     {
+        // The workload's AuthorizationPolicies, enforced by RBAC filters before its HCM's router or its tcp_proxy.
+        var authorization = AuthorizationScope.For(snapshot, proxy);
+        var trustDomain = snapshot.Mesh.EffectiveTrustDomain;
         foreach (var port in Ports(snapshot, proxy, address))
         {
             var name = SidecarOutboundListeners.ListenerName(port.Address, port.Number);
@@ -28,15 +34,25 @@ internal static class SidecarInboundListeners
             }
 
             var cluster = ClusterNames.Inbound(port.Number);
-            var filter = port.IsHttp
-                ? HttpConnectionManagers.AsFilter(HttpConnectionManagers.WithRoutes($"inbound_{port.Address}_{port.Number}", RouteTable(cluster, port), useRemoteAddress: false))
-                : NetworkFilters.TcpProxy(cluster);
+            var chain = new FilterChain();
+            if (port.IsHttp)
+            {
+                var manager = HttpConnectionManagers.WithRoutes($"inbound_{port.Address}_{port.Number}", RouteTable(cluster, port), useRemoteAddress: false, snapshot.Mesh);
+                AuthorizationFilters.Prepend(manager, AuthorizationFilters.Http(authorization, trustDomain));
+                chain.Filters.Add(HttpConnectionManagers.AsFilter(manager));
+            }
+            else
+            {
+                chain.Filters.AddRange(AuthorizationFilters.Network(authorization, trustDomain));
+                chain.Filters.Add(NetworkFilters.TcpProxy(cluster));
+            }
+
             yield return new Listener
             {
                 Name = name,
                 Address = NetworkFilters.SocketAddress(port.Address, port.Number),
                 TrafficDirection = Envoy.Config.Core.V3.TrafficDirection.Inbound,
-                FilterChains = { new FilterChain { Filters = { filter } } },
+                FilterChains = { chain },
             };
         }
     }
