@@ -1,5 +1,7 @@
 using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
+using Meshwork.Proxy.Authorization;
 using Meshwork.Proxy.Routing;
+using HttpRbac = Envoy.Extensions.Filters.Http.Rbac.V3.RBAC;
 using Meshwork.Proxy.Runtime;
 using Meshwork.Proxy.Stats;
 
@@ -75,7 +77,8 @@ internal sealed class HttpManagerStats(StatsStore store, string prefix)
 /// <summary>
 /// One HTTP connection manager as the request path needs it, compiled when its listener arrives:
 /// where its routes come from (inline, or an RDS table looked up in the current routing snapshot
-/// so a route change never touches the listener), how it treats forwarding headers, and its stats.
+/// so a route change never touches the listener), how it treats forwarding headers, how it
+/// normalizes paths, its RBAC filters, and its stats.
 /// </summary>
 internal sealed class HttpManager
 {
@@ -92,7 +95,15 @@ internal sealed class HttpManager
         AllowWebSocket = manager.UpgradeConfigs.Any(u => string.Equals(u.UpgradeType, "websocket", StringComparison.OrdinalIgnoreCase) && (u.Enabled ?? true));
         Inbound = inbound;
         Stats = new HttpManagerStats(stats, StatPrefix);
+        Paths = PathNormalizer.From(manager);
+        Rbac = CompileRbac(manager, listenerName, stats, StatPrefix);
     }
+
+    /// <summary>The path normalization every request gets before routing and authorization.</summary>
+    public PathNormalizer Paths { get; }
+
+    /// <summary>The RBAC filters of the HTTP filter chain, in order (Istio: AUDIT, DENY, ALLOW); other filters are read where they act (routes).</summary>
+    public RbacFilter[] Rbac { get; }
 
     public string ListenerName { get; }
 
@@ -115,6 +126,29 @@ internal sealed class HttpManager
     public bool Inbound { get; }
 
     public HttpManagerStats Stats { get; }
+
+    private static RbacFilter[] CompileRbac(HttpConnectionManager manager, string listenerName, StatsStore stats, string statPrefix)
+    {
+        var filters = new List<RbacFilter>();
+        for (var i = 0; i < manager.HttpFilters.Count; i++)
+        {
+            var filter = manager.HttpFilters[i];
+            if (filter.Name != RbacFilter.HttpName)
+            {
+                continue;
+            }
+
+            var where = $"listener \"{listenerName}\": http_filters[{i}] \"{filter.Name}\"";
+            if (filter.TypedConfig == null || !filter.TypedConfig.Is(HttpRbac.Descriptor))
+            {
+                throw new ProxyConfigException($"{where}: typed_config must be {HttpRbac.Descriptor.FullName}");
+            }
+
+            filters.Add(RbacFilter.CompileHttp(filter.TypedConfig.Unpack<HttpRbac>(), where, stats, statPrefix));
+        }
+
+        return filters.ToArray();
+    }
 
     /// <summary>The route table in force for this manager: its own, or the named RDS table (null until it arrives: requests get 404 NR, as Envoy answers before RDS warms).</summary>
     public RouteTable? Routes(RoutingSnapshot routing) => InlineRoutes ?? (RdsName != null ? routing.Find(RdsName) : null);

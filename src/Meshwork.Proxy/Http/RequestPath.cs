@@ -8,7 +8,7 @@ namespace Meshwork.Proxy.Http;
 
 /// <summary>
 /// The HTTP request path in one place, in the order a request meets it (Envoy's filter chain of
-/// an Istio sidecar): request id and forwarding headers → route match → fault → CORS → the route's
+/// an Istio sidecar): request id and forwarding headers → path normalization → RBAC → route match → fault → CORS → the route's
 /// action (direct response, redirect, or upstream with retries) → stats and access log.
 /// Everything it consults was compiled when config arrived; it only reads snapshots.
 /// </summary>
@@ -62,6 +62,14 @@ internal sealed partial class RequestPath(DataPlane plane, UpstreamCaller upstre
     {
         var request = context.Request;
         ForwardingHeaders.Apply(context, manager, connection.IsTls);
+
+        // The connection manager normalizes the path, then the RBAC filters run ahead of routing, as in Envoy.
+        if (await RequestAuthorization.NormalizePathAsync(context, manager) is not { } path
+            || !await RequestAuthorization.AuthorizeAsync(context, manager, connection, path))
+        {
+            return;
+        }
+
         var table = manager.Routes(plane.Routing);
         var match = table?.Match(request);
         if (match == null)
