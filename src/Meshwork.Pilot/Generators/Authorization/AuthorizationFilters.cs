@@ -15,7 +15,9 @@ namespace Meshwork.Pilot.Generators.Authorization;
 /// Policies of one action merge into one filter, a policy named <c>ns[NS]-policy[NAME]-rule[i]</c> per
 /// rule; an ALLOW filter whose policies are all empty (a policy without rules) denies everything;
 /// no ALLOW policy means no ALLOW filter (allow all). Dry-run policies go to the shadow rules.
-/// CUSTOM (ext_authz) policies are not translated.
+/// CUSTOM policies come first; Meshwork has no ext_authz filter yet, so they are enforced as Istio
+/// enforces a CUSTOM policy whose provider it cannot use: a DENY of the requests their rules match
+/// (fail closed, never silently allowed).
 /// </summary>
 internal static class AuthorizationFilters
 {
@@ -59,6 +61,11 @@ internal static class AuthorizationFilters
 
     private static IEnumerable<(Rbac.Types.Action Action, IReadOnlyList<SelectedPolicy> Policies)> Ordered(AuthorizationScope scope)
     {
+        if (scope.Custom.Count > 0)
+        {
+            yield return (Rbac.Types.Action.Deny, scope.Custom);
+        }
+
         if (scope.Audit.Count > 0)
         {
             yield return (Rbac.Types.Action.Log, scope.Audit);
@@ -93,7 +100,8 @@ internal static class AuthorizationFilters
                 var translated = RbacRuleTranslator.Translate(policy.Spec.Rules[i], policy.Namespace, trustDomain, forTcp, action == Rbac.Types.Action.Allow);
                 if (translated != null)
                 {
-                    rbac.Policies.Add($"ns[{policy.Namespace}]-policy[{policy.Name}]-rule[{i}]", translated);
+                    var name = $"ns[{policy.Namespace}]-policy[{policy.Name}]-rule[{i}]";
+                    rbac.Policies.Add(policy.Spec.Action == AuthorizationAction.Custom ? $"istio-ext-authz-{name}-deny-due-to-bad-CUSTOM-action" : name, translated);
                 }
             }
         }
