@@ -9,7 +9,7 @@ namespace Meshwork.Meshd.Tests.Security;
 /// applied by meshd: web DENYs <c>/admin/*</c> and ALLOWs only requests carrying <c>x-token: open</c>
 /// or coming from the namespace <c>trusted</c>; db DENYs every connection from loopback.
 /// </summary>
-public sealed class AuthorizationMesh : IAsyncLifetime
+public class AuthorizationMesh : IAsyncLifetime
 {
     private readonly List<IAsyncDisposable> _owned = [];
 
@@ -51,9 +51,13 @@ public sealed class AuthorizationMesh : IAsyncLifetime
           - from: [{source: {ipBlocks: [127.0.0.0/8]}}]
         """;
 
+    /// <summary>MeshConfig for meshd, or null for the defaults (MERGE_SLASHES).</summary>
+    protected virtual string? MeshConfig => null;
+
     public async Task InitializeAsync()
     {
-        Mesh = await MeshHarness.StartAsync(
+        Mesh = await MeshHarness.StartWithMeshConfigAsync(
+            MeshConfig,
             ("services.yaml", EdgeProtocolMesh.Service("web", 9080, "HTTP") + "---\n" + EdgeProtocolMesh.Service("db", 9000, "TCP")),
             ("policies.yaml", Policies));
         var app = await TestBackend.StartAsync("web");
@@ -75,15 +79,23 @@ public sealed class AuthorizationMesh : IAsyncLifetime
     }
 }
 
+/// <summary>The same mesh with MeshConfig <c>pathNormalization: DECODE_AND_MERGE_SLASHES</c>.</summary>
+public sealed class DecodingAuthorizationMesh : AuthorizationMesh
+{
+    protected override string? MeshConfig => "pathNormalization:\n  normalization: DECODE_AND_MERGE_SLASHES\n";
+}
+
 /// <summary>Requests that try to get past the policies, sent byte for byte (no client-side path cleanup) to web's inbound listener.</summary>
 public sealed class AuthorizationPolicyTests(AuthorizationMesh mesh) : IClassFixture<AuthorizationMesh>
 {
     /// <summary>One HTTP/1.1 request with the exact request target; the status and body of the answer.</summary>
-    private async Task<(int Status, string Body)> SendAsync(string target, string? token = "open")
+    private Task<(int Status, string Body)> SendAsync(string target, string? token = "open") => SendToAsync(mesh.Web, target, token);
+
+    internal static async Task<(int Status, string Body)> SendToAsync(ProxyProcess web, string target, string? token = "open")
     {
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        await socket.ConnectAsync(mesh.Web.Ip, 9080, timeout.Token);
+        await socket.ConnectAsync(web.Ip, 9080, timeout.Token);
         var request = $"GET {target} HTTP/1.1\r\nHost: web.default.svc.cluster.local\r\n{(token != null ? $"x-token: {token}\r\n" : string.Empty)}Connection: close\r\n\r\n";
         await socket.SendAsync(Encoding.ASCII.GetBytes(request), SocketFlags.None, timeout.Token);
         var received = new MemoryStream();
@@ -187,5 +199,31 @@ public sealed class AuthorizationPolicyTests(AuthorizationMesh mesh) : IClassFix
         Assert.Equal(0, read);
         Assert.Equal(before, mesh.Echo.Connections);
         Assert.True(await MeshHarness.StatAtLeastAsync(mesh.Db, "tcp.rbac.denied", 1) >= 1);
+    }
+}
+
+/// <summary>With DECODE_AND_MERGE_SLASHES, <c>%2F</c> and <c>%5C</c> are decoded before matching, so they cannot hide a segment.</summary>
+public sealed class DecodedSlashesAuthorizationTests(DecodingAuthorizationMesh mesh) : IClassFixture<DecodingAuthorizationMesh>
+{
+    [Theory]
+    [InlineData("/admin%2Fx")]
+    [InlineData("/admin%2fx")]
+    [InlineData("/admin%5Cx")]
+    [InlineData("/public%2F..%2Fadmin%2Fx")]
+    public async Task Deny_EscapedSlashTrick_Answers403(string target)
+    {
+        var (status, body) = await AuthorizationPolicyTests.SendToAsync(mesh.Web, target);
+
+        Assert.Equal(403, status);
+        Assert.Equal("RBAC: access denied", body);
+    }
+
+    [Fact]
+    public async Task Decoding_AppReceivesTheDecodedPath()
+    {
+        var (status, body) = await AuthorizationPolicyTests.SendToAsync(mesh.Web, "/public%2Fx");
+
+        Assert.Equal(200, status);
+        Assert.Contains("\"path\":\"/public/x\"", body, StringComparison.Ordinal);
     }
 }
