@@ -27,6 +27,8 @@ namespace Meshwork.Pilot.Model;
 /// <item>IpAddresses: only whether all are IPv6 (a DNS cluster's lookup family); reduced to that.</item>
 /// <item>Id, Name, WorkloadName, ServiceAccount, Ports, ClusterId: read only by the inbound side
 /// (listeners, inbound clusters), never by the shared part; cleared.</item>
+/// <item>AuthorizationPolicy selectors read the labels too, but only for the inbound listeners'
+/// RBAC filters: LDS is built per proxy from the whole proxy, so their keys need not be kept here.</item>
 /// </list>
 /// </para>
 /// </summary>
