@@ -1,9 +1,10 @@
 using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
+using Meshwork.Proxy.Authn;
 using Meshwork.Proxy.Authorization;
 using Meshwork.Proxy.Routing;
-using HttpRbac = Envoy.Extensions.Filters.Http.Rbac.V3.RBAC;
 using Meshwork.Proxy.Runtime;
 using Meshwork.Proxy.Stats;
+using HttpRbac = Envoy.Extensions.Filters.Http.Rbac.V3.RBAC;
 
 namespace Meshwork.Proxy.Http;
 
@@ -39,6 +40,10 @@ internal sealed class HttpManagerStats(StatsStore store, string prefix)
     public Counter CorsPreflight { get; } = store.Counter("http", prefix, "cors.origin_valid");
 
     public Counter DownstreamReset { get; } = store.Counter("http", prefix, "downstream_rq_rx_reset");
+
+    public Counter JwtAllowed { get; } = store.Counter("http", prefix, "jwt_authn.allowed");
+
+    public Counter JwtDenied { get; } = store.Counter("http", prefix, "jwt_authn.denied");
 
     private readonly Counter[] _flags = ResponseFlagCodes.All.Select(f => store.Counter("http", prefix, "response_flags." + f.Code)).ToArray();
 
@@ -97,6 +102,8 @@ internal sealed class HttpManager
         Stats = new HttpManagerStats(stats, StatPrefix);
         Paths = PathNormalizer.From(manager);
         Rbac = CompileRbac(manager, listenerName, stats, StatPrefix);
+        var jwt = manager.HttpFilters.FirstOrDefault(f => f.Name == JwtAuthnPlan.FilterName);
+        JwtAuthn = jwt?.TypedConfig != null ? JwtAuthnPlan.Compile(jwt.TypedConfig, $"listener \"{listenerName}\"") : null;
     }
 
     /// <summary>The path normalization every request gets before routing and authorization.</summary>
@@ -104,6 +111,9 @@ internal sealed class HttpManager
 
     /// <summary>The RBAC filters of the HTTP filter chain, in order (Istio: AUDIT, DENY, ALLOW); other filters are read where they act (routes).</summary>
     public RbacFilter[] Rbac { get; }
+
+    /// <summary>The jwt_authn filter (a RequestAuthentication), or null when the manager has none.</summary>
+    public JwtAuthnPlan? JwtAuthn { get; }
 
     public string ListenerName { get; }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Meshwork.Proxy.Authn;
 using Meshwork.Proxy.Authorization;
 using Meshwork.Proxy.Listeners;
 using Microsoft.AspNetCore.Http.Features;
@@ -115,8 +116,10 @@ internal static class RequestAuthorization
             // Null until inbound mTLS is wired: then the verified peer certificate's URI SAN from the connection's TLS state.
             PeerPrincipal: null,
 
-            // Null until RequestAuthentication is wired: then the identity its JWT filter validated for this request.
-            RequestIdentity: null);
+            // What jwt_authn verified (RequestAuthentication), as Istio's authn filter hands it to RBAC.
+            RequestIdentity: context.Features.Get<RequestOrigin>() is { } origin
+                ? new RequestIdentity(origin.Principal, origin.Audiences, origin.Presenter, origin.Claims)
+                : null);
     }
 
     private static IPAddress Unmapped(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;

@@ -24,6 +24,8 @@ internal static class AuthorizationFilters
     public const string HttpFilterName = "envoy.filters.http.rbac";
     public const string NetworkFilterName = "envoy.filters.network.rbac";
 
+    private const string JwtAuthnFilter = "envoy.filters.http.jwt_authn";
+
     /// <summary>Istio's stat prefix of every network RBAC filter.</summary>
     public const string TcpStatPrefix = "tcp.";
 
@@ -112,10 +114,15 @@ internal static class AuthorizationFilters
     private static string ShadowPrefix(Rbac.Types.Action action) =>
         action == Rbac.Types.Action.Deny ? "istio_dry_run_deny_" : "istio_dry_run_allow_";
 
-    /// <summary>Puts the RBAC filters first in an HTTP connection manager's chain (before fault, CORS and the router).</summary>
-    public static void Prepend(HttpConnectionManager manager, IEnumerable<HttpFilter> filters)
+    /// <summary>Puts the RBAC filters after jwt_authn (whose verified identity they read) and before fault, CORS and the router.</summary>
+    public static void Insert(HttpConnectionManager manager, IEnumerable<HttpFilter> filters)
     {
         var at = 0;
+        while (at < manager.HttpFilters.Count && manager.HttpFilters[at].Name == JwtAuthnFilter)
+        {
+            at++;
+        }
+
         foreach (var filter in filters)
         {
             manager.HttpFilters.Insert(at++, filter);

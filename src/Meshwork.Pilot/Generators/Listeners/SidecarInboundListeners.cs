@@ -25,6 +25,7 @@ internal static class SidecarInboundListeners
         // The workload's AuthorizationPolicies, enforced by RBAC filters before its HCM's router or its tcp_proxy.
         var authorization = AuthorizationScope.For(snapshot, proxy);
         var trustDomain = snapshot.Mesh.EffectiveTrustDomain;
+        var jwt = RequestAuthenticationFilter.For(snapshot, proxy);
         foreach (var port in Ports(snapshot, proxy, address))
         {
             var name = SidecarOutboundListeners.ListenerName(port.Address, port.Number);
@@ -38,7 +39,8 @@ internal static class SidecarInboundListeners
             if (port.IsHttp)
             {
                 var manager = HttpConnectionManagers.WithRoutes($"inbound_{port.Address}_{port.Number}", RouteTable(cluster, port), useRemoteAddress: false, snapshot.Mesh);
-                AuthorizationFilters.Prepend(manager, AuthorizationFilters.Http(authorization, trustDomain));
+                RequestAuthenticationFilter.AddTo(manager, jwt);
+                AuthorizationFilters.Insert(manager, AuthorizationFilters.Http(authorization, trustDomain));
                 chain.Filters.Add(HttpConnectionManagers.AsFilter(manager));
             }
             else

@@ -66,6 +66,27 @@ public class AuthorizationListenerTests
     }
 
     [Fact]
+    public void Generate_WithRequestAuthentication_RbacAfterJwtAuthn()
+    {
+        const string Jwt = """
+            apiVersion: security.istio.io/v1
+            kind: RequestAuthentication
+            metadata: {name: jwt, namespace: default}
+            spec:
+              jwtRules:
+              - issuer: "issuer"
+                jwks: '{"keys":[]}'
+            ---
+
+            """;
+        var snapshot = RouteTestMesh.Snapshot(RouteTestMesh.Service("web") + Jwt + Policy("deny", "default", "DENY"), [Web]);
+
+        Assert.Equal(
+            ["envoy.filters.http.jwt_authn", "envoy.filters.http.rbac", "envoy.filters.http.fault", "envoy.filters.http.cors", "envoy.filters.http.router"],
+            InboundManager(snapshot).HttpFilters.Select(f => f.Name));
+    }
+
+    [Fact]
     public void Generate_Selection_RootNamespaceMeshWide_SelectorAndNamespaceScoped()
     {
         var snapshot = RouteTestMesh.Snapshot(
