@@ -57,6 +57,9 @@ public sealed record MeshConfig
 
     public DefaultProviders? DefaultProviders { get; init; }
 
+    /// <summary>How proxies normalize request paths before routing and authorization (Istio's <c>pathNormalization</c>).</summary>
+    public ProxyPathNormalization? PathNormalization { get; init; }
+
     /// <summary>The trust domain in force: the file's, else <c>cluster.local</c>.</summary>
     public string EffectiveTrustDomain => TrustDomain.Length > 0 ? TrustDomain : "cluster.local";
 
@@ -68,6 +71,14 @@ public sealed record MeshConfig
 
     public TimeSpan EffectiveConnectTimeout => ConnectTimeout ?? TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The normalization in force. Unset (or DEFAULT) means MERGE_SLASHES, where Istio means BASE:
+    /// with BASE a rule on <c>/admin/*</c> does not see <c>//admin/x</c>, which many applications
+    /// serve as <c>/admin/x</c>, so Meshwork merges slashes unless the file asks for less.
+    /// </summary>
+    public PathNormalizationType EffectivePathNormalization =>
+        PathNormalization?.Normalization is { } type && type != PathNormalizationType.Default ? type : PathNormalizationType.MergeSlashes;
+
     public OutboundTrafficMode EffectiveOutboundTrafficMode => OutboundTrafficPolicy?.Mode ?? OutboundTrafficMode.AllowAny;
 }
 
@@ -75,6 +86,22 @@ public enum AccessLogEncoding
 {
     Text = 0,
     Json = 1,
+}
+
+/// <summary>MeshConfig.ProxyPathNormalization.</summary>
+public sealed record ProxyPathNormalization
+{
+    public PathNormalizationType Normalization { get; init; }
+}
+
+/// <summary>MeshConfig.ProxyPathNormalization.NormalizationType, with Istio's numbers.</summary>
+public enum PathNormalizationType
+{
+    Default = 0,
+    None = 1,
+    Base = 2,
+    MergeSlashes = 3,
+    DecodeAndMergeSlashes = 4,
 }
 
 /// <summary>MeshConfig.OutboundTrafficPolicy.</summary>

@@ -15,6 +15,8 @@ public sealed record MeshConfigOutcome(MeshConfig? Config, IReadOnlyList<ConfigD
 /// <summary>
 /// Reads a MeshConfig file (the YAML Istio keeps under the <c>mesh</c> key of its ConfigMap) with the
 /// same located errors as resources. Istio fields that Meshwork does not use are warnings, not errors.
+/// One default differs from Istio's on purpose: <c>pathNormalization</c> unset means MERGE_SLASHES,
+/// not BASE (see <see cref="MeshConfig.EffectivePathNormalization"/>).
 /// </summary>
 public static class MeshConfigReader
 {

@@ -30,6 +30,8 @@ namespace Meshwork.Pilot.Model;
 /// <item>PeerAuthentication workload selectors read the labels too, but only for the inbound
 /// listeners (LDS, generated per proxy from the whole proxy); the shared client side reads
 /// selector-less policies only (<see cref="PeerAuthentications.NamespaceMode"/>), so their keys are not kept.</item>
+/// <item>AuthorizationPolicy selectors read the labels too, but only for the inbound listeners'
+/// RBAC filters: LDS is built per proxy from the whole proxy, so their keys need not be kept here.</item>
 /// </list>
 /// </para>
 /// </summary>

@@ -8,7 +8,11 @@ namespace Meshwork.Proxy.Connections;
 /// HttpConnectionManager, or bytes relayed by tcp_proxy; either may first terminate TLS
 /// (<see cref="Tls"/> not null). SNI passthrough is a TCP plan without TLS. Built once per config.
 /// </summary>
-public abstract record ChainPlan(string ListenerName, string ChainLabel, DownstreamTls? Tls);
+public abstract record ChainPlan(string ListenerName, string ChainLabel, DownstreamTls? Tls)
+{
+    /// <summary>The <c>envoy.filters.network.rbac</c> filters ahead of the terminal filter, in order (compiled with the listener's stats).</summary>
+    public IReadOnlyList<Envoy.Extensions.Filters.Network.Rbac.V3.RBAC> RbacFilters { get; init; } = [];
+}
 
 /// <summary>
 /// An HTTP chain: the connection manager as sent (the pipeline reads its filters, timeouts and

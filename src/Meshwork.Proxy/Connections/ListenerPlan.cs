@@ -1,6 +1,7 @@
 using Envoy.Config.Listener.V3;
 using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
 using EnvoyTcpProxy = Envoy.Extensions.Filters.Network.TcpProxy.V3.TcpProxy;
+using NetworkRbac = Envoy.Extensions.Filters.Network.Rbac.V3.RBAC;
 
 namespace Meshwork.Proxy.Connections;
 
@@ -14,6 +15,7 @@ public sealed class ListenerPlan
     public const string TlsInspectorFilter = "envoy.filters.listener.tls_inspector";
     public const string HttpConnectionManagerFilter = "envoy.filters.network.http_connection_manager";
     public const string TcpProxyFilter = "envoy.filters.network.tcp_proxy";
+    public const string RbacFilter = "envoy.filters.network.rbac";
 
     private static readonly string[] HttpAlpn = ["h2", "http/1.1"];
     private static readonly string[] Http1Alpn = ["http/1.1"];
@@ -98,7 +100,7 @@ public sealed class ListenerPlan
         return new ListenerPlan(listener.Name, selector, plans.ToArray(), inspectionTimeout, listener.ContinueOnListenerFiltersTimeout);
     }
 
-    /// <summary>A chain's single terminal filter (HCM or tcp_proxy) and its TLS, as Pilot emits them.</summary>
+    /// <summary>A chain's terminal filter (HCM or tcp_proxy) and its TLS, after any RBAC filters, as Pilot emits them.</summary>
     private static ChainPlan CompileChain(string listener, string label, FilterChain chain)
     {
         var where = $"listener \"{listener}\": {label}";
@@ -107,14 +109,26 @@ public sealed class ListenerPlan
             throw new ProxyConfigException($"{where}: no filters");
         }
 
-        if (chain.Filters.Count > 1)
+        var rbac = new List<NetworkRbac>();
+        for (var i = 0; i < chain.Filters.Count - 1; i++)
         {
-            var name = chain.Filters[0].Name;
+            var name = chain.Filters[i].Name;
+            if (name == RbacFilter)
+            {
+                rbac.Add(Unpack<NetworkRbac>(chain.Filters[i], $"{where}: filters[{i}]"));
+                continue;
+            }
+
             throw new ProxyConfigException(name is HttpConnectionManagerFilter or TcpProxyFilter
                 ? $"{where}: filter \"{name}\" is terminal and must be the last filter"
-                : $"{where}: filter \"{name}\": unknown network filter (mesh-proxy runs only {HttpConnectionManagerFilter} and {TcpProxyFilter})");
+                : $"{where}: filter \"{name}\": unknown network filter (mesh-proxy runs only {RbacFilter} before {HttpConnectionManagerFilter} or {TcpProxyFilter})");
         }
 
+        return CompileTerminal(listener, label, chain, where) with { RbacFilters = rbac };
+    }
+
+    private static ChainPlan CompileTerminal(string listener, string label, FilterChain chain, string where)
+    {
         var filter = chain.Filters[^1];
         if (filter.ConfigTypeCase != Filter.ConfigTypeOneofCase.TypedConfig)
         {

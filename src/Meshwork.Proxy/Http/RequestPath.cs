@@ -9,8 +9,9 @@ namespace Meshwork.Proxy.Http;
 
 /// <summary>
 /// The HTTP request path in one place, in the order a request meets it (Envoy's filter chain of
-/// an Istio sidecar): request id, forwarding and client certificate headers → JWT authentication
-/// → route match → fault → CORS → the route's action (direct response, redirect, or upstream with retries) → stats and access log.
+/// an Istio sidecar): request id, forwarding and client certificate headers → path normalization →
+/// jwt_authn → RBAC → route match → fault → CORS → the route's action (direct response, redirect, or
+/// upstream with retries) → stats and access log.
 /// Everything it consults was compiled when config arrived; it only reads snapshots.
 /// </summary>
 internal sealed partial class RequestPath(DataPlane plane, UpstreamCaller upstream, TimeProvider time, Func<double> random, ILoggerFactory loggers)
@@ -84,7 +85,11 @@ internal sealed partial class RequestPath(DataPlane plane, UpstreamCaller upstre
         var request = context.Request;
         ForwardingHeaders.Apply(context, manager, connection.IsTls);
         manager.ClientCert.Apply(request.Headers, connection.Peer);
-        if (manager.JwtAuthn is { } jwt && !await AuthenticateAsync(context, jwt, manager.Stats))
+
+        // The connection manager normalizes the path; then, as in Istio's inbound chain, jwt_authn and the RBAC filters run ahead of routing.
+        if (await RequestAuthorization.NormalizePathAsync(context, manager) is not { } path
+            || (manager.JwtAuthn is { } jwt && !await AuthenticateAsync(context, jwt, manager.Stats))
+            || !await RequestAuthorization.AuthorizeAsync(context, manager, connection, path))
         {
             return;
         }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Meshwork.Proxy.Authorization;
 using Meshwork.Proxy.Connections;
 using Meshwork.Proxy.Http;
 using Meshwork.Proxy.Runtime;
@@ -21,6 +22,7 @@ internal sealed record HttpConnectionState(HttpManager Manager, bool IsTls, stri
 /// match → network filters): reads the ClientHello when the listener matches on TLS facts, picks
 /// the filter chain, then either relays bytes (tcp_proxy, SNI passthrough), or terminates TLS when
 /// the chain says so and hands the connection to HTTP (HTTP/1.1, or HTTP/2 by ALPN or preface).
+/// A chain's network RBAC filters run first; a denied connection is closed.
 /// </summary>
 internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore stats, TimeProvider time, Func<double> random, ILogger<ConnectionDispatcher> logger)
 {
@@ -51,12 +53,19 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
             return;
         }
 
+        listener.NetworkRbac.TryGetValue(chain, out var rbac);
         switch (chain)
         {
             case TcpProxyChainPlan tcp:
-                await RelayAsync(connection, tcp, facts);
+                await RelayAsync(connection, tcp, facts, rbac);
                 return;
             case HttpChainPlan http:
+                // Compiling refuses network RBAC before a TLS-terminating HCM, so here the peer is plaintext.
+                if (rbac != null && !AllowsConnection(rbac, facts, peerPrincipal: null, listener.Name))
+                {
+                    return;
+                }
+
                 var manager = listener.Managers[http];
                 connection.Features.Set(new HttpConnectionState(manager, http.Tls != null, facts.ServerName));
                 if (http.Tls != null)
@@ -113,9 +122,10 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
         return result.Connection;
     }
 
-    private async Task RelayAsync(ConnectionContext connection, TcpProxyChainPlan plan, ConnectionFacts facts)
+    private async Task RelayAsync(ConnectionContext connection, TcpProxyChainPlan plan, ConnectionFacts facts, RbacFilter[]? rbac)
     {
         Stream downstream = new DuplexPipeStream(connection.Transport);
+        string? peerPrincipal = null;
         if (plan.Tls != null)
         {
             if (await TerminateTlsAsync(connection, plan.Tls, facts, plan.ListenerName) is not { } tls)
@@ -124,6 +134,15 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
             }
 
             downstream = tls.SslStream;
+            peerPrincipal = tls.Peer?.Principal;
+        }
+
+        // Evaluated once, before any upstream connection (stricter than Envoy's first-byte check: a
+        // server-first protocol gets nothing either); the peer is the verified mTLS client, if any.
+        if (rbac != null && !AllowsConnection(rbac, facts, peerPrincipal, plan.ListenerName))
+        {
+            await downstream.DisposeAsync();
+            return;
         }
 
         var settings = plan.Settings;
@@ -138,6 +157,25 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
             Log.TcpConnectFailed(logger, plan.ListenerName, clusterName, result.ConnectFailures);
         }
     }
+
+    /// <summary>Runs a chain's network RBAC filters; on a denial the caller returns, which closes the connection.</summary>
+    private bool AllowsConnection(RbacFilter[] filters, in ConnectionFacts facts, string? peerPrincipal, string listenerName)
+    {
+        var input = AuthorizationInput.ForConnection(Unmapped(facts.Source), Unmapped(facts.Destination), facts.ServerName, peerPrincipal);
+        foreach (var filter in filters)
+        {
+            if (!filter.Allows(input, out var policy))
+            {
+                Log.RbacDenied(logger, listenerName, facts.Source, policy ?? "none");
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static IPEndPoint Unmapped(IPEndPoint endpoint) =>
+        endpoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endpoint.Address.MapToIPv4(), endpoint.Port) : endpoint;
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TcpProxyStats> _tcpStats = new(StringComparer.Ordinal);
 
@@ -184,6 +222,9 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
 
         [LoggerMessage(EventId = 42, Level = LogLevel.Debug, Message = "listener {Listener}: TLS handshake failed: {Reason}")]
         public static partial void TlsFailed(ILogger logger, string listener, string reason);
+
+        [LoggerMessage(EventId = 44, Level = LogLevel.Debug, Message = "listener {Listener}: connection from {Remote} denied by RBAC (policy {Policy}); closed")]
+        public static partial void RbacDenied(ILogger logger, string listener, IPEndPoint remote, string policy);
 
         [LoggerMessage(EventId = 43, Level = LogLevel.Information, Message = "listener {Listener}: TCP connection closed: cannot connect to cluster {Cluster} ({Attempts} attempts) UF")]
         public static partial void TcpConnectFailed(ILogger logger, string listener, string cluster, int attempts);

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.Net;
 using Envoy.Config.Listener.V3;
 using Envoy.Config.Route.V3;
+using Meshwork.Proxy.Authorization;
 using Meshwork.Proxy.Connections;
 using Meshwork.Proxy.Http;
 using Meshwork.Proxy.Routing;
@@ -39,7 +40,7 @@ internal sealed class RoutingSnapshot
     }
 }
 
-/// <summary>A listener ready to accept: where it binds, its chain plan, and a compiled manager per HTTP chain.</summary>
+/// <summary>A listener ready to accept: where it binds, its chain plan, a compiled manager per HTTP chain, and the chains' network RBAC filters.</summary>
 internal sealed class CompiledListener
 {
     public required AppliedResource<Listener> Source { get; init; }
@@ -49,6 +50,9 @@ internal sealed class CompiledListener
     public required ListenerPlan Plan { get; init; }
 
     public required FrozenDictionary<HttpChainPlan, HttpManager> Managers { get; init; }
+
+    /// <summary>Each chain's network RBAC filters, compiled (chains without any are absent).</summary>
+    public required FrozenDictionary<ChainPlan, RbacFilter[]> NetworkRbac { get; init; }
 
     public string Name => Source.Name;
 }
@@ -126,11 +130,24 @@ internal sealed class ListenerSnapshot
             managers[http] = new HttpManager(http.Manager, inline, http.RdsRouteName, listener.Name, inbound, stats);
         }
 
+        var rbac = new Dictionary<ChainPlan, RbacFilter[]>(ReferenceEqualityComparer.Instance);
+        foreach (var chain in plan.Plans.Where(p => p.RbacFilters.Count > 0))
+        {
+            if (chain is HttpChainPlan { Tls: not null })
+            {
+                // The peer identity is only known after the handshake, inside the HTTP server; no Istio config puts RBAC here.
+                throw new ProxyConfigException($"listener \"{listener.Name}\": {chain.ChainLabel}: {ListenerPlan.RbacFilter} before a TLS-terminating {ListenerPlan.HttpConnectionManagerFilter} is not supported");
+            }
+
+            rbac[chain] = chain.RbacFilters.Select((f, i) => RbacFilter.CompileNetwork(f, $"listener \"{listener.Name}\": {chain.ChainLabel}: {ListenerPlan.RbacFilter}[{i}]", stats)).ToArray();
+        }
+
         return new CompiledListener
         {
             Source = resource,
             BindAt = BindAddress(listener, options),
             Plan = plan,
+            NetworkRbac = rbac.ToFrozenDictionary(ReferenceEqualityComparer.Instance as IEqualityComparer<ChainPlan> ?? EqualityComparer<ChainPlan>.Default),
             Managers = managers.ToFrozenDictionary(ReferenceEqualityComparer.Instance as IEqualityComparer<HttpChainPlan> ?? EqualityComparer<HttpChainPlan>.Default),
         };
     }

@@ -30,7 +30,10 @@ public sealed class MeshHarness : IAsyncDisposable
 
     public string ConfigDirectory { get; }
 
-    public static async Task<MeshHarness> StartAsync(params (string File, string Yaml)[] files)
+    public static Task<MeshHarness> StartAsync(params (string File, string Yaml)[] files) => StartWithMeshConfigAsync(null, files);
+
+    /// <summary>As <see cref="StartAsync"/>, with meshd reading <paramref name="meshConfig"/> (MeshConfig YAML) when given.</summary>
+    public static async Task<MeshHarness> StartWithMeshConfigAsync(string? meshConfig, params (string File, string Yaml)[] files)
     {
         var directory = Directory.CreateTempSubdirectory("mesh-e2e-").FullName;
         foreach (var (file, yaml) in files)
@@ -38,7 +41,16 @@ public sealed class MeshHarness : IAsyncDisposable
             await File.WriteAllTextAsync(Path.Combine(directory, file), yaml);
         }
 
-        var meshd = MeshdProcess.Start("--config-dir", directory);
+        string[] args = ["--config-dir", directory];
+        if (meshConfig != null)
+        {
+            // Beside the config directory, not in it: meshd reads every YAML there as resources.
+            var meshFile = directory + ".mesh.yaml";
+            await File.WriteAllTextAsync(meshFile, meshConfig);
+            args = [.. args, "--mesh-config", meshFile];
+        }
+
+        var meshd = MeshdProcess.Start(args);
         await meshd.WaitReadyAsync();
         return new MeshHarness(meshd, directory, 20 + (Interlocked.Increment(ref _blocks) * 7 % 200));
     }
@@ -179,5 +191,6 @@ public sealed class MeshHarness : IAsyncDisposable
 
         await Meshd.DisposeAsync();
         Directory.Delete(ConfigDirectory, recursive: true);
+        File.Delete(ConfigDirectory + ".mesh.yaml");
     }
 }

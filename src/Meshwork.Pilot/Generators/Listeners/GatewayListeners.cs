@@ -32,7 +32,7 @@ internal static class GatewayListeners
             var statPrefix = $"outbound_{port.Address}_{port.Number}";
             if (port.Servers[0].Kind == ServerKind.Http)
             {
-                var manager = HttpConnectionManagers.Gateway(statPrefix, port.Servers[0].RouteName);
+                var manager = HttpConnectionManagers.Gateway(statPrefix, port.Servers[0].RouteName, snapshot.Mesh);
                 RequestAuthenticationFilter.AddTo(manager, jwt);
                 listener.FilterChains.Add(new FilterChain { Filters = { HttpConnectionManagers.AsFilter(manager) } });
             }
@@ -60,7 +60,7 @@ internal static class GatewayListeners
         switch (server.Kind)
         {
             case ServerKind.HttpsTerminated:
-                var manager = HttpConnectionManagers.Gateway(server.Server.Name.Length > 0 ? server.Server.Name : statPrefix, server.RouteName);
+                var manager = HttpConnectionManagers.Gateway(server.Server.Name.Length > 0 ? server.Server.Name : statPrefix, server.RouteName, snapshot.Mesh);
                 RequestAuthenticationFilter.AddTo(manager, jwt);
                 yield return SniChain(server.SniHosts, server.Server.Tls, HttpConnectionManagers.AsFilter(manager));
                 break;

@@ -5,6 +5,7 @@ using Envoy.Extensions.Filters.Http.Fault.V3;
 using Envoy.Extensions.Filters.Http.Router.V3;
 using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
 using Google.Protobuf.WellKnownTypes;
+using Meshwork.Config.Mesh;
 using Meshwork.Pilot.Generators.Routes;
 using CorsFilter = Envoy.Extensions.Filters.Http.Cors.V3.Cors;
 
@@ -14,7 +15,8 @@ namespace Meshwork.Pilot.Generators.Listeners;
 /// The HTTP connection manager as Istio builds it (ListenerBuilder.buildHTTPConnectionManager),
 /// reduced to what Meshwork's proxies use: auto codec, normalized paths, websocket upgrades, no
 /// stream idle timeout, routes from RDS over ADS (or inline), and the HTTP filters fault, cors,
-/// router: fault and cors so routes' typed_per_filter_config has a filter to act on, router last.
+/// router: fault and cors so routes' typed_per_filter_config has a filter to act on, router last
+/// (inbound listeners put their RBAC filters in front).
 /// </summary>
 internal static class HttpConnectionManagers
 {
@@ -29,16 +31,16 @@ internal static class HttpConnectionManagers
         ResourceApiVersion = ApiVersion.V3,
     };
 
-    public static HttpConnectionManager WithRds(string statPrefix, string routeConfigName, bool useRemoteAddress)
+    public static HttpConnectionManager WithRds(string statPrefix, string routeConfigName, bool useRemoteAddress, MeshConfig mesh)
     {
-        var manager = Base(statPrefix, useRemoteAddress);
+        var manager = Base(statPrefix, useRemoteAddress, mesh);
         manager.Rds = new Rds { ConfigSource = Ads(), RouteConfigName = routeConfigName };
         return manager;
     }
 
-    public static HttpConnectionManager WithRoutes(string statPrefix, RouteConfiguration routes, bool useRemoteAddress)
+    public static HttpConnectionManager WithRoutes(string statPrefix, RouteConfiguration routes, bool useRemoteAddress, MeshConfig mesh)
     {
-        var manager = Base(statPrefix, useRemoteAddress);
+        var manager = Base(statPrefix, useRemoteAddress, mesh);
         manager.RouteConfig = routes;
         return manager;
     }
@@ -48,9 +50,9 @@ internal static class HttpConnectionManagers
     /// certificate passed to the app in <c>x-forwarded-client-cert</c> (APPEND_FORWARD with Subject,
     /// URI and DNS, Istio's defaults); the proxy sanitizes the header when the connection is not mTLS.
     /// </summary>
-    public static HttpConnectionManager Inbound(string statPrefix, RouteConfiguration routes)
+    public static HttpConnectionManager Inbound(string statPrefix, RouteConfiguration routes, MeshConfig mesh)
     {
-        var manager = WithRoutes(statPrefix, routes, useRemoteAddress: false);
+        var manager = WithRoutes(statPrefix, routes, useRemoteAddress: false, mesh);
         manager.ForwardClientCertDetails = HttpConnectionManager.Types.ForwardClientCertDetails.AppendForward;
         manager.SetCurrentClientCertDetails = new HttpConnectionManager.Types.SetCurrentClientCertDetails { Subject = true, Uri = true, Dns = true };
         return manager;
@@ -61,9 +63,9 @@ internal static class HttpConnectionManagers
     /// XFCC; it sets its own from a client certificate (SANITIZE_SET with Subject, Cert, URI, DNS).
     /// Sidecar outbound managers keep Envoy's default, SANITIZE.
     /// </summary>
-    public static HttpConnectionManager Gateway(string statPrefix, string routeConfigName)
+    public static HttpConnectionManager Gateway(string statPrefix, string routeConfigName, MeshConfig mesh)
     {
-        var manager = WithRds(statPrefix, routeConfigName, useRemoteAddress: true);
+        var manager = WithRds(statPrefix, routeConfigName, useRemoteAddress: true, mesh);
         manager.ForwardClientCertDetails = HttpConnectionManager.Types.ForwardClientCertDetails.SanitizeSet;
         manager.SetCurrentClientCertDetails = new HttpConnectionManager.Types.SetCurrentClientCertDetails { Subject = true, Cert = true, Uri = true, Dns = true };
         return manager;
@@ -74,6 +76,29 @@ internal static class HttpConnectionManagers
     public static HttpFilter Fault() => new() { Name = FaultAndCorsTranslator.FaultFilter, TypedConfig = Any.Pack(new HTTPFault()) };
 
     public static HttpFilter Router() => new() { Name = RouterFilter, TypedConfig = Any.Pack(new Router()) };
+
+    /// <summary>
+    /// Istio's path normalization settings from MeshConfig <c>pathNormalization</c>: NONE turns it off,
+    /// BASE normalizes dot segments and percent-encoding, MERGE_SLASHES (Meshwork's default, see
+    /// <see cref="MeshConfig.EffectivePathNormalization"/>) also merges slashes, and
+    /// DECODE_AND_MERGE_SLASHES also decodes <c>%2F</c> and <c>%5C</c> before the rest.
+    /// </summary>
+    public static void ApplyPathNormalization(HttpConnectionManager manager, MeshConfig mesh)
+    {
+        var type = mesh.EffectivePathNormalization;
+        manager.NormalizePath = type != PathNormalizationType.None;
+        manager.MergeSlashes = type is PathNormalizationType.MergeSlashes or PathNormalizationType.DecodeAndMergeSlashes;
+        manager.PathWithEscapedSlashesAction = type == PathNormalizationType.DecodeAndMergeSlashes
+            ? HttpConnectionManager.Types.PathWithEscapedSlashesAction.UnescapeAndForward
+            : HttpConnectionManager.Types.PathWithEscapedSlashesAction.KeepUnchanged;
+    }
+
+    private static HttpConnectionManager Base(string statPrefix, bool useRemoteAddress, MeshConfig mesh)
+    {
+        var manager = Base(statPrefix, useRemoteAddress);
+        ApplyPathNormalization(manager, mesh);
+        return manager;
+    }
 
     private static HttpConnectionManager Base(string statPrefix, bool useRemoteAddress) => new()
     {
@@ -86,8 +111,6 @@ internal static class HttpConnectionManagers
             Router(),
         },
         UseRemoteAddress = useRemoteAddress,
-        NormalizePath = true,
-        PathWithEscapedSlashesAction = HttpConnectionManager.Types.PathWithEscapedSlashesAction.KeepUnchanged,
         StreamIdleTimeout = Duration.FromTimeSpan(TimeSpan.Zero),
         UpgradeConfigs = { new HttpConnectionManager.Types.UpgradeConfig { UpgradeType = "websocket" } },
     };

@@ -33,11 +33,11 @@ internal static class InboundMtlsChains
     ];
 
     /// <summary>
-    /// The chains, in Istio's order; <paramref name="filter"/> makes one chain's network filter (the
+    /// The chains, in Istio's order; <paramref name="filter"/> makes one chain's network filters (the
     /// same for every chain: the HCM itself tells mTLS from plaintext for XFCC), once per chain so no
     /// message is shared between chains.
     /// </summary>
-    public static IEnumerable<FilterChain> Build(string name, MutualTlsMode mode, bool http, Func<Filter> filter)
+    public static IEnumerable<FilterChain> Build(string name, MutualTlsMode mode, bool http, Func<IEnumerable<Filter>> filter)
     {
         switch (mode)
         {
@@ -83,11 +83,11 @@ internal static class InboundMtlsChains
         listener.FilterChains.Any(c => c.FilterChainMatch is { } m && (m.TransportProtocol == ConnectionFacts.Tls || m.ApplicationProtocols.Count > 0 || m.ServerNames.Count > 0));
 
     /// <summary><paramref name="mtlsHttp"/>: null for a chain that does not terminate TLS, else whether the port is HTTP.</summary>
-    private static FilterChain Chain(string name, string transport, IReadOnlyList<string> alpn, Filter filter, bool? mtlsHttp)
+    private static FilterChain Chain(string name, string transport, IReadOnlyList<string> alpn, IEnumerable<Filter> filters, bool? mtlsHttp)
     {
         var match = new FilterChainMatch { TransportProtocol = transport };
         match.ApplicationProtocols.AddRange(alpn);
-        var chain = new FilterChain { Name = name, FilterChainMatch = match, Filters = { filter } };
+        var chain = new FilterChain { Name = name, FilterChainMatch = match, Filters = { filters } };
         if (mtlsHttp is { } http)
         {
             chain.TransportSocket = new TransportSocket { Name = UpstreamTlsContexts.TlsSocketName, TypedConfig = Any.Pack(TlsContext(http)) };

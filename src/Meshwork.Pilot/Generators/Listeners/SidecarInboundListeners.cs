@@ -3,6 +3,7 @@ using Envoy.Config.Listener.V3;
 using Envoy.Config.Route.V3;
 using Meshwork.Config.Networking;
 using Meshwork.Config.Validation.Networking;
+using Meshwork.Pilot.Generators.Authorization;
 using Meshwork.Pilot.Generators.Routes;
 using Meshwork.Pilot.Model;
 
@@ -15,13 +16,18 @@ namespace Meshwork.Pilot.Generators.Listeners;
 /// ingress listeners when it has any. HTTP ports get an HCM with Istio's inline inbound route table
 /// <c>inbound|PORT||</c>; other ports a tcp_proxy; both to the cluster <c>inbound|PORT||</c>.
 /// The filter chains follow the workload's PeerAuthentication on that (target) port
-/// (<see cref="InboundMtlsChains"/>); a workload without any policy is PERMISSIVE.
+/// (<see cref="InboundMtlsChains"/>); a workload without any policy is PERMISSIVE. The workload's
+/// AuthorizationPolicies come first in each chain: HTTP RBAC filters in the HCM, network RBAC
+/// filters before tcp_proxy.
 /// </summary>
 internal static class SidecarInboundListeners
 {
     public static IEnumerable<Listener> Build(MeshSnapshot snapshot, ProxyNode proxy, string address, ISet<string> taken)
     {
         var mtls = PeerAuthentications.For(snapshot, proxy.Namespace, proxy.Labels);
+        // The workload's AuthorizationPolicies, enforced by RBAC filters before its HCM's router or its tcp_proxy.
+        var authorization = AuthorizationScope.For(snapshot, proxy);
+        var trustDomain = snapshot.Mesh.EffectiveTrustDomain;
         var jwt = RequestAuthenticationFilter.For(snapshot, proxy);
         foreach (var port in Ports(snapshot, proxy, address))
         {
@@ -32,9 +38,9 @@ internal static class SidecarInboundListeners
             }
 
             var cluster = ClusterNames.Inbound(port.Number);
-            Func<Filter> filter = port.IsHttp
-                ? () => InboundManager(port, cluster, jwt)
-                : () => NetworkFilters.TcpProxy(cluster);
+            Func<IEnumerable<Filter>> filter = port.IsHttp
+                ? () => [InboundManager(snapshot, port, cluster, jwt, authorization, trustDomain)]
+                : () => [.. AuthorizationFilters.Network(authorization, trustDomain), NetworkFilters.TcpProxy(cluster)];
             var listener = new Listener
             {
                 Name = name,
@@ -51,10 +57,11 @@ internal static class SidecarInboundListeners
         }
     }
 
-    private static Filter InboundManager(InboundPort port, string cluster, Envoy.Extensions.Filters.Network.HttpConnectionManager.V3.HttpFilter? jwt)
+    private static Filter InboundManager(MeshSnapshot snapshot, InboundPort port, string cluster, Envoy.Extensions.Filters.Network.HttpConnectionManager.V3.HttpFilter? jwt, AuthorizationScope authorization, string trustDomain)
     {
-        var manager = HttpConnectionManagers.Inbound($"inbound_{port.Address}_{port.Number}", RouteTable(cluster, port));
+        var manager = HttpConnectionManagers.Inbound($"inbound_{port.Address}_{port.Number}", RouteTable(cluster, port), snapshot.Mesh);
         RequestAuthenticationFilter.AddTo(manager, jwt);
+        AuthorizationFilters.Insert(manager, AuthorizationFilters.Http(authorization, trustDomain));
         return HttpConnectionManagers.AsFilter(manager);
     }
 

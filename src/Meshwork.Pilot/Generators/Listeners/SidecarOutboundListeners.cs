@@ -24,7 +24,7 @@ internal static class SidecarOutboundListeners
     {
         var scopes = EgressListenerScope.For(snapshot, proxy);
         taken.Add(ListenerName(address, OutboundPort));
-        yield return HttpListener(VirtualOutbound, address, OutboundPort, SidecarRouteTables.OutboundTable);
+        yield return HttpListener(VirtualOutbound, address, OutboundPort, SidecarRouteTables.OutboundTable, snapshot.Mesh);
 
         foreach (var scope in scopes.Where(s => !s.IsCatchAll))
         {
@@ -38,7 +38,7 @@ internal static class SidecarOutboundListeners
 
             if (SidecarRouteTables.IsHttpEgress(scope))
             {
-                yield return HttpListener(name, bind, port.Number, SidecarRouteTables.PortTableName(port.Number));
+                yield return HttpListener(name, bind, port.Number, SidecarRouteTables.PortTableName(port.Number), snapshot.Mesh);
                 continue;
             }
 
@@ -92,9 +92,9 @@ internal static class SidecarOutboundListeners
     /// <summary>Istio's listener naming, <c>ADDRESS_PORT</c>.</summary>
     public static string ListenerName(string address, uint port) => $"{address}_{port}";
 
-    private static Listener HttpListener(string name, string address, uint port, string routeTable)
+    private static Listener HttpListener(string name, string address, uint port, string routeTable, Meshwork.Config.Mesh.MeshConfig mesh)
     {
-        var manager = HttpConnectionManagers.WithRds($"outbound_{address}_{port}", routeTable, useRemoteAddress: false);
+        var manager = HttpConnectionManagers.WithRds($"outbound_{address}_{port}", routeTable, useRemoteAddress: false, mesh);
 
         // Apps send absolute URIs to an HTTP proxy (GET http://reviews:9080/ HTTP/1.1).
         manager.HttpProtocolOptions = new Http1ProtocolOptions { AllowAbsoluteUrl = true };

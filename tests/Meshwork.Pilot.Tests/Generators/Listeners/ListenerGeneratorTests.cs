@@ -89,14 +89,16 @@ public class ListenerGeneratorTests
     }
 
     [Fact]
-    public void Concerns_PeerAuthenticationChange_RebuildsSidecarListenersButAuthorizationPolicyDoesNot()
+    public void Concerns_PeerAuthenticationOrAuthorizationPolicyChange_RebuildsSidecarListenersButTelemetryDoesNot()
     {
         var peer = PushRequest.ForConfig(["PeerAuthentication/istio-system/default"], DateTimeOffset.UnixEpoch);
         var authz = PushRequest.ForConfig(["AuthorizationPolicy/default/deny"], DateTimeOffset.UnixEpoch);
+        var telemetry = PushRequest.ForConfig(["Telemetry/default/logs"], DateTimeOffset.UnixEpoch);
         var snapshot = RouteTestMesh.Snapshot(RouteTestMesh.Service("reviews"), [Mongo]);
 
         Assert.True(new ListenerGenerator().Concerns(peer, Mongo, snapshot));
-        Assert.False(new ListenerGenerator().Concerns(authz, Mongo, snapshot));
+        Assert.True(new ListenerGenerator().Concerns(authz, Mongo, snapshot));
+        Assert.False(new ListenerGenerator().Concerns(telemetry, Mongo, snapshot));
     }
 
     [Fact]
