@@ -3,6 +3,7 @@ using Meshwork.Proxy.Admin;
 using Meshwork.Proxy.Http;
 using Meshwork.Proxy.Listeners;
 using Meshwork.Proxy.Runtime;
+using Meshwork.Proxy.Security;
 using Meshwork.Proxy.Stats;
 using Meshwork.Proxy.Upstream;
 using Meshwork.Proxy.Xds;
@@ -46,8 +47,20 @@ public static partial class ProxyHost
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<Func<double>>(Random.Shared.NextDouble);
         builder.Services.AddSingleton<StatsStore>();
+        builder.Services.AddSingleton(new SecretStore(active: options.Agent != null));
+        if (options.Agent is { } agent)
+        {
+            var spiffeId = WorkloadCsr.SpiffeId(agent.TrustDomain, options.Namespace, options.ServiceAccount);
+            builder.Services.AddSingleton<ICertificateSigner>(new CaClient(agent));
+            builder.Services.AddSingleton(sp => new CertificateAgent(
+                agent, spiffeId, sp.GetRequiredService<ICertificateSigner>(), sp.GetRequiredService<SecretStore>(), sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<Func<double>>(), sp.GetRequiredService<ILogger<CertificateAgent>>()));
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<CertificateAgent>());
+        }
+
         builder.Services.AddSingleton(sp => new UpstreamOptions
         {
+            Secrets = sp.GetRequiredService<SecretStore>(),
             InboundAppAddresses = options.Inbound.ToDictionary(i => (int)i.Port, i => new DnsEndPoint(i.AppHost, (int)i.AppPort)),
             Time = sp.GetRequiredService<TimeProvider>(),
         });
@@ -66,6 +79,7 @@ public static partial class ProxyHost
         builder.Services.AddRouting();
         var app = builder.Build();
 
+        app.Services.GetService<CertificateAgent>()?.LoadConfiguredRoot();
         var plane = app.Services.GetRequiredService<DataPlane>();
         var listeners = app.Services.GetRequiredService<ListenerHost>();
         plane.Host = listeners;

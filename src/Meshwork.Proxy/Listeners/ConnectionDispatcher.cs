@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Meshwork.Proxy.Connections;
 using Meshwork.Proxy.Http;
 using Meshwork.Proxy.Runtime;
+using Meshwork.Proxy.Security;
 using Meshwork.Proxy.Stats;
 using Meshwork.Proxy.Upstream;
 using Microsoft.AspNetCore.Connections;
@@ -18,7 +19,7 @@ internal sealed record HttpConnectionState(HttpManager Manager, bool IsTls, stri
 /// the filter chain, then either relays bytes (tcp_proxy, SNI passthrough), or terminates TLS when
 /// the chain says so and hands the connection to HTTP (HTTP/1.1, or HTTP/2 by ALPN or preface).
 /// </summary>
-internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore stats, TimeProvider time, Func<double> random, ILogger<ConnectionDispatcher> logger)
+internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore stats, TimeProvider time, Func<double> random, SecretStore secrets, ILogger<ConnectionDispatcher> logger)
 {
     /// <summary>Envoy's tls_inspector gives up after 15 s without a full ClientHello.</summary>
     private static readonly TimeSpan InspectionTimeout = TimeSpan.FromSeconds(15);
@@ -93,7 +94,7 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
         timeout.CancelAfter(InspectionTimeout);
-        var result = await TlsTermination.AuthenticateAsync(connection.Transport, tls, serverName, timeout.Token);
+        var result = await TlsTermination.AuthenticateAsync(connection.Transport, tls, serverName, timeout.Token, secrets);
         if (result.Connection == null)
         {
             _tlsFailures.Increment();
