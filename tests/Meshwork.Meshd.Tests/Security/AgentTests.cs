@@ -1,0 +1,180 @@
+using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using Meshwork.Meshd.Tests.DataPath;
+
+namespace Meshwork.Meshd.Tests.Security;
+
+/// <summary>
+/// mesh-proxy's certificate agent against a real meshd: a bootstrap token from meshctl buys the
+/// workload certificate, which rotates on a short TTL without a restart; a bad token buys nothing
+/// while the proxy goes on serving; and two agents' certificates carry mTLS between two proxies.
+/// </summary>
+public sealed class AgentTests : IAsyncLifetime
+{
+    private readonly List<IAsyncDisposable> _owned = [];
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
+    private MeshHarness _mesh = null!;
+
+    private string RootFile => Path.Combine(_mesh.Meshd.CaDirectory, "root-cert.pem");
+
+    public async Task InitializeAsync()
+    {
+        _mesh = await MeshHarness.StartAsync(("services.yaml", EdgeProtocolMesh.Service("web", 9080, "HTTP")));
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var owned in Enumerable.Reverse(_owned))
+        {
+            await owned.DisposeAsync();
+        }
+
+        await _mesh.DisposeAsync();
+        _http.Dispose();
+    }
+
+    [Fact]
+    public async Task Agent_BootstrapToken_ObtainsItsIdentityVerifyingToTheMeshRoot_AndRotatesWithoutRestart()
+    {
+        var token = await TokenFileAsync("shop", "catalog");
+        var proxy = StartProxy("catalog", "shop", "catalog", token, "--cert-ttl", "20s");
+
+        var first = await CertificateAsync(proxy, null);
+        Assert.Equal("spiffe://cluster.local/ns/shop/sa/catalog", first.Uri);
+        var chain = await ChainFromConfigDumpAsync(proxy);
+        Assert.Equal(first.Serial, chain[0].SerialNumber.ToLowerInvariant());
+        Assert.True(VerifiesTo(chain, RootFile), "the workload certificate does not verify to the mesh root");
+        await LoggedAsync(proxy, "first workload certificate for spiffe://cluster.local/ns/shop/sa/catalog");
+
+        // Rotation at half of the 20 s lifetime: a new serial on /certs, same process.
+        var pid = proxy.Pid;
+        var second = await CertificateAsync(proxy, first.Serial);
+        Assert.NotEqual(first.Serial, second.Serial);
+        Assert.Equal(pid, proxy.Pid);
+        Assert.False(proxy.HasExited);
+        await LoggedAsync(proxy, "workload certificate rotated");
+    }
+
+    [Fact]
+    public async Task Agent_BadToken_NoCertificate_ReasonLogged_ProxyStillServesPlaintext()
+    {
+        var token = Path.Combine(_mesh.ConfigDirectory, "..", $"bad-token-{Guid.NewGuid():N}");
+        await File.WriteAllTextAsync(token, "not.a.jwt");
+        _owned.Add(new FileRemover(token));
+        var app = await TestBackend.StartAsync("web");
+        _owned.Add(app);
+        var proxy = StartProxy("web", "default", "default", token, "--inbound", $"9080=127.0.0.1:{app.Port}", "--labels", "app=web");
+        await _mesh.WaitReadyAsync(proxy);
+
+        await LoggedAsync(proxy, "workload certificate request failed: Unauthenticated");
+        using var certs = JsonDocument.Parse(await _http.GetStringAsync(proxy.Admin("/certs")));
+        Assert.Empty(certs.RootElement.GetProperty("certificates")[0].GetProperty("cert_chain").EnumerateArray());
+
+        await EdgeProtocolMesh.WaitBoundAsync(_mesh, proxy, $"{proxy.Ip}:9080");
+        var body = await _http.GetStringAsync($"http://{proxy.Ip}:9080/hello");
+        Assert.Equal("web", MeshHarness.BackendOf(body));
+    }
+
+    /// <summary>The console logger writes asynchronously: wait for the line rather than expect it at once.</summary>
+    private static Task LoggedAsync(ProxyProcess proxy, string text) =>
+        MeshHarness.Eventually(() => Task.FromResult(proxy.Output.Contains(text, StringComparison.Ordinal)), $"\"{text}\" logged", () => proxy.Output);
+
+    private async Task<string> TokenFileAsync(string ns, string serviceAccount)
+    {
+        var (exit, token) = await MeshdProcess.RunToolAsync("meshctl.dll", "token", "create", "--ca-dir", _mesh.Meshd.CaDirectory, "--namespace", ns, "--service-account", serviceAccount);
+        Assert.True(exit == 0, token);
+        var file = Path.Combine(Path.GetTempPath(), $"meshwork-token-{Guid.NewGuid():N}");
+        await File.WriteAllTextAsync(file, token.Trim());
+        _owned.Add(new FileRemover(file));
+        return file;
+    }
+
+    /// <summary>A mesh-proxy with the agent on; extra flags after the agent's (a later --labels wins over the default one).</summary>
+    private ProxyProcess StartProxy(string workload, string ns, string serviceAccount, string tokenFile, params string[] extra)
+    {
+        var labels = $"app={workload}";
+        var args = new List<string> { "--ca-address", $"127.0.0.1:{_mesh.Meshd.SecurePort}", "--token-file", tokenFile, "--ca-root-cert", RootFile };
+        var inbound = new List<string>();
+        for (var i = 0; i < extra.Length; i++)
+        {
+            switch (extra[i])
+            {
+                case "--inbound":
+                    inbound.Add(extra[++i]);
+                    break;
+                case "--labels":
+                    labels = extra[++i];
+                    break;
+                default:
+                    args.Add(extra[i]);
+                    break;
+            }
+        }
+
+        var proxy = ProxyProcess.Start(_mesh.Meshd.XdsPort, workload, ns, _mesh.NextIp(), labels, serviceAccount, inbound, "sidecar", [.. args]);
+        _owned.Add(proxy);
+        return proxy;
+    }
+
+    /// <summary>Waits until /certs shows a workload certificate whose serial is not <paramref name="previous"/>; returns its serial and URI SAN.</summary>
+    private async Task<(string Serial, string Uri)> CertificateAsync(ProxyProcess proxy, string? previous)
+    {
+        (string Serial, string Uri) found = default;
+        await MeshHarness.Eventually(
+            async () =>
+            {
+                Assert.False(proxy.HasExited, proxy.Output);
+                using var certs = JsonDocument.Parse(await _http.GetStringAsync(proxy.Admin("/certs")));
+                var chain = certs.RootElement.GetProperty("certificates")[0].GetProperty("cert_chain");
+                if (chain.GetArrayLength() == 0 || chain[0].GetProperty("serial_number").GetString() == previous)
+                {
+                    return false;
+                }
+
+                found = (chain[0].GetProperty("serial_number").GetString()!, chain[0].GetProperty("subject_alt_names")[0].GetProperty("uri").GetString()!);
+                return true;
+            },
+            previous == null ? "the first workload certificate" : "a rotated workload certificate",
+            () => proxy.Output + "\n--- meshd ---\n" + _mesh.Meshd.Output,
+            TimeSpan.FromSeconds(60));
+        return found;
+    }
+
+    /// <summary>The <c>default</c> secret's certificate chain from /config_dump's SecretsConfigDump (no key is there).</summary>
+    private async Task<List<X509Certificate2>> ChainFromConfigDumpAsync(ProxyProcess proxy)
+    {
+        var dump = await _http.GetStringAsync(proxy.Admin("/config_dump"));
+        Assert.DoesNotContain("PRIVATE KEY", dump);
+        using var json = JsonDocument.Parse(dump);
+        var secrets = json.RootElement.GetProperty("configs").EnumerateArray().Single(c => c.TryGetProperty("@type", out var t) && t.GetString()!.EndsWith("SecretsConfigDump", StringComparison.Ordinal));
+        var active = secrets.GetProperty("dynamic_active_secrets").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "default");
+        Assert.False(string.IsNullOrEmpty(active.GetProperty("version_info").GetString()));
+        var pem = Encoding.ASCII.GetString(Convert.FromBase64String(active.GetProperty("secret").GetProperty("tls_certificate").GetProperty("certificate_chain").GetProperty("inline_bytes").GetString()!));
+        var chain = new X509Certificate2Collection();
+        chain.ImportFromPem(pem);
+        return [.. chain];
+    }
+
+    private static bool VerifiesTo(List<X509Certificate2> chain, string rootFile)
+    {
+        var roots = new X509Certificate2Collection();
+        roots.ImportFromPemFile(rootFile);
+        using var verifier = new X509Chain();
+        verifier.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        verifier.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        verifier.ChainPolicy.CustomTrustStore.AddRange(roots);
+        verifier.ChainPolicy.ExtraStore.AddRange(chain.Skip(1).ToArray());
+        return verifier.Build(chain[0]);
+    }
+
+    private sealed class FileRemover(string path) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            File.Delete(path);
+            return ValueTask.CompletedTask;
+        }
+    }
+}
