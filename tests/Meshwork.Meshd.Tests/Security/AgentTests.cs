@@ -77,6 +77,80 @@ public sealed class AgentTests : IAsyncLifetime
         Assert.Equal("web", MeshHarness.BackendOf(body));
     }
 
+    [Fact]
+    public async Task Agents_IstioMutual_ClientSidecarToGateway_UseTheirSdsCertificates()
+    {
+        await _mesh.AddWorkloadAsync("web", "default", "app=web");
+        var token = await TokenFileAsync("default", "default");
+        var gateway = StartProxy("istio-ingressgateway", "default", "default", token, "--labels", "istio=ingressgateway", "--role", "gateway");
+        var client = StartProxy("client", "default", "default", token);
+
+        // The gateway is reached as a mesh service whose endpoint is its address; the client's DestinationRule asks for ISTIO_MUTUAL.
+        await _mesh.ApplyAsync("edge.yaml", $$$"""
+            apiVersion: networking.istio.io/v1
+            kind: ServiceEntry
+            metadata: {name: edge, namespace: default}
+            spec:
+              hosts: [edge.default.svc.cluster.local]
+              location: MESH_INTERNAL
+              ports: [{number: 8443, name: http, protocol: HTTP}]
+              resolution: STATIC
+              subjectAltNames: [spiffe://cluster.local/ns/default/sa/default]
+              endpoints: [{address: {{{gateway.Ip}}}}]
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {name: edge, namespace: default}
+            spec:
+              host: edge.default.svc.cluster.local
+              trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: Gateway
+            metadata: {name: edge-gw, namespace: default}
+            spec:
+              selector: {istio: ingressgateway}
+              servers:
+              - port: {number: 8443, name: https, protocol: HTTPS}
+                hosts: ["*"]
+                tls: {mode: ISTIO_MUTUAL}
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: edge-web, namespace: default}
+            spec:
+              hosts: ["*"]
+              gateways: [edge-gw]
+              http:
+              - route:
+                - destination: {host: web.default.svc.cluster.local, port: {number: 9080}}
+            """);
+        await CertificateAsync(gateway, null);
+        await CertificateAsync(client, null);
+        await EdgeProtocolMesh.WaitBoundAsync(_mesh, gateway, $"{gateway.Ip}:8443");
+
+        using var response = await MeshHarness.UntilAsync(
+            client,
+            () => new HttpRequestMessage(HttpMethod.Get, "http://edge.default.svc.cluster.local:8443/through-mtls"),
+            (r, body) => r.IsSuccessStatusCode && MeshHarness.BackendOf(body) == "web",
+            "the web app through the client's mTLS to the gateway");
+
+        // Without a mesh client certificate the gateway's ISTIO_MUTUAL chain refuses the handshake.
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(System.Net.IPAddress.Parse(gateway.Ip), 8443);
+        await using var ssl = new System.Net.Security.SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
+        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await ssl.AuthenticateAsClientAsync("edge.default.svc.cluster.local");
+            await ssl.WriteAsync(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: edge\r\n\r\n"));
+            var buffer = new byte[64];
+            if (await ssl.ReadAsync(buffer) == 0)
+            {
+                throw new IOException("closed without an answer");
+            }
+        });
+    }
+
     /// <summary>The console logger writes asynchronously: wait for the line rather than expect it at once.</summary>
     private static Task LoggedAsync(ProxyProcess proxy, string text) =>
         MeshHarness.Eventually(() => Task.FromResult(proxy.Output.Contains(text, StringComparison.Ordinal)), $"\"{text}\" logged", () => proxy.Output);
@@ -95,6 +169,7 @@ public sealed class AgentTests : IAsyncLifetime
     private ProxyProcess StartProxy(string workload, string ns, string serviceAccount, string tokenFile, params string[] extra)
     {
         var labels = $"app={workload}";
+        var role = "sidecar";
         var args = new List<string> { "--ca-address", $"127.0.0.1:{_mesh.Meshd.SecurePort}", "--token-file", tokenFile, "--ca-root-cert", RootFile };
         var inbound = new List<string>();
         for (var i = 0; i < extra.Length; i++)
@@ -107,13 +182,16 @@ public sealed class AgentTests : IAsyncLifetime
                 case "--labels":
                     labels = extra[++i];
                     break;
+                case "--role":
+                    role = extra[++i];
+                    break;
                 default:
                     args.Add(extra[i]);
                     break;
             }
         }
 
-        var proxy = ProxyProcess.Start(_mesh.Meshd.XdsPort, workload, ns, _mesh.NextIp(), labels, serviceAccount, inbound, "sidecar", [.. args]);
+        var proxy = ProxyProcess.Start(_mesh.Meshd.XdsPort, workload, ns, _mesh.NextIp(), labels, serviceAccount, inbound, role, [.. args]);
         _owned.Add(proxy);
         return proxy;
     }
