@@ -47,6 +47,9 @@ public static class SecretsView
     {
         w.WriteStartObject();
         w.WriteString("@type", SecretsDumpType);
+
+        // "type" as the dump's other sections carry it, so readers can pick sections by one key.
+        w.WriteString("type", SecretsDumpType);
         w.WriteStartArray("dynamic_active_secrets");
         if (secrets.Certificate is { } workload)
         {

@@ -48,6 +48,15 @@ public sealed class AgentTests : IAsyncLifetime
         Assert.True(VerifiesTo(chain, RootFile), "the workload certificate does not verify to the mesh root");
         await LoggedAsync(proxy, "first workload certificate for spiffe://cluster.local/ns/shop/sa/catalog");
 
+        var (exit, table) = await MeshdProcess.RunToolAsync("meshctl.dll", "proxy-config", "secret", "--admin", $"127.0.0.1:{proxy.AdminPort}");
+        Assert.True(exit == 0, table);
+        Assert.Matches(@"(?m)^RESOURCE NAME\s+TYPE\s+STATUS\s+VALID CERT\s+SERIAL NUMBER\s+NOT AFTER\s+NOT BEFORE$", table);
+        Assert.Matches($@"(?m)^default\s+Cert Chain\s+ACTIVE\s+true\s+{first.Serial}\s+\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s+\S+Z$", table);
+        Assert.Matches(@"(?m)^ROOTCA\s+CA\s+ACTIVE\s+true\s+[0-9a-f]+\s+", table);
+        (exit, var json) = await MeshdProcess.RunToolAsync("meshctl.dll", "proxy-config", "secret", "--admin", $"127.0.0.1:{proxy.AdminPort}", "-o", "json");
+        Assert.Equal(0, exit);
+        Assert.Contains("dynamic_active_secrets", json);
+
         // Rotation at half of the 20 s lifetime: a new serial on /certs, same process.
         var pid = proxy.Pid;
         var second = await CertificateAsync(proxy, first.Serial);
