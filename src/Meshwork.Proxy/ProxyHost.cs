@@ -41,6 +41,13 @@ public static partial class ProxyHost
             {
                 k.Listen(options.Ip, options.StatusPort, l => l.Protocols = HttpProtocols.Http1);
             }
+
+            if (options.Agent?.SdsSocket is { } sdsSocket)
+            {
+                // A socket left by an earlier run would make the bind fail.
+                File.Delete(sdsSocket);
+                k.ListenUnixSocket(sdsSocket, l => l.Protocols = HttpProtocols.Http2);
+            }
         });
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(levels);
@@ -56,6 +63,10 @@ public static partial class ProxyHost
                 agent, spiffeId, sp.GetRequiredService<ICertificateSigner>(), sp.GetRequiredService<SecretStore>(), sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<Func<double>>(), sp.GetRequiredService<ILogger<CertificateAgent>>()));
             builder.Services.AddHostedService(sp => sp.GetRequiredService<CertificateAgent>());
+            if (agent.SdsSocket != null)
+            {
+                builder.Services.AddGrpc();
+            }
         }
 
         builder.Services.AddSingleton(sp => new UpstreamOptions
@@ -87,6 +98,21 @@ public static partial class ProxyHost
         stats.AddSource(() => plane.Clusters.Clusters.SelectMany(c => c.Stats.Enumerate().Select(s => (new StatKey("cluster", c.Name, s.Name), s.Value, s.Name.EndsWith("_active", StringComparison.Ordinal) || s.Name.StartsWith("membership", StringComparison.Ordinal)))));
         var draining = new DrainState();
         AdminEndpoints.Map(app, options, draining);
+        if (options.Agent?.SdsSocket != null)
+        {
+            // SDS hands out the workload key: only on the Unix socket, never on the admin or status port.
+            app.Use((context, next) =>
+            {
+                if (context.Connection.LocalIpAddress != null && context.Request.Path.StartsWithSegments("/envoy.service.secret.v3.SecretDiscoveryService", StringComparison.Ordinal))
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return Task.CompletedTask;
+                }
+
+                return next(context);
+            });
+            app.MapGrpcService<SdsService>();
+        }
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("mesh-proxy");
         app.Lifetime.ApplicationStarted.Register(() => Log.Started(logger, options.NodeId, options.AdminPort));
         app.Lifetime.ApplicationStopping.Register(() =>

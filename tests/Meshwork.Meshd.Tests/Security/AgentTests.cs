@@ -160,6 +160,70 @@ public sealed class AgentTests : IAsyncLifetime
         });
     }
 
+    [Fact]
+    public async Task SdsSocket_StreamSecrets_GivesDefaultAndRootCa_AndPushesANewVersionOnRotation()
+    {
+        var token = await TokenFileAsync("shop", "catalog");
+        var socket = Path.Combine(Path.GetTempPath(), $"mw-sds-{Guid.NewGuid():N}.sock");
+        _owned.Add(new FileRemover(socket));
+        var proxy = StartProxy("catalog", "shop", "catalog", token, "--cert-ttl", "20s", "--sds-socket", socket);
+        await CertificateAsync(proxy, null);
+
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress("http://localhost", new Grpc.Net.Client.GrpcChannelOptions
+        {
+            HttpHandler = new SocketsHttpHandler
+            {
+                ConnectCallback = async (_, cancellationToken) =>
+                {
+                    var unix = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+                    await unix.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(socket), cancellationToken);
+                    return new System.Net.Sockets.NetworkStream(unix, ownsSocket: true);
+                },
+            },
+        });
+        var client = new Envoy.Service.Secret.V3.SecretDiscoveryService.SecretDiscoveryServiceClient(channel);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var stream = client.StreamSecrets(cancellationToken: timeout.Token);
+        var request = new Envoy.Service.Discovery.V3.DiscoveryRequest { TypeUrl = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret", ResourceNames = { "default", "ROOTCA" } };
+        await stream.RequestStream.WriteAsync(request, timeout.Token);
+
+        Assert.True(await stream.ResponseStream.MoveNext(timeout.Token));
+        var first = stream.ResponseStream.Current;
+        var (firstLeaf, root) = Secrets(first);
+        Assert.True(firstLeaf.HasPrivateKey);
+        Assert.Contains("spiffe://cluster.local/ns/shop/sa/catalog", firstLeaf.Extensions["2.5.29.17"]!.Format(false));
+        Assert.True(VerifiesTo([firstLeaf], RootFile));
+        Assert.True(VerifiesTo([firstLeaf], root));
+        await stream.RequestStream.WriteAsync(new Envoy.Service.Discovery.V3.DiscoveryRequest { TypeUrl = request.TypeUrl, ResourceNames = { "default", "ROOTCA" }, VersionInfo = first.VersionInfo, ResponseNonce = first.Nonce }, timeout.Token);
+
+        // The rotation at half of 20 s arrives on the open stream as a new version with a new certificate.
+        X509Certificate2 rotated;
+        Envoy.Service.Discovery.V3.DiscoveryResponse next;
+        do
+        {
+            Assert.True(await stream.ResponseStream.MoveNext(timeout.Token));
+            next = stream.ResponseStream.Current;
+            rotated = Secrets(next).Leaf;
+        }
+        while (rotated.SerialNumber == firstLeaf.SerialNumber);
+
+        Assert.NotEqual(first.VersionInfo, next.VersionInfo);
+        Assert.True(rotated.HasPrivateKey);
+        await stream.RequestStream.CompleteAsync();
+    }
+
+    /// <summary>The leaf (with its key) of <c>default</c> and the roots of <c>ROOTCA</c> from an SDS response.</summary>
+    private static (X509Certificate2 Leaf, X509Certificate2Collection Roots) Secrets(Envoy.Service.Discovery.V3.DiscoveryResponse response)
+    {
+        var secrets = response.Resources.Select(r => r.Unpack<Envoy.Extensions.TransportSockets.Tls.V3.Secret>()).ToDictionary(s => s.Name);
+        Assert.Equal(["ROOTCA", "default"], secrets.Keys.Order(StringComparer.Ordinal));
+        var certificate = secrets["default"].TlsCertificate;
+        var leaf = X509Certificate2.CreateFromPem(certificate.CertificateChain.InlineBytes.ToStringUtf8(), certificate.PrivateKey.InlineBytes.ToStringUtf8());
+        var roots = new X509Certificate2Collection();
+        roots.ImportFromPem(secrets["ROOTCA"].ValidationContext.TrustedCa.InlineBytes.ToStringUtf8());
+        return (leaf, roots);
+    }
+
     /// <summary>The console logger writes asynchronously: wait for the line rather than expect it at once.</summary>
     private static Task LoggedAsync(ProxyProcess proxy, string text) =>
         MeshHarness.Eventually(() => Task.FromResult(proxy.Output.Contains(text, StringComparison.Ordinal)), $"\"{text}\" logged", () => proxy.Output);
@@ -248,6 +312,11 @@ public sealed class AgentTests : IAsyncLifetime
     {
         var roots = new X509Certificate2Collection();
         roots.ImportFromPemFile(rootFile);
+        return VerifiesTo(chain, roots);
+    }
+
+    private static bool VerifiesTo(List<X509Certificate2> chain, X509Certificate2Collection roots)
+    {
         using var verifier = new X509Chain();
         verifier.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         verifier.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
