@@ -212,6 +212,25 @@ public sealed class AgentTests : IAsyncLifetime
         await stream.RequestStream.CompleteAsync();
     }
 
+    [Theory]
+    [InlineData("--ca-address nohost", "--ca-address \"nohost\": expected HOST:PORT")]
+    [InlineData("--ca-address 127.0.0.1:1 --token-file ROOT", "--ca-address needs --ca-root-cert")]
+    [InlineData("--ca-address 127.0.0.1:1 --ca-root-cert /nonexistent/root.pem --token-file ROOT", "--ca-root-cert /nonexistent/root.pem: no such file")]
+    [InlineData("--ca-address 127.0.0.1:1 --ca-root-cert ROOT", "--ca-address needs --token-file")]
+    [InlineData("--ca-address 127.0.0.1:1 --ca-root-cert ROOT --token-file ROOT --workload-key dsa", "--workload-key \"dsa\": expected ecdsa-p256 or rsa-2048")]
+    [InlineData("--ca-address 127.0.0.1:1 --ca-root-cert ROOT --token-file ROOT --cert-ttl 100d", "--cert-ttl \"100d\": expected a duration")]
+    [InlineData("--token-file ROOT", "--token-file needs --ca-address")]
+    public async Task Flags_BadAgentValues_OneLineAndExitTwo(string flags, string message)
+    {
+        string[] args = ["--workload", "w", "--ip", "127.0.0.1", .. flags.Replace("ROOT", RootFile, StringComparison.Ordinal).Split(' ')];
+
+        var (exit, output) = await MeshdProcess.RunToolAsync("mesh-proxy.dll", args);
+
+        Assert.Equal(2, exit);
+        Assert.StartsWith("mesh-proxy: " + message, output.Trim());
+        Assert.Single(output.Trim().Split('\n'));
+    }
+
     /// <summary>The leaf (with its key) of <c>default</c> and the roots of <c>ROOTCA</c> from an SDS response.</summary>
     private static (X509Certificate2 Leaf, X509Certificate2Collection Roots) Secrets(Envoy.Service.Discovery.V3.DiscoveryResponse response)
     {
