@@ -266,7 +266,9 @@ def main():
         return median([r[key] for r in closed.get((pid, c), [])])
 
     def haproxy_peer(path):
-        return "haproxy" if path["hops"] <= 1 else "haproxy2"
+        if path["hops"] <= 1:
+            return "haproxy"
+        return "haproxy2tls" if path["id"].endswith("tls") else "haproxy2"
 
     # A path that mostly answers errors is not measured: its rps would be the speed of failing.
     if failures:

@@ -22,6 +22,7 @@ public static class CommandLine
             ProxyConfigCommand.Create(stdout, stderr),
             BenchCommand.Create(stdout, stderr),
             TokenCommand.Create(stdout, stderr),
+            ExperimentalCommand.Create(stdout, stderr),
             VersionCommand.Create(stdout),
         };
 

@@ -103,6 +103,7 @@ public static partial class MeshdHost
         if (ca != null)
         {
             builder.Services.AddSingleton(ca);
+            CitadelMetrics.Describe(ca);
         }
 
         builder.Services.AddSingleton(options);
@@ -123,6 +124,8 @@ public static partial class MeshdHost
 
         // Start order matters: config loads first, then the push pipeline takes its first snapshot.
         builder.Services.AddHostedService<ConfigWatcher>();
+        builder.Services.AddSingleton<JwksResolver>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<JwksResolver>());
         builder.Services.AddHostedService<PushPipeline>();
         builder.Services.AddRouting();
 

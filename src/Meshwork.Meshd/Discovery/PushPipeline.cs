@@ -1,4 +1,6 @@
 using Meshwork.Config.Mesh;
+using Meshwork.Config.Resources;
+using Meshwork.Meshd.Security;
 using Meshwork.Config.Store;
 using Meshwork.Pilot.Model;
 using Meshwork.Pilot.Push;
@@ -17,6 +19,7 @@ public sealed partial class PushPipeline(
     MeshRegistry registry,
     MeshConfig mesh,
     DiscoveryServer server,
+    JwksResolver jwks,
     TimeProvider time,
     ILogger<PushPipeline> logger) : IHostedService, IDisposable
 {
@@ -31,6 +34,8 @@ public sealed partial class PushPipeline(
         _subscriptions.Add(store.Subscribe(change =>
             _debouncer.Enqueue(PushRequest.ForConfig(change.Added.Concat(change.Updated).Concat(change.Removed).Select(k => $"{k.Kind}/{k.Namespace}/{k.Name}"), time.GetUtcNow()))));
         _subscriptions.Add(registry.Subscribe(OnRegistryChange));
+        // A key set fetched or changed: RequestAuthentication's filters carry the keys inline.
+        jwks.OnChanged(() => _debouncer.Enqueue(PushRequest.ForConfig([$"{ResourceKinds.RequestAuthentication.Kind}/-/jwks"], time.GetUtcNow())));
         server.SetSnapshot(Build());
         return Task.CompletedTask;
     }
@@ -60,15 +65,23 @@ public sealed partial class PushPipeline(
         }
 
         var now = time.GetUtcNow();
+        var hosts = change.ServicesChanged.Concat(change.EndpointsChanged.Select(e => e.Hostname));
+        if (!change.ServicesChanged.IsEmpty)
+        {
+            _debouncer?.Enqueue(PushRequest.ForServices(hosts, now));
+            return;
+        }
+
         // A workload that joins or leaves changes its own sidecar's inbound listeners and clusters
-        // (its service targets), not only other proxies' endpoints: Istio pushes WorkloadEntry
-        // additions and removals in full for the services that select them.
+        // (its service targets) besides everyone's endpoints: its proxy gets a full push, the others EDS,
+        // as Istio pushes a WorkloadEntry. Changes that reach other proxies' clusters (identities,
+        // DNS or pass-through services) are in ServicesChanged and pushed in full above.
         var before = change.Previous.Workloads.Select(w => w.Key).ToHashSet();
         var after = change.Current.Workloads.Select(w => w.Key).ToHashSet();
-        var joinedOrLeft = change.WorkloadsChanged.Any(w => before.Contains(w) != after.Contains(w));
-        _debouncer?.Enqueue(change.IsEndpointOnly && !joinedOrLeft
-            ? PushRequest.ForEndpoints(change.EndpointsChanged.Select(e => e.Hostname), now)
-            : PushRequest.ForServices(change.ServicesChanged.Concat(change.EndpointsChanged.Select(e => e.Hostname)), now));
+        var joinedOrLeft = change.WorkloadsChanged.Where(w => before.Contains(w) != after.Contains(w)).Select(w => w.Address).ToList();
+        _debouncer?.Enqueue(joinedOrLeft.Count > 0
+            ? PushRequest.ForWorkloads(hosts, joinedOrLeft, now)
+            : PushRequest.ForEndpoints(hosts, now));
     }
 
     private Task PushAsync(PushRequest request)
@@ -79,7 +92,7 @@ public sealed partial class PushPipeline(
         return Task.CompletedTask;
     }
 
-    private MeshSnapshot Build() => new(Interlocked.Increment(ref _version), mesh, store.Current, registry.Current);
+    private MeshSnapshot Build() => new(Interlocked.Increment(ref _version), mesh, store.Current, registry.Current) { Jwks = jwks.Current };
 
     private static partial class Log
     {

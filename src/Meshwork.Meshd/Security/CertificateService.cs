@@ -19,15 +19,18 @@ internal sealed partial class CertificateService(CertificateAuthority ca, MeshCo
 
     public override async Task<IstioCertificateResponse> CreateCertificate(IstioCertificateRequest request, ServerCallContext context)
     {
+        CitadelMetrics.CsrCount.Inc();
         var now = clock.GetUtcNow();
         var identity = await AuthenticateAsync(context, now).ConfigureAwait(false);
         var outcome = CertificateSigner.Sign(ca, request.Csr, identity, _trustDomain, request.ValidityDuration, now);
         if (outcome.Failure != SigningFailure.None)
         {
+            (outcome.Failure == SigningFailure.NotYourIdentity ? CitadelMetrics.IdExtractionErrors : CitadelMetrics.CsrParsingErrors).Inc();
             Log.Refused(logger, identity.ToString(), outcome.Reason!);
             throw new RpcException(new Status(outcome.Failure == SigningFailure.NotYourIdentity ? StatusCode.PermissionDenied : StatusCode.InvalidArgument, outcome.Reason!));
         }
 
+        CitadelMetrics.Issued.Inc();
         Log.Issued(logger, identity.ToString(), outcome.Chain[0].NotAfter.ToUniversalTime());
         var response = new IstioCertificateResponse();
         response.CertChain.AddRange(outcome.Chain.Select(c => c.ExportCertificatePem() + "\n"));
@@ -73,6 +76,7 @@ internal sealed partial class CertificateService(CertificateAuthority ca, MeshCo
         }
 
         var message = string.Join("; ", reasons);
+        CitadelMetrics.AuthenticationFailures.Inc();
         Log.Unauthenticated(logger, context.Peer, message);
         throw new RpcException(new Status(StatusCode.Unauthenticated, message));
     }

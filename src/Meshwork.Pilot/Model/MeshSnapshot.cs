@@ -10,5 +10,8 @@ namespace Meshwork.Pilot.Model;
 /// </summary>
 public sealed record MeshSnapshot(long Version, MeshConfig Mesh, ConfigSnapshot Config, RegistrySnapshot Registry)
 {
+    /// <summary>The JSON Web Key Sets meshd fetched for RequestAuthentication jwksUri, by URI (Istio's JwtKeyResolver).</summary>
+    public IReadOnlyDictionary<string, string> Jwks { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     public static MeshSnapshot Empty { get; } = new(0, MeshConfig.Default, ConfigSnapshot.Empty, RegistrySnapshot.Empty);
 }

@@ -27,6 +27,9 @@ namespace Meshwork.Pilot.Model;
 /// <item>IpAddresses: only whether all are IPv6 (a DNS cluster's lookup family); reduced to that.</item>
 /// <item>Id, Name, WorkloadName, ServiceAccount, Ports, ClusterId: read only by the inbound side
 /// (listeners, inbound clusters), never by the shared part; cleared.</item>
+/// <item>PeerAuthentication workload selectors read the labels too, but only for the inbound
+/// listeners (LDS, generated per proxy from the whole proxy); the shared client side reads
+/// selector-less policies only (<see cref="PeerAuthentications.NamespaceMode"/>), so their keys are not kept.</item>
 /// </list>
 /// </para>
 /// </summary>

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Meshwork.Pilot.Model;
 
 namespace Meshwork.Pilot.Push;
 
@@ -27,6 +28,13 @@ public sealed record PushRequest
     /// <summary>Services (hostnames) whose endpoints changed.</summary>
     public ImmutableHashSet<string> EndpointsUpdated { get; init; } = ImmutableHashSet<string>.Empty;
 
+    /// <summary>
+    /// Addresses of proxies that get a full push although the request is incremental, as Istio pushes
+    /// one proxy: a workload that joined or left changes its own sidecar's inbound listeners and
+    /// clusters, and only the endpoints of everyone else's.
+    /// </summary>
+    public ImmutableHashSet<string> FullForProxiesAt { get; init; } = ImmutableHashSet<string>.Empty;
+
     public ImmutableDictionary<PushReason, int> Reasons { get; init; } = ImmutableDictionary<PushReason, int>.Empty;
 
     /// <summary>When the first event merged into this request happened, for convergence metrics.</summary>
@@ -37,6 +45,16 @@ public sealed record PushRequest
 
     public static PushRequest ForEndpoints(IEnumerable<string> hosts, DateTimeOffset now) =>
         new() { EndpointsUpdated = hosts.ToImmutableHashSet(), Reasons = ImmutableDictionary<PushReason, int>.Empty.Add(PushReason.Endpoint, 1), Start = now };
+
+    /// <summary>Workloads at <paramref name="addresses"/> joined or left: their own proxies in full, everyone else the endpoints of <paramref name="hosts"/>.</summary>
+    public static PushRequest ForWorkloads(IEnumerable<string> hosts, IEnumerable<string> addresses, DateTimeOffset now) =>
+        new()
+        {
+            EndpointsUpdated = hosts.ToImmutableHashSet(),
+            FullForProxiesAt = addresses.ToImmutableHashSet(),
+            Reasons = ImmutableDictionary<PushReason, int>.Empty.Add(PushReason.Endpoint, 1).Add(PushReason.Proxy, 1),
+            Start = now,
+        };
 
     public static PushRequest ForServices(IEnumerable<string> hosts, DateTimeOffset now) =>
         new() { Full = true, EndpointsUpdated = hosts.ToImmutableHashSet(), Reasons = ImmutableDictionary<PushReason, int>.Empty.Add(PushReason.Service, 1), Start = now };
@@ -51,6 +69,18 @@ public sealed record PushRequest
         && !ConfigsUpdated.IsEmpty
         && Reasons.Keys.All(r => r is PushReason.Config or PushReason.Endpoint)
         && ConfigsUpdated.All(key => kinds.Contains(key.IndexOf('/', StringComparison.Ordinal) is var slash and >= 0 ? key[..slash] : key));
+
+    /// <summary>The request as <paramref name="proxy"/> should see it: in full when it is one of <see cref="FullForProxiesAt"/>.</summary>
+    public PushRequest For(ProxyNode proxy)
+    {
+        if (Full || FullForProxiesAt.IsEmpty || !proxy.IpAddresses.Any(FullForProxiesAt.Contains))
+        {
+            return this;
+        }
+
+        // Full with no named configs and no service reason: everything, for this proxy only.
+        return this with { Full = true, ConfigsUpdated = ImmutableHashSet<string>.Empty, FullForProxiesAt = ImmutableHashSet<string>.Empty };
+    }
 
     /// <summary>Istio's PushRequest.Merge: full if either is, the union of what changed, the earliest start.</summary>
     public PushRequest Merge(PushRequest other)
@@ -68,6 +98,7 @@ public sealed record PushRequest
             Full = Full || other.Full,
             ConfigsUpdated = everything ? ImmutableHashSet<string>.Empty : ConfigsUpdated.Union(other.ConfigsUpdated),
             EndpointsUpdated = EndpointsUpdated.Union(other.EndpointsUpdated),
+            FullForProxiesAt = FullForProxiesAt.Union(other.FullForProxiesAt),
             Reasons = reasons,
             Start = Start <= other.Start ? Start : other.Start,
         };

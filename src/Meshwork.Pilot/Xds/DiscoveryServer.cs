@@ -64,7 +64,7 @@ public sealed partial class DiscoveryServer
 
         foreach (var connection in _connections.Values)
         {
-            connection.QueuePush(request);
+            connection.QueuePush(request.For(connection.Proxy));
         }
     }
 

@@ -34,8 +34,10 @@ public sealed class FilterChainSelector
 
     /// <summary>
     /// Whether a ClientHello must be read before choosing: some chain matches on server names,
-    /// transport or application protocols, or the listener asks for the tls_inspector. When false
-    /// the caller selects with <see cref="ConnectionFacts.Plain"/> and reads nothing.
+    /// transport protocol <c>tls</c> or application protocols, or the listener asks for the
+    /// tls_inspector. When false the caller selects with <see cref="ConnectionFacts.Plain"/> and reads
+    /// nothing: a chain for <c>raw_buffer</c> alone then takes every connection, as in Envoy without
+    /// the inspector (a DISABLE port, where server-first protocols must not wait for a ClientHello).
     /// </summary>
     public bool NeedsTlsInspection { get; }
 
@@ -48,7 +50,7 @@ public sealed class FilterChainSelector
         }
 
         var inspects = listener.ListenerFilters.Any(f => f.Name == ListenerPlan.TlsInspectorFilter)
-            || matches.Any(m => m.ServerNames.Length > 0 || m.TransportProtocol.Length > 0 || m.ApplicationProtocols.Length > 0);
+            || matches.Any(m => m.ServerNames.Length > 0 || (m.TransportProtocol.Length > 0 && m.TransportProtocol != ConnectionFacts.RawBuffer) || m.ApplicationProtocols.Length > 0);
         var root = matches.Count == 0 ? null : MatchTreeBuilder.Build(listener.Name, matches);
         return new FilterChainSelector(root, matches.Count, listener.DefaultFilterChain != null, inspects);
     }

@@ -18,12 +18,29 @@ namespace Meshwork.Proxy.Connections;
 /// </summary>
 public static class TlsTermination
 {
-    /// <summary>The handshake with the options of <paramref name="tls"/> for <paramref name="serverName"/>; a failed or refused one reports why (Envoy's ssl.connection_error, or secrets not ready).</summary>
-    public static async Task<TlsHandshakeResult> AuthenticateAsync(IDuplexPipe transport, DownstreamTls tls, string? serverName, CancellationToken cancellationToken, SecretStore? secrets = null)
+    /// <summary>
+    /// The handshake with the options of <paramref name="tls"/> for <paramref name="serverName"/>; a
+    /// failed or refused one reports why (Envoy's ssl.connection_error, or secrets not ready).
+    /// <paramref name="clientAlpn"/> is what the ClientHello offered, when the inspector read it;
+    /// SDS secrets come from <paramref name="secrets"/> at this moment.
+    /// </summary>
+    public static Task<TlsHandshakeResult> AuthenticateAsync(IDuplexPipe transport, DownstreamTls tls, string? serverName, CancellationToken cancellationToken, SecretStore? secrets = null) =>
+        AuthenticateAsync(transport, tls, serverName, [], cancellationToken, secrets);
+
+    public static async Task<TlsHandshakeResult> AuthenticateAsync(IDuplexPipe transport, DownstreamTls tls, string? serverName, IReadOnlyList<string> clientAlpn, CancellationToken cancellationToken, SecretStore? secrets = null)
     {
         if (!tls.TryCreateOptions(serverName, secrets, out var options, out var refusal))
         {
             return new TlsHandshakeResult(null, refusal);
+        }
+
+        // BoringSSL (Envoy) negotiates no ALPN when the client offers nothing the server has; OpenSSL
+        // under SslStream would abort with no_application_protocol instead. Istio clients of HTTP/1.1
+        // and TCP services offer only "istio-peer-exchange" and "istio", so without this every such
+        // mTLS connection would fail; with it they get HTTP/1.1 (or bytes), as from Envoy.
+        if (clientAlpn.Count > 0 && options.ApplicationProtocols is { Count: > 0 } offered && !offered.Any(p => clientAlpn.Contains(p.ToString())))
+        {
+            options.ApplicationProtocols = null;
         }
 
         var ssl = new SslStream(new DuplexPipeStream(transport), leaveInnerStreamOpen: false);
@@ -54,9 +71,13 @@ public sealed class TerminatedTls : ITlsConnectionFeature, ITlsHandshakeFeature,
     {
         SslStream = stream;
         ClientCertificate = stream.RemoteCertificate as X509Certificate2;
+        Peer = DownstreamPeer.From(stream.RemoteCertificate, stream.LocalCertificate);
     }
 
     public SslStream SslStream { get; }
+
+    /// <summary>The verified client certificate's identity (mTLS), or null when the client sent none.</summary>
+    public DownstreamPeer? Peer { get; }
 
     public X509Certificate2? ClientCertificate { get; set; }
 

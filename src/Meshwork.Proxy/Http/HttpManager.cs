@@ -1,4 +1,5 @@
 using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
+using Meshwork.Proxy.Authn;
 using Meshwork.Proxy.Routing;
 using Meshwork.Proxy.Runtime;
 using Meshwork.Proxy.Stats;
@@ -37,6 +38,10 @@ internal sealed class HttpManagerStats(StatsStore store, string prefix)
     public Counter CorsPreflight { get; } = store.Counter("http", prefix, "cors.origin_valid");
 
     public Counter DownstreamReset { get; } = store.Counter("http", prefix, "downstream_rq_rx_reset");
+
+    public Counter JwtAllowed { get; } = store.Counter("http", prefix, "jwt_authn.allowed");
+
+    public Counter JwtDenied { get; } = store.Counter("http", prefix, "jwt_authn.denied");
 
     private readonly Counter[] _flags = ResponseFlagCodes.All.Select(f => store.Counter("http", prefix, "response_flags." + f.Code)).ToArray();
 
@@ -91,8 +96,14 @@ internal sealed class HttpManager
         PreserveExternalRequestId = manager.PreserveExternalRequestId;
         AllowWebSocket = manager.UpgradeConfigs.Any(u => string.Equals(u.UpgradeType, "websocket", StringComparison.OrdinalIgnoreCase) && (u.Enabled ?? true));
         Inbound = inbound;
+        ClientCert = new ClientCertForwarding(manager);
         Stats = new HttpManagerStats(stats, StatPrefix);
+        var jwt = manager.HttpFilters.FirstOrDefault(f => f.Name == JwtAuthnPlan.FilterName);
+        JwtAuthn = jwt?.TypedConfig != null ? JwtAuthnPlan.Compile(jwt.TypedConfig, $"listener \"{listenerName}\"") : null;
     }
+
+    /// <summary>The jwt_authn filter (a RequestAuthentication), or null when the manager has none.</summary>
+    public JwtAuthnPlan? JwtAuthn { get; }
 
     public string ListenerName { get; }
 
@@ -113,6 +124,9 @@ internal sealed class HttpManager
     public bool AllowWebSocket { get; }
 
     public bool Inbound { get; }
+
+    /// <summary>What happens to <c>x-forwarded-client-cert</c> (forward_client_cert_details).</summary>
+    public ClientCertForwarding ClientCert { get; }
 
     public HttpManagerStats Stats { get; }
 

@@ -1,3 +1,4 @@
+using Meshwork.Proxy.Authn;
 using Meshwork.Proxy.Listeners;
 using Meshwork.Proxy.Routing;
 using Meshwork.Proxy.Runtime;
@@ -8,8 +9,8 @@ namespace Meshwork.Proxy.Http;
 
 /// <summary>
 /// The HTTP request path in one place, in the order a request meets it (Envoy's filter chain of
-/// an Istio sidecar): request id and forwarding headers → route match → fault → CORS → the route's
-/// action (direct response, redirect, or upstream with retries) → stats and access log.
+/// an Istio sidecar): request id, forwarding and client certificate headers → JWT authentication
+/// → route match → fault → CORS → the route's action (direct response, redirect, or upstream with retries) → stats and access log.
 /// Everything it consults was compiled when config arrived; it only reads snapshots.
 /// </summary>
 internal sealed partial class RequestPath(DataPlane plane, UpstreamCaller upstream, TimeProvider time, Func<double> random, ILoggerFactory loggers)
@@ -58,10 +59,36 @@ internal sealed partial class RequestPath(DataPlane plane, UpstreamCaller upstre
         }
     }
 
+    /// <summary>The jwt_authn filter: false after answering 401; on success the verified origin goes with the request.</summary>
+    private async Task<bool> AuthenticateAsync(HttpContext context, JwtAuthnPlan jwt, HttpManagerStats stats)
+    {
+        var status = jwt.Authenticate(context.Request, time.GetUtcNow().ToUnixTimeSeconds(), out var verified);
+        if (status != JwtStatus.Ok)
+        {
+            stats.JwtDenied.Increment();
+            await jwt.RejectAsync(context, status);
+            return false;
+        }
+
+        stats.JwtAllowed.Increment();
+        if (verified.Count > 0)
+        {
+            context.Features.Set(new RequestOrigin(verified));
+        }
+
+        return true;
+    }
+
     private async Task RouteAsync(HttpContext context, HttpConnectionState connection, HttpManager manager, RequestOutcome outcome)
     {
         var request = context.Request;
         ForwardingHeaders.Apply(context, manager, connection.IsTls);
+        manager.ClientCert.Apply(request.Headers, connection.Peer);
+        if (manager.JwtAuthn is { } jwt && !await AuthenticateAsync(context, jwt, manager.Stats))
+        {
+            return;
+        }
+
         var table = manager.Routes(plane.Routing);
         var match = table?.Match(request);
         if (match == null)

@@ -10,8 +10,12 @@ using Microsoft.AspNetCore.Connections;
 
 namespace Meshwork.Proxy.Listeners;
 
-/// <summary>What the HTTP request path needs from its connection: the listener's manager and whether TLS was terminated here.</summary>
-internal sealed record HttpConnectionState(HttpManager Manager, bool IsTls, string? ServerName);
+/// <summary>
+/// What the HTTP request path needs from its connection: the listener's manager, whether TLS was
+/// terminated here, and the client's verified certificate when that TLS was mutual (its identity:
+/// XFCC, and later <c>source.principal</c>). Replaced once by the finished handshake, then fixed.
+/// </summary>
+internal sealed record HttpConnectionState(HttpManager Manager, bool IsTls, string? ServerName, DownstreamPeer? Peer = null);
 
 /// <summary>
 /// Decides, per accepted connection, what it is (Envoy's listener: listener filters → filter chain
@@ -19,7 +23,7 @@ internal sealed record HttpConnectionState(HttpManager Manager, bool IsTls, stri
 /// the filter chain, then either relays bytes (tcp_proxy, SNI passthrough), or terminates TLS when
 /// the chain says so and hands the connection to HTTP (HTTP/1.1, or HTTP/2 by ALPN or preface).
 /// </summary>
-internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore stats, TimeProvider time, Func<double> random, SecretStore secrets, ILogger<ConnectionDispatcher> logger)
+internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore stats, TimeProvider time, Func<double> random, ILogger<ConnectionDispatcher> logger, SecretStore? secrets = null)
 {
     /// <summary>Envoy's tls_inspector gives up after 15 s without a full ClientHello.</summary>
     private static readonly TimeSpan InspectionTimeout = TimeSpan.FromSeconds(15);
@@ -58,8 +62,13 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
                 connection.Features.Set(new HttpConnectionState(manager, http.Tls != null, facts.ServerName));
                 if (http.Tls != null)
                 {
-                    if (await TerminateTlsAsync(connection, http.Tls, facts.ServerName, listener.Name) is { } tls)
+                    if (await TerminateTlsAsync(connection, http.Tls, facts, listener.Name) is { } tls)
                     {
+                        if (tls.Peer != null)
+                        {
+                            connection.Features.Set(new HttpConnectionState(manager, true, facts.ServerName, tls.Peer));
+                        }
+
                         await tls.ServeAsync(connection, next);
                     }
 
@@ -90,11 +99,11 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
         }
     }
 
-    private async Task<TerminatedTls?> TerminateTlsAsync(ConnectionContext connection, DownstreamTls tls, string? serverName, string listenerName)
+    private async Task<TerminatedTls?> TerminateTlsAsync(ConnectionContext connection, DownstreamTls tls, ConnectionFacts facts, string listenerName)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
         timeout.CancelAfter(InspectionTimeout);
-        var result = await TlsTermination.AuthenticateAsync(connection.Transport, tls, serverName, timeout.Token, secrets);
+        var result = await TlsTermination.AuthenticateAsync(connection.Transport, tls, facts.ServerName, facts.ApplicationProtocols, timeout.Token, secrets);
         if (result.Connection == null)
         {
             _tlsFailures.Increment();
@@ -110,7 +119,7 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
         Stream downstream = new DuplexPipeStream(connection.Transport);
         if (plan.Tls != null)
         {
-            if (await TerminateTlsAsync(connection, plan.Tls, facts.ServerName, plan.ListenerName) is not { } tls)
+            if (await TerminateTlsAsync(connection, plan.Tls, facts, plan.ListenerName) is not { } tls)
             {
                 return;
             }

@@ -8,9 +8,11 @@ namespace Meshwork.Registry.Publishing;
 /// with only <see cref="EndpointsChanged"/> needs an EDS push of those clusters and nothing else.
 /// </summary>
 /// <param name="ServicesChanged">
-/// Hostnames whose service definitions were added, removed or changed, plus DNS-resolved services
-/// whose endpoints changed (Envoy's STRICT_DNS and LOGICAL_DNS clusters carry their endpoints in CDS,
-/// so Istio pushes those in full).
+/// Hostnames whose service definitions were added, removed or changed, plus services whose endpoint
+/// change reaches beyond EDS, which Istio pushes in full: DNS-resolved services (Envoy's STRICT_DNS and
+/// LOGICAL_DNS clusters carry their endpoints in CDS), pass-through services (whether clients send
+/// mTLS depends on every endpoint having a sidecar), and services whose set of workload identities
+/// changed (the SANs clients accept are in CDS).
 /// </param>
 /// <param name="EndpointsChanged">The (hostname, service port) endpoint sets that differ.</param>
 /// <param name="WorkloadsChanged">Workloads that joined, changed or left, whether or not a service selects them.</param>
@@ -44,9 +46,7 @@ public sealed record RegistryChange(
             if (!previous.EndpointsFor(key).SequenceEqual(current.EndpointsFor(key)))
             {
                 endpoints.Add(key);
-                // Envoy's STRICT_DNS and LOGICAL_DNS clusters carry their endpoints in CDS, so for a
-                // DNS-resolved service an endpoint change is a cluster change (Istio pushes it in full).
-                if (previous.ServicesFor(key.Hostname).Concat(current.ServicesFor(key.Hostname)).Any(s => s.IsDnsResolved))
+                if (ReachesClusters(previous, current, key))
                 {
                     services.Add(key.Hostname);
                 }
@@ -58,6 +58,20 @@ public sealed record RegistryChange(
         var workloads = before.Except(after).Concat(after.Except(before)).Select(w => w.Key).ToImmutableSortedSet();
         return new RegistryChange(previous, current, services.ToImmutable(), endpoints.ToImmutable(), workloads);
     }
+
+    /// <summary>True when an endpoint change of <paramref name="key"/> changes clusters too (see <see cref="ServicesChanged"/>).</summary>
+    private static bool ReachesClusters(RegistrySnapshot previous, RegistrySnapshot current, EndpointKey key)
+    {
+        if (previous.ServicesFor(key.Hostname).Concat(current.ServicesFor(key.Hostname)).Any(s => s.IsDnsResolved || s.Resolution == ServiceResolution.None))
+        {
+            return true;
+        }
+
+        return !Identities(previous.EndpointsFor(key)).SetEquals(Identities(current.EndpointsFor(key)));
+    }
+
+    private static HashSet<(string Namespace, string ServiceAccount)> Identities(IEnumerable<ServiceEndpoint> endpoints) =>
+        endpoints.Where(e => e.ServiceAccount.Length > 0).Select(e => (e.WorkloadNamespace, e.ServiceAccount)).ToHashSet();
 
     public override string ToString() =>
         $"v{Previous.Version}->v{Current.Version}: services [{string.Join(", ", ServicesChanged)}], endpoints [{string.Join(", ", EndpointsChanged)}], workloads [{string.Join(", ", WorkloadsChanged)}]";

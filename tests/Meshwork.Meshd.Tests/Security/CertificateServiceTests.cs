@@ -51,6 +51,22 @@ public sealed class CertificateServiceTests(CaMeshd fixture) : IClassFixture<CaM
         Assert.InRange(chain[0].NotAfter.ToUniversalTime() - issuedAt, TimeSpan.FromHours(24) - TimeSpan.FromMinutes(2), TimeSpan.FromHours(24) + TimeSpan.FromMinutes(2));
     }
 
+    [Fact]
+    public async Task Metrics_IssuedAndRefusedCalls_AreCountedUnderIstiosNames()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        await CallAsync(Meshd, Roots(Meshd.CaDirectory), Csr(key, Catalog), bearer: Mint(Meshd.CaDirectory, Claims()));
+        await Assert.ThrowsAsync<RpcException>(() => CallAsync(Meshd, Roots(Meshd.CaDirectory), Csr(key, Catalog)));
+
+        var metrics = await Meshd.Http.GetStringAsync(Meshd.Monitoring("/metrics"));
+
+        double Value(string name) => double.Parse(metrics.Split('\n').Single(l => l.StartsWith(name + " ", StringComparison.Ordinal))[(name.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(Value("citadel_server_csr_count") >= 2);
+        Assert.True(Value("citadel_server_success_cert_issuance_count") >= 1);
+        Assert.True(Value("citadel_server_authentication_failure_count") >= 1);
+        Assert.True(Value("citadel_server_root_cert_expiry_timestamp") > DateTimeOffset.UtcNow.AddYears(9).ToUnixTimeSeconds());
+    }
+
     [Theory]
     [InlineData(3600L, 3600L)]
     [InlineData(400L * 24 * 3600, 90L * 24 * 3600)]

@@ -224,8 +224,10 @@ public class FilterChainSelectorTests
         var sni = Listener(Chain("a", new FilterChainMatch { ServerNames = { "a.example.com" } }));
         var inspector = Listener(Chain("a"));
         inspector.ListenerFilters.Add(new ListenerFilter { Name = ListenerPlan.TlsInspectorFilter });
+        var rawBuffer = Listener(Chain("a", new FilterChainMatch { TransportProtocol = "raw_buffer" }));
 
         Assert.False(FilterChainSelector.Compile(plain).NeedsTlsInspection);
+        Assert.False(FilterChainSelector.Compile(rawBuffer).NeedsTlsInspection);
         Assert.True(FilterChainSelector.Compile(sni).NeedsTlsInspection);
         Assert.True(FilterChainSelector.Compile(inspector).NeedsTlsInspection);
     }

@@ -126,13 +126,40 @@ public class ListenerPlanGoldenTests
     }
 
     [Fact]
-    public void Select_SidecarHttpListener_InlineRoutesWithoutInspection()
+    public void Select_SidecarInboundPermissive_TellsIstioMtlsFromPlaintext()
     {
         var plan = ListenerPlan.Compile(Load("lds-sidecar-basic").Single(l => l.Name == "127.0.0.10_9080"));
+        var local = new IPEndPoint(IPAddress.Parse("127.0.0.10"), 9080);
 
-        Assert.False(plan.NeedsTlsInspection);
-        var http = Assert.IsType<HttpChainPlan>(plan.Select(ConnectionFacts.Plain(new IPEndPoint(IPAddress.Parse("127.0.0.10"), 9080), Client)));
+        Assert.True(plan.NeedsTlsInspection);
+        var http = Assert.IsType<HttpChainPlan>(plan.Select(ConnectionFacts.Plain(local, Client)));
         Assert.Equal("inbound|9080||", http.InlineRoutes!.Name);
         Assert.Null(http.Tls);
+
+        var mtls = Assert.IsType<HttpChainPlan>(plan.Select(new ConnectionFacts(local, Client, ConnectionFacts.Tls, "outbound_.9080_._.productpage.default.svc.cluster.local", ["istio-http/1.1", "istio", "http/1.1"])));
+        Assert.True(mtls.Tls!.RequireClientCertificate);
+        Assert.Equal(["default", "ROOTCA"], mtls.Tls.PendingSecrets);
+
+        // TLS from outside the mesh (no Istio ALPN) has no chain on an HTTP port, as in Istio.
+        Assert.Null(plan.Select(new ConnectionFacts(local, Client, ConnectionFacts.Tls, "productpage", ["http/1.1"])));
+    }
+
+    [Fact]
+    public void Select_SidecarInboundStrict_HasNoPlaintextChain()
+    {
+        var plan = ListenerPlan.Compile(Load("lds-peer-authn-strict").Single(l => l.Name == "127.0.0.12_9080"));
+        var local = new IPEndPoint(IPAddress.Parse("127.0.0.12"), 9080);
+
+        Assert.Null(plan.Select(ConnectionFacts.Plain(local, Client)));
+        Assert.NotNull(Assert.IsType<HttpChainPlan>(plan.Select(new ConnectionFacts(local, Client, ConnectionFacts.Tls, null, ["http/1.1"]))).Tls);
+    }
+
+    [Fact]
+    public void Select_SidecarInboundDisable_PlaintextWithoutInspection()
+    {
+        var plan = ListenerPlan.Compile(Load("lds-peer-authn-disable").Single(l => l.Name == "127.0.0.12_3306"));
+
+        Assert.False(plan.NeedsTlsInspection);
+        Assert.Null(Assert.IsType<TcpProxyChainPlan>(plan.Select(ConnectionFacts.Plain(new IPEndPoint(IPAddress.Parse("127.0.0.12"), 3306), Client))).Tls);
     }
 }

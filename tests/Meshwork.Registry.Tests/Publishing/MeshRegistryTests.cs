@@ -161,6 +161,38 @@ public sealed class MeshRegistryTests : IDisposable
     }
 
     [Fact]
+    public void Connect_WorkloadOfAPassthroughService_AlsoAServiceChange()
+    {
+        _registry.UpdateConfig(TestConfig.Snapshot(Reviews.Replace("STATIC", "NONE")));
+
+        _workloads.Connect(ReviewsProxy());
+
+        Assert.Equal([ReviewsHost], _changes[^1].ServicesChanged); // clients send mTLS only when every endpoint has a sidecar
+    }
+
+    [Fact]
+    public void Connect_NewServiceAccount_AlsoAServiceChange()
+    {
+        _registry.UpdateConfig(TestConfig.Snapshot(Reviews));
+        _workloads.Connect(TestConfig.Proxy("reviews-v1", "127.0.0.11", "app=reviews", "bookinfo", serviceAccount: "reviews"));
+
+        _workloads.Connect(TestConfig.Proxy("reviews-v2", "127.0.0.12", "app=reviews", "bookinfo", serviceAccount: "reviews-v2"));
+
+        Assert.Equal([ReviewsHost], _changes[^1].ServicesChanged); // the SANs clients accept are in CDS
+    }
+
+    [Fact]
+    public void Connect_KnownServiceAccount_EndpointOnlyChange()
+    {
+        _registry.UpdateConfig(TestConfig.Snapshot(Reviews));
+        _workloads.Connect(TestConfig.Proxy("reviews-v1", "127.0.0.11", "app=reviews", "bookinfo", serviceAccount: "reviews"));
+
+        _workloads.Connect(TestConfig.Proxy("reviews-v2", "127.0.0.12", "app=reviews", "bookinfo", serviceAccount: "reviews"));
+
+        Assert.True(_changes[^1].IsEndpointOnly);
+    }
+
+    [Fact]
     public void UpdateConfig_UnrelatedResource_NothingPublished()
     {
         _registry.UpdateConfig(TestConfig.Snapshot(Reviews));

@@ -1,6 +1,4 @@
-using System.Runtime.CompilerServices;
 using Meshwork.Config.Networking;
-using Meshwork.Config.Resources;
 using Meshwork.Config.Security;
 using Meshwork.Pilot.Model;
 using Meshwork.Registry.Model;
@@ -26,9 +24,6 @@ public enum ServiceMtlsMode
 /// </summary>
 public static class ServiceMtlsInference
 {
-    /// <summary>Read once per snapshot: every cluster of every proxy asks.</summary>
-    private static readonly ConditionalWeakTable<MeshSnapshot, Dictionary<string, MutualTlsMode>> NamespaceModes = new();
-
     public static ServiceMtlsMode For(MeshSnapshot snapshot, MeshService service, MeshServicePort port, TrafficPolicy? policy)
     {
         if (service.IsMeshExternal)
@@ -45,10 +40,10 @@ public static class ServiceMtlsInference
             }
         }
 
-        var mode = NamespaceMode(snapshot, service.Namespace);
+        var mode = PeerAuthentications.NamespaceMode(snapshot, service.Namespace);
         if (mode == MutualTlsMode.Unset)
         {
-            mode = NamespaceMode(snapshot, snapshot.Mesh.EffectiveRootNamespace);
+            mode = PeerAuthentications.NamespaceMode(snapshot, snapshot.Mesh.EffectiveRootNamespace);
         }
 
         return mode switch
@@ -58,17 +53,4 @@ public static class ServiceMtlsInference
             _ => ServiceMtlsMode.Permissive,
         };
     }
-
-    /// <summary>The mode of the namespace's selector-less PeerAuthentication (the oldest, when several), or UNSET.</summary>
-    private static MutualTlsMode NamespaceMode(MeshSnapshot snapshot, string @namespace) =>
-        NamespaceModes.GetValue(snapshot, IndexModes).GetValueOrDefault(@namespace, MutualTlsMode.Unset);
-
-    private static Dictionary<string, MutualTlsMode> IndexModes(MeshSnapshot snapshot) =>
-        snapshot.Config.OfKind(ResourceKinds.PeerAuthentication)
-            .Select(r => (Resource: r, Spec: r.SpecAs<PeerAuthentication>()))
-            .Where(p => p.Spec.Selector is null or { MatchLabels.IsEmpty: true })
-            .OrderBy(p => p.Resource.Metadata.CreationTimestamp, StringComparer.Ordinal)
-            .ThenBy(p => p.Resource.Name, StringComparer.Ordinal)
-            .GroupBy(p => p.Resource.Namespace, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.First().Spec.Mtls?.Mode ?? MutualTlsMode.Unset, StringComparer.Ordinal);
 }

@@ -167,7 +167,8 @@ internal static class UpstreamTlsContexts
         TlsParams = new TlsParameters { TlsMinimumProtocolVersion = TlsProtocol.Tlsv12, TlsMaximumProtocolVersion = TlsProtocol.Tlsv13 },
     };
 
-    private static SdsSecretConfig AdsSecret(string name) => new()
+    /// <summary>An SDS secret fetched over the ADS stream (Istio serves <c>default</c> and <c>ROOTCA</c> from the agent).</summary>
+    internal static SdsSecretConfig AdsSecret(string name) => new()
     {
         Name = name,
         SdsConfig = new ConfigSource { Ads = new AggregatedConfigSource(), ResourceApiVersion = ApiVersion.V3 },

@@ -1,5 +1,6 @@
 using Envoy.Config.Core.V3;
 using Envoy.Config.Listener.V3;
+using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
 using Meshwork.Config.Networking;
 using Meshwork.Pilot.Generators.Gateways;
 using Meshwork.Pilot.Generators.Routes;
@@ -19,6 +20,7 @@ internal static class GatewayListeners
     public static IEnumerable<Listener> Build(MeshSnapshot snapshot, ProxyNode proxy)
     {
         var virtualServices = BoundVirtualService.All(snapshot).Where(v => v.IsVisibleTo(proxy.Namespace)).ToList();
+        var jwt = RequestAuthenticationFilter.For(snapshot, proxy);
         foreach (var port in MergedGateway.For(snapshot, proxy))
         {
             var listener = new Listener
@@ -30,7 +32,8 @@ internal static class GatewayListeners
             var statPrefix = $"outbound_{port.Address}_{port.Number}";
             if (port.Servers[0].Kind == ServerKind.Http)
             {
-                var manager = HttpConnectionManagers.WithRds(statPrefix, port.Servers[0].RouteName, useRemoteAddress: true);
+                var manager = HttpConnectionManagers.Gateway(statPrefix, port.Servers[0].RouteName);
+                RequestAuthenticationFilter.AddTo(manager, jwt);
                 listener.FilterChains.Add(new FilterChain { Filters = { HttpConnectionManagers.AsFilter(manager) } });
             }
             else
@@ -38,7 +41,7 @@ internal static class GatewayListeners
                 var sniHandled = new HashSet<string>(StringComparer.Ordinal);
                 foreach (var server in port.Servers)
                 {
-                    listener.FilterChains.AddRange(ServerChains(snapshot, proxy, server, statPrefix, virtualServices, sniHandled));
+                    listener.FilterChains.AddRange(ServerChains(snapshot, proxy, server, statPrefix, virtualServices, sniHandled, jwt));
                 }
             }
 
@@ -52,12 +55,13 @@ internal static class GatewayListeners
         }
     }
 
-    private static IEnumerable<FilterChain> ServerChains(MeshSnapshot snapshot, ProxyNode proxy, GatewayServer server, string statPrefix, IReadOnlyList<BoundVirtualService> virtualServices, HashSet<string> sniHandled)
+    private static IEnumerable<FilterChain> ServerChains(MeshSnapshot snapshot, ProxyNode proxy, GatewayServer server, string statPrefix, IReadOnlyList<BoundVirtualService> virtualServices, HashSet<string> sniHandled, HttpFilter? jwt)
     {
         switch (server.Kind)
         {
             case ServerKind.HttpsTerminated:
-                var manager = HttpConnectionManagers.WithRds(server.Server.Name.Length > 0 ? server.Server.Name : statPrefix, server.RouteName, useRemoteAddress: true);
+                var manager = HttpConnectionManagers.Gateway(server.Server.Name.Length > 0 ? server.Server.Name : statPrefix, server.RouteName);
+                RequestAuthenticationFilter.AddTo(manager, jwt);
                 yield return SniChain(server.SniHosts, server.Server.Tls, HttpConnectionManagers.AsFilter(manager));
                 break;
             case ServerKind.TlsTerminated:

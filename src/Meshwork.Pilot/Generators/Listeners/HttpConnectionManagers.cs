@@ -43,6 +43,32 @@ internal static class HttpConnectionManagers
         return manager;
     }
 
+    /// <summary>
+    /// A sidecar's inbound HCM (Istio's buildSidecarInboundHTTPOpts): inline routes, and the client's
+    /// certificate passed to the app in <c>x-forwarded-client-cert</c> (APPEND_FORWARD with Subject,
+    /// URI and DNS, Istio's defaults); the proxy sanitizes the header when the connection is not mTLS.
+    /// </summary>
+    public static HttpConnectionManager Inbound(string statPrefix, RouteConfiguration routes)
+    {
+        var manager = WithRoutes(statPrefix, routes, useRemoteAddress: false);
+        manager.ForwardClientCertDetails = HttpConnectionManager.Types.ForwardClientCertDetails.AppendForward;
+        manager.SetCurrentClientCertDetails = new HttpConnectionManager.Types.SetCurrentClientCertDetails { Subject = true, Uri = true, Dns = true };
+        return manager;
+    }
+
+    /// <summary>
+    /// A gateway's HCM (Istio's buildGatewayHTTPFilterChainOpts): the edge never trusts an incoming
+    /// XFCC; it sets its own from a client certificate (SANITIZE_SET with Subject, Cert, URI, DNS).
+    /// Sidecar outbound managers keep Envoy's default, SANITIZE.
+    /// </summary>
+    public static HttpConnectionManager Gateway(string statPrefix, string routeConfigName)
+    {
+        var manager = WithRds(statPrefix, routeConfigName, useRemoteAddress: true);
+        manager.ForwardClientCertDetails = HttpConnectionManager.Types.ForwardClientCertDetails.SanitizeSet;
+        manager.SetCurrentClientCertDetails = new HttpConnectionManager.Types.SetCurrentClientCertDetails { Subject = true, Cert = true, Uri = true, Dns = true };
+        return manager;
+    }
+
     public static Filter AsFilter(HttpConnectionManager manager) => new() { Name = FilterName, TypedConfig = Any.Pack(manager) };
 
     public static HttpFilter Fault() => new() { Name = FaultAndCorsTranslator.FaultFilter, TypedConfig = Any.Pack(new HTTPFault()) };

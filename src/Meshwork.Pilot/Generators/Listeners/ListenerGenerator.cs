@@ -59,11 +59,12 @@ public sealed class ListenerGenerator : IResourceGenerator
 
     /// <summary>
     /// The config kinds a sidecar's listeners are never built from (Istio's skippedLdsConfigs for
-    /// sidecars): Gateways bind gateways' listeners only; no security or telemetry kind is read.
+    /// sidecars): Gateways bind gateways' listeners only. RequestAuthentication (the inbound jwt_authn
+    /// filter) and PeerAuthentication (the inbound chains' mTLS mode) are read.
     /// </summary>
     private static readonly IReadOnlySet<string> SidecarKindsNotRead = new HashSet<string>(StringComparer.Ordinal)
     {
-        ResourceKinds.Gateway.Kind, ResourceKinds.AuthorizationPolicy.Kind, ResourceKinds.RequestAuthentication.Kind, ResourceKinds.Telemetry.Kind,
+        ResourceKinds.Gateway.Kind, ResourceKinds.AuthorizationPolicy.Kind, ResourceKinds.Telemetry.Kind,
     };
 
     private static readonly IReadOnlySet<string> SidecarKindsNotReadWithoutTcp = new HashSet<string>(SidecarKindsNotRead, StringComparer.Ordinal)

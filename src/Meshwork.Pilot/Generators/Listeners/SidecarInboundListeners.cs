@@ -14,11 +14,15 @@ namespace Meshwork.Pilot.Generators.Listeners;
 /// registry says the workload backs services on (Istio's service targets), or the Sidecar's
 /// ingress listeners when it has any. HTTP ports get an HCM with Istio's inline inbound route table
 /// <c>inbound|PORT||</c>; other ports a tcp_proxy; both to the cluster <c>inbound|PORT||</c>.
+/// The filter chains follow the workload's PeerAuthentication on that (target) port
+/// (<see cref="InboundMtlsChains"/>); a workload without any policy is PERMISSIVE.
 /// </summary>
 internal static class SidecarInboundListeners
 {
     public static IEnumerable<Listener> Build(MeshSnapshot snapshot, ProxyNode proxy, string address, ISet<string> taken)
     {
+        var mtls = PeerAuthentications.For(snapshot, proxy.Namespace, proxy.Labels);
+        var jwt = RequestAuthenticationFilter.For(snapshot, proxy);
         foreach (var port in Ports(snapshot, proxy, address))
         {
             var name = SidecarOutboundListeners.ListenerName(port.Address, port.Number);
@@ -28,17 +32,30 @@ internal static class SidecarInboundListeners
             }
 
             var cluster = ClusterNames.Inbound(port.Number);
-            var filter = port.IsHttp
-                ? HttpConnectionManagers.AsFilter(HttpConnectionManagers.WithRoutes($"inbound_{port.Address}_{port.Number}", RouteTable(cluster, port), useRemoteAddress: false))
-                : NetworkFilters.TcpProxy(cluster);
-            yield return new Listener
+            Func<Filter> filter = port.IsHttp
+                ? () => InboundManager(port, cluster, jwt)
+                : () => NetworkFilters.TcpProxy(cluster);
+            var listener = new Listener
             {
                 Name = name,
                 Address = NetworkFilters.SocketAddress(port.Address, port.Number),
                 TrafficDirection = Envoy.Config.Core.V3.TrafficDirection.Inbound,
-                FilterChains = { new FilterChain { Filters = { filter } } },
+                FilterChains = { InboundMtlsChains.Build(name, mtls.ForPort(port.Number), port.IsHttp, filter) },
             };
+            if (InboundMtlsChains.NeedsTlsInspector(listener))
+            {
+                listener.ListenerFilters.Add(NetworkFilters.TlsInspector());
+            }
+
+            yield return listener;
         }
+    }
+
+    private static Filter InboundManager(InboundPort port, string cluster, Envoy.Extensions.Filters.Network.HttpConnectionManager.V3.HttpFilter? jwt)
+    {
+        var manager = HttpConnectionManagers.Inbound($"inbound_{port.Address}_{port.Number}", RouteTable(cluster, port));
+        RequestAuthenticationFilter.AddTo(manager, jwt);
+        return HttpConnectionManagers.AsFilter(manager);
     }
 
     /// <summary>Istio's buildSidecarInboundHTTPRouteConfig: every host, one route, no timeout (the caller's sidecar owns timeouts).</summary>

@@ -89,6 +89,17 @@ public class ListenerGeneratorTests
     }
 
     [Fact]
+    public void Concerns_PeerAuthenticationChange_RebuildsSidecarListenersButAuthorizationPolicyDoesNot()
+    {
+        var peer = PushRequest.ForConfig(["PeerAuthentication/istio-system/default"], DateTimeOffset.UnixEpoch);
+        var authz = PushRequest.ForConfig(["AuthorizationPolicy/default/deny"], DateTimeOffset.UnixEpoch);
+        var snapshot = RouteTestMesh.Snapshot(RouteTestMesh.Service("reviews"), [Mongo]);
+
+        Assert.True(new ListenerGenerator().Concerns(peer, Mongo, snapshot));
+        Assert.False(new ListenerGenerator().Concerns(authz, Mongo, snapshot));
+    }
+
+    [Fact]
     public void Concerns_EndpointOnlyPush_NeitherListenersNorRoutes()
     {
         var endpoints = PushRequest.ForEndpoints(["reviews.default.svc.cluster.local"], DateTimeOffset.UnixEpoch);

@@ -1,0 +1,98 @@
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+
+namespace Meshwork.Proxy.Telemetry;
+
+/// <summary>
+/// Who a proxy's workload is, as Istio's metadata exchange carries it between sidecars in the
+/// <c>x-envoy-peer-metadata</c> header (a base64 protobuf Struct of node metadata) and
+/// <c>x-envoy-peer-metadata-id</c> (the node id), with the canonical service and revision derived
+/// from labels as Istio derives them. Only the fields the standard labels read are carried.
+/// </summary>
+internal sealed record PeerMetadata(string Workload, string Namespace, IReadOnlyDictionary<string, string> Labels, string Cluster)
+{
+    public const string Header = "x-envoy-peer-metadata";
+    public const string IdHeader = "x-envoy-peer-metadata-id";
+
+    /// <summary>Istio's CLUSTER_ID default where no platform names one.</summary>
+    public const string DefaultCluster = "Kubernetes";
+
+    /// <summary>A header value larger than this is not metadata anyone sent in good faith.</summary>
+    private const int MaxHeaderLength = 8192;
+
+    public string App => Labels.TryGetValue("app", out var app) ? app : StandardLabels.Unknown;
+
+    public string Version => Labels.TryGetValue("version", out var version) ? version : StandardLabels.Unknown;
+
+    public string CanonicalService =>
+        Labels.TryGetValue("service.istio.io/canonical-name", out var name) ? name
+        : Labels.TryGetValue("app.kubernetes.io/name", out name) ? name
+        : Labels.TryGetValue("app", out name) ? name
+        : Workload;
+
+    public string CanonicalRevision =>
+        Labels.TryGetValue("service.istio.io/canonical-revision", out var revision) ? revision
+        : Labels.TryGetValue("app.kubernetes.io/version", out revision) ? revision
+        : Labels.TryGetValue("version", out revision) ? revision
+        : "latest";
+
+    /// <summary>The header value for this workload (computed once per proxy).</summary>
+    public string Encode()
+    {
+        var labels = new Struct();
+        foreach (var (key, value) in Labels)
+        {
+            labels.Fields[key] = Value.ForString(value);
+        }
+
+        var metadata = new Struct
+        {
+            Fields =
+            {
+                ["WORKLOAD_NAME"] = Value.ForString(Workload),
+                ["NAMESPACE"] = Value.ForString(Namespace),
+                ["CLUSTER_ID"] = Value.ForString(Cluster),
+                ["LABELS"] = Value.ForStruct(labels),
+            },
+        };
+        return Convert.ToBase64String(metadata.ToByteArray());
+    }
+
+    /// <summary>The peer a header value describes, or null when it is absent or not Istio's encoding.</summary>
+    public static PeerMetadata? Decode(string? header)
+    {
+        if (string.IsNullOrEmpty(header) || header.Length > MaxHeaderLength)
+        {
+            return null;
+        }
+
+        try
+        {
+            var metadata = Struct.Parser.ParseFrom(Convert.FromBase64String(header));
+            var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (metadata.Fields.TryGetValue("LABELS", out var labelValue) && labelValue.StructValue != null)
+            {
+                foreach (var (key, value) in labelValue.StructValue.Fields)
+                {
+                    if (value.KindCase == Value.KindOneofCase.StringValue)
+                    {
+                        labels[key] = value.StringValue;
+                    }
+                }
+            }
+
+            return new PeerMetadata(
+                Text(metadata, "WORKLOAD_NAME") ?? Text(metadata, "NAME") ?? StandardLabels.Unknown,
+                Text(metadata, "NAMESPACE") ?? StandardLabels.Unknown,
+                labels,
+                Text(metadata, "CLUSTER_ID") ?? StandardLabels.Unknown);
+        }
+        catch (Exception e) when (e is FormatException or InvalidProtocolBufferException)
+        {
+            return null;
+        }
+    }
+
+    private static string? Text(Struct metadata, string key) =>
+        metadata.Fields.TryGetValue(key, out var value) && value.KindCase == Value.KindOneofCase.StringValue ? value.StringValue : null;
+}
