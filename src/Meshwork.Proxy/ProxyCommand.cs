@@ -23,9 +23,17 @@ public static class ProxyCommand
         var mode = new Option<string>("--xds-mode") { Description = "delta (default; falls back to sotw when meshd lacks it) or sotw.", DefaultValueFactory = _ => "delta" };
         mode.AcceptOnlyFromAmong(["delta", "sotw"]);
         var drain = new Option<string>("--drain-duration") { Description = "How long requests in flight may finish on SIGTERM (e.g. 5s, 500ms).", DefaultValueFactory = _ => "5s" };
+        var caAddress = new Option<string>("--ca-address") { Description = "meshd's secure address (HOST:PORT); turns on the certificate agent." };
+        var tokenFile = new Option<string>("--token-file") { Description = "The bootstrap token (JWT) file, re-read at every certificate request." };
+        var caRoot = new Option<string>("--ca-root-cert") { Description = "The mesh root (PEM) meshd's serving certificate chains to; required with --ca-address." };
+        var workloadKey = new Option<string>("--workload-key") { Description = "ecdsa-p256 (default) or rsa-2048.", DefaultValueFactory = _ => "ecdsa-p256" };
+        var certTtl = new Option<string>("--cert-ttl") { Description = "The workload certificate validity requested (e.g. 24h, 20s).", DefaultValueFactory = _ => "24h" };
+        var trustDomain = new Option<string>("--trust-domain") { Description = "The mesh trust domain of the workload's SPIFFE identity.", DefaultValueFactory = _ => "cluster.local" };
+        var sdsSocket = new Option<string>("--sds-socket") { Description = "Serve SDS (default, ROOTCA) on this Unix socket path for an Envoy." };
         var root = new RootCommand("mesh-proxy: the Meshwork sidecar and gateway, configured only by xDS from meshd")
         {
             discovery, workload, ns, account, ip, labels, role, inbound, outbound, admin, status, mode, drain,
+            caAddress, tokenFile, caRoot, workloadKey, certTtl, trustDomain, sdsSocket,
         };
         root.SetAction(async (parse, cancellationToken) =>
         {
@@ -43,7 +51,14 @@ public static class ProxyCommand
                 return 2;
             }
 
-            options = options with { XdsMode = parse.GetValue(mode) == "sotw" ? XdsMode.StateOfTheWorld : XdsMode.Delta, DrainDuration = drainDuration };
+            var agent = BindAgent(parse.GetValue(caAddress), parse.GetValue(tokenFile), parse.GetValue(caRoot), parse.GetValue(workloadKey)!, parse.GetValue(certTtl)!, parse.GetValue(trustDomain)!, parse.GetValue(sdsSocket), ref problem);
+            if (problem != null)
+            {
+                await Console.Error.WriteLineAsync($"mesh-proxy: {problem}");
+                return 2;
+            }
+
+            options = options with { XdsMode = parse.GetValue(mode) == "sotw" ? XdsMode.StateOfTheWorld : XdsMode.Delta, DrainDuration = drainDuration, Agent = agent };
             return await ProxyHost.RunAsync(options, cancellationToken);
         });
         var result = root.Parse(args);
@@ -127,15 +142,97 @@ public static class ProxyCommand
         };
     }
 
-    /// <summary>Go-style durations as Istio writes them: <c>5s</c>, <c>500ms</c>, <c>1m</c>, or plain seconds.</summary>
-    internal static bool TryParseDuration(string text, out TimeSpan duration)
+    /// <summary>The certificate agent's flags, checked together: null (and no problem) when --ca-address is absent.</summary>
+    private static Security.AgentOptions? BindAgent(string? address, string? token, string? rootCert, string key, string ttl, string trustDomain, string? sds, ref string? problem)
     {
+        if (address == null)
+        {
+            var stray = token != null ? "--token-file" : rootCert != null ? "--ca-root-cert" : sds != null ? "--sds-socket" : null;
+            problem = stray != null ? $"{stray} needs --ca-address (the certificate agent is off without it)" : null;
+            return null;
+        }
+
+        var colon = address.LastIndexOf(':');
+        if (colon <= 0 || !ushort.TryParse(address.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port == 0)
+        {
+            problem = $"--ca-address \"{address}\": expected HOST:PORT";
+            return null;
+        }
+
+        if (rootCert == null)
+        {
+            problem = "--ca-address needs --ca-root-cert (the mesh root meshd's certificate chains to)";
+            return null;
+        }
+
+        if (!File.Exists(rootCert))
+        {
+            problem = $"--ca-root-cert {rootCert}: no such file";
+            return null;
+        }
+
+        try
+        {
+            Security.CaClient.LoadRoots(rootCert);
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or InvalidOperationException or IOException)
+        {
+            problem = e is InvalidOperationException ? e.Message : $"--ca-root-cert {rootCert}: {e.Message.Split('\n')[0].Trim()}";
+            return null;
+        }
+
+        if (token != null && !File.Exists(token))
+        {
+            problem = $"--token-file {token}: no such file";
+            return null;
+        }
+
+        if (token == null)
+        {
+            problem = "--ca-address needs --token-file (the bootstrap token that proves the workload's identity)";
+            return null;
+        }
+
+        if (key is not ("ecdsa-p256" or "rsa-2048"))
+        {
+            problem = $"--workload-key \"{key}\": expected ecdsa-p256 or rsa-2048";
+            return null;
+        }
+
+        if (!TryParseDuration(ttl, out var certTtl, TimeSpan.FromDays(90) + TimeSpan.FromSeconds(1)) || certTtl < TimeSpan.FromSeconds(1))
+        {
+            problem = $"--cert-ttl \"{ttl}\": expected a duration from 1s to 90 days, such as 24h or 20s";
+            return null;
+        }
+
+        if (trustDomain.Length == 0 || trustDomain.Contains('/', StringComparison.Ordinal))
+        {
+            problem = $"--trust-domain \"{trustDomain}\": expected a domain such as cluster.local";
+            return null;
+        }
+
+        return new Security.AgentOptions
+        {
+            CaAddress = address,
+            RootCertFile = rootCert,
+            TokenFile = token,
+            KeyType = key == "rsa-2048" ? Security.WorkloadKeyType.Rsa2048 : Security.WorkloadKeyType.EcdsaP256,
+            CertTtl = certTtl,
+            TrustDomain = trustDomain,
+            SdsSocket = sds,
+        };
+    }
+
+    /// <summary>Go-style durations as Istio writes them: <c>5s</c>, <c>500ms</c>, <c>1m</c>, or plain seconds; below one day unless <paramref name="max"/> says otherwise.</summary>
+    internal static bool TryParseDuration(string text, out TimeSpan duration, TimeSpan? max = null)
+    {
+        var limit = (max ?? TimeSpan.FromDays(1)).TotalMilliseconds;
         (string Suffix, double Scale)[] units = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), (string.Empty, 1000)];
         foreach (var (suffix, scale) in units)
         {
             if (text.EndsWith(suffix, StringComparison.Ordinal)
                 && double.TryParse(text.AsSpan(0, text.Length - suffix.Length), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value)
-                && value >= 0 && value * scale < TimeSpan.FromDays(1).TotalMilliseconds)
+                && value >= 0 && value * scale < limit)
             {
                 duration = TimeSpan.FromMilliseconds(value * scale);
                 return true;

@@ -3,6 +3,7 @@ using Meshwork.Proxy.Admin;
 using Meshwork.Proxy.Http;
 using Meshwork.Proxy.Listeners;
 using Meshwork.Proxy.Runtime;
+using Meshwork.Proxy.Security;
 using Meshwork.Proxy.Stats;
 using Meshwork.Proxy.Upstream;
 using Meshwork.Proxy.Xds;
@@ -40,14 +41,37 @@ public static partial class ProxyHost
             {
                 k.Listen(options.Ip, options.StatusPort, l => l.Protocols = HttpProtocols.Http1);
             }
+
+            if (options.Agent?.SdsSocket is { } sdsSocket)
+            {
+                // A socket left by an earlier run would make the bind fail.
+                File.Delete(sdsSocket);
+                k.ListenUnixSocket(sdsSocket, l => l.Protocols = HttpProtocols.Http2);
+            }
         });
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(levels);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<Func<double>>(Random.Shared.NextDouble);
         builder.Services.AddSingleton<StatsStore>();
+        builder.Services.AddSingleton(new SecretStore(active: options.Agent != null));
+        if (options.Agent is { } agent)
+        {
+            var spiffeId = WorkloadCsr.SpiffeId(agent.TrustDomain, options.Namespace, options.ServiceAccount);
+            builder.Services.AddSingleton<ICertificateSigner>(new CaClient(agent));
+            builder.Services.AddSingleton(sp => new CertificateAgent(
+                agent, spiffeId, sp.GetRequiredService<ICertificateSigner>(), sp.GetRequiredService<SecretStore>(), sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<Func<double>>(), sp.GetRequiredService<ILogger<CertificateAgent>>()));
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<CertificateAgent>());
+            if (agent.SdsSocket != null)
+            {
+                builder.Services.AddGrpc();
+            }
+        }
+
         builder.Services.AddSingleton(sp => new UpstreamOptions
         {
+            Secrets = sp.GetRequiredService<SecretStore>(),
             InboundAppAddresses = options.Inbound.ToDictionary(i => (int)i.Port, i => new DnsEndPoint(i.AppHost, (int)i.AppPort)),
             Time = sp.GetRequiredService<TimeProvider>(),
         });
@@ -66,6 +90,7 @@ public static partial class ProxyHost
         builder.Services.AddRouting();
         var app = builder.Build();
 
+        app.Services.GetService<CertificateAgent>()?.LoadConfiguredRoot();
         var plane = app.Services.GetRequiredService<DataPlane>();
         var listeners = app.Services.GetRequiredService<ListenerHost>();
         plane.Host = listeners;
@@ -73,6 +98,21 @@ public static partial class ProxyHost
         stats.AddSource(() => plane.Clusters.Clusters.SelectMany(c => c.Stats.Enumerate().Select(s => (new StatKey("cluster", c.Name, s.Name), s.Value, s.Name.EndsWith("_active", StringComparison.Ordinal) || s.Name.StartsWith("membership", StringComparison.Ordinal)))));
         var draining = new DrainState();
         AdminEndpoints.Map(app, options, draining);
+        if (options.Agent?.SdsSocket != null)
+        {
+            // SDS hands out the workload key: only on the Unix socket, never on the admin or status port.
+            app.Use((context, next) =>
+            {
+                if (context.Connection.LocalIpAddress != null && context.Request.Path.StartsWithSegments("/envoy.service.secret.v3.SecretDiscoveryService", StringComparison.Ordinal))
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return Task.CompletedTask;
+                }
+
+                return next(context);
+            });
+            app.MapGrpcService<SdsService>();
+        }
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("mesh-proxy");
         app.Lifetime.ApplicationStarted.Register(() => Log.Started(logger, options.NodeId, options.AdminPort));
         app.Lifetime.ApplicationStopping.Register(() =>

@@ -48,6 +48,9 @@ public sealed record ProxyOptions
     /// <summary>How long requests in flight may finish after SIGTERM or /quitquitquit (Istio's terminationDrainDuration, 5 s).</summary>
     public TimeSpan DrainDuration { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>The certificate agent's settings, or null when <c>--ca-address</c> is not given (no workload certificate).</summary>
+    public Security.AgentOptions? Agent { get; init; }
+
     /// <summary>Istio's node id: <c>sidecar~IP~NAME.NS~NS.svc.cluster.local</c> (<c>router~...</c> for gateways).</summary>
     public string NodeId => $"{(Role == ProxyRole.Gateway ? "router" : "sidecar")}~{Ip}~{Workload}.{Namespace}~{Namespace}.svc.cluster.local";
 }

@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace Meshwork.Ctl.Commands;
 
 /// <summary>
-/// <c>meshctl proxy-config cluster|listener|route|endpoint|all --admin HOST:PORT [-o json]</c>: what a
+/// <c>meshctl proxy-config cluster|listener|route|endpoint|secret|all --admin HOST:PORT [-o json]</c>: what a
 /// mesh-proxy has applied, read from its <c>/config_dump</c>, as tables like istioctl's or as JSON.
 /// </summary>
 internal static class ProxyConfigCommand
@@ -19,8 +19,8 @@ internal static class ProxyConfigCommand
 
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var type = new Argument<string>("type") { Description = "cluster, listener, route, endpoint or all" };
-        type.AcceptOnlyFromAmong(["cluster", "listener", "route", "endpoint", "all"]);
+        var type = new Argument<string>("type") { Description = "cluster, listener, route, endpoint, secret or all" };
+        type.AcceptOnlyFromAmong(["cluster", "listener", "route", "endpoint", "secret", "all"]);
         var admin = new Option<string>("--admin") { Description = "The proxy's admin address (HOST:PORT).", DefaultValueFactory = _ => "127.0.0.1:15000" };
         var output = new Option<string>("--output", "-o") { Description = "short (tables) or json.", DefaultValueFactory = _ => "short" };
         output.AcceptOnlyFromAmong(["short", "json"]);
@@ -48,8 +48,17 @@ internal static class ProxyConfigCommand
         var liveEndpoints = type is "endpoint" or "all" ? await LiveEndpointRowsAsync(admin, cancellationToken) : null;
         using (dump)
         {
+            if (type == "secret")
+            {
+                var section = ProxyConfigSecrets.Section(dump);
+                await (output == "json"
+                    ? stdout.WriteLineAsync(section is { } found ? JsonSerializer.Serialize(found, new JsonSerializerOptions { WriteIndented = true }) : "{}")
+                    : WriteTableAsync(stdout, ProxyConfigSecrets.Rows(section, DateTimeOffset.UtcNow)));
+                return CommandLine.Ok;
+            }
+
             var wanted = type == "all" ? Types.Values.ToHashSet() : [Types[type]];
-            var sections = dump.RootElement.GetProperty("configs").EnumerateArray().Where(c => wanted.Contains(c.GetProperty("type").GetString()!)).ToList();
+            var sections = dump.RootElement.GetProperty("configs").EnumerateArray().Where(c => c.TryGetProperty("type", out var t) && wanted.Contains(t.GetString()!)).ToList();
             if (output == "json")
             {
                 await stdout.WriteLineAsync(JsonSerializer.Serialize(sections.SelectMany(s => s.GetProperty("resources").EnumerateArray().Select(r => r.GetProperty("resource"))), new JsonSerializerOptions { WriteIndented = true }));

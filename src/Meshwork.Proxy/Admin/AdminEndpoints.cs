@@ -2,20 +2,22 @@ using System.Text;
 using Google.Protobuf;
 using Meshwork.Proxy.Listeners;
 using Meshwork.Proxy.Runtime;
+using Meshwork.Proxy.Security;
 using Meshwork.Proxy.Stats;
 using Meshwork.Proxy.Xds;
 using Meshwork.Xds.Protos;
 
 namespace Meshwork.Proxy.Admin;
 
-/// <summary>The admin API on loopback (Envoy's 15000): readiness, the applied config, clusters, listeners, stats, log levels, and a way to stop.</summary>
+/// <summary>The admin API on loopback (Envoy's 15000): readiness, the applied config and secrets, certificates, clusters, listeners, stats, log levels, and a way to stop.</summary>
 public static class AdminEndpoints
 {
     public static void Map(WebApplication app, ProxyOptions options, DrainState draining)
     {
         var admin = $"*:{options.AdminPort}";
         app.MapGet("/ready", (ConfigHolder holder, ListenerHost listeners) => Readiness(holder, listeners, draining)).RequireHost(admin);
-        app.MapGet("/config_dump", (ConfigHolder holder) => Results.Text(ConfigDump(holder.Current), "application/json")).RequireHost(admin);
+        app.MapGet("/config_dump", (ConfigHolder holder, SecretStore secrets) => Results.Text(ConfigDump(holder.Current, secrets), "application/json")).RequireHost(admin);
+        app.MapGet("/certs", (SecretStore secrets, TimeProvider time) => Results.Text(SecretsView.Certs(secrets, time), "application/json")).RequireHost(admin);
         app.MapGet("/clusters", (DataPlane plane, string? format) => format == "json"
             ? Results.Text(ClustersView.Json(plane.Clusters), "application/json")
             : Results.Text(ClustersView.Text(plane.Clusters))).RequireHost(admin);
@@ -95,7 +97,7 @@ public static class AdminEndpoints
         "active loggers:\n" + string.Concat(levels.Current().Select(l => $"  {l.Name}: {LogLevels.Format(l.Level)}\n"));
 
     /// <summary>Envoy-style config dump: per type, the version accepted and each resource with its own version.</summary>
-    public static string ConfigDump(AppliedConfig config)
+    public static string ConfigDump(AppliedConfig config, SecretStore? secrets = null)
     {
         var sb = new StringBuilder("{\n  \"configs\": [\n");
         var sections = new (string Type, IEnumerable<(string Name, string Version, IMessage Resource)> Items)[]
@@ -120,6 +122,11 @@ public static class AdminEndpoints
             }
 
             sb.Append(first ? "]}" : "\n    ]}");
+        }
+
+        if (secrets?.IsActive == true)
+        {
+            sb.Append(",\n    ").Append(JsonText.Write(w => SecretsView.WriteConfigDump(w, secrets)));
         }
 
         return sb.Append("\n  ]\n}\n").ToString();

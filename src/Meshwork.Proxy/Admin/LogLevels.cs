@@ -13,6 +13,7 @@ public sealed class LogLevels
         ("http", "Meshwork.Proxy.Http"),
         ("access", "mesh-proxy.access"),
         ("config", "Meshwork.Proxy.Xds"),
+        ("secret", "Meshwork.Proxy.Security"),
         ("main", "mesh-proxy"),
     ];
 

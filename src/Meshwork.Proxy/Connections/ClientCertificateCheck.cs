@@ -17,14 +17,16 @@ namespace Meshwork.Proxy.Connections;
 internal sealed class ClientCertificateCheck
 {
     private readonly X509Certificate2Collection? _trustedCa;
+    private readonly bool _caFromSecret;
     private readonly bool _acceptUntrusted;
     private readonly bool _allowExpired;
     private readonly (SubjectAltNameMatcher.Types.SanType Type, Func<string, bool> Match)[] _sanMatchers;
     private readonly HashSet<string> _spkiPins;
     private readonly HashSet<string> _hashPins;
 
-    private ClientCertificateCheck(CertificateValidationContext context, string where)
+    private ClientCertificateCheck(CertificateValidationContext context, string where, bool caFromSecret)
     {
+        _caFromSecret = caFromSecret;
         if (context.Crl != null)
         {
             throw new ProxyConfigException($"{where}.crl: certificate revocation lists are not supported by mesh-proxy");
@@ -44,18 +46,20 @@ internal sealed class ClientCertificateCheck
             .ToArray();
         _spkiPins = new HashSet<string>(context.VerifyCertificateSpki, StringComparer.Ordinal);
         _hashPins = new HashSet<string>(context.VerifyCertificateHash.Select(h => h.Replace(":", string.Empty, StringComparison.Ordinal).ToLowerInvariant()), StringComparer.Ordinal);
-        if (_trustedCa == null && _sanMatchers.Length > 0)
+        if (_trustedCa == null && !caFromSecret && _sanMatchers.Length > 0)
         {
             throw new ProxyConfigException($"{where}: SAN-based verification of peer certificates without trusted_ca is insecure and not allowed");
         }
     }
 
-    public static ClientCertificateCheck Compile(CertificateValidationContext context, string where) => new(context, where);
+    /// <param name="caFromSecret">The trusted CA comes from an SDS secret (ROOTCA) given per handshake to <see cref="ChainPolicy"/>.</param>
+    public static ClientCertificateCheck Compile(CertificateValidationContext context, string where, bool caFromSecret = false) => new(context, where, caFromSecret);
 
-    /// <summary>The chain policy SslStream builds the client's chain with: our CA as the only root.</summary>
-    public X509ChainPolicy? ChainPolicy()
+    /// <summary>The chain policy SslStream builds the client's chain with: our CA (or the secret's roots) as the only root.</summary>
+    public X509ChainPolicy? ChainPolicy(X509Certificate2Collection? secretRoots = null)
     {
-        if (_trustedCa == null)
+        var roots = _caFromSecret ? secretRoots : _trustedCa;
+        if (roots == null)
         {
             return null;
         }
@@ -66,14 +70,14 @@ internal sealed class ClientCertificateCheck
             RevocationMode = X509RevocationMode.NoCheck,
             VerificationFlags = _allowExpired ? X509VerificationFlags.IgnoreNotTimeValid : X509VerificationFlags.NoFlag,
         };
-        policy.CustomTrustStore.AddRange(_trustedCa);
+        policy.CustomTrustStore.AddRange(roots);
         return policy;
     }
 
     public bool Accepts(X509Certificate2 certificate, SslPolicyErrors errors)
     {
         // Without trusted_ca Envoy checks only the pins; the system roots never count.
-        var chainOk = _trustedCa == null || _acceptUntrusted || (errors & SslPolicyErrors.RemoteCertificateChainErrors) == 0;
+        var chainOk = (_trustedCa == null && !_caFromSecret) || _acceptUntrusted || (errors & SslPolicyErrors.RemoteCertificateChainErrors) == 0;
         if (!chainOk)
         {
             return false;

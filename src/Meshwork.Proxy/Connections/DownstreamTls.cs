@@ -3,16 +3,19 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Envoy.Config.Core.V3;
 using Envoy.Extensions.TransportSockets.Tls.V3;
+using Meshwork.Proxy.Security;
 
 namespace Meshwork.Proxy.Connections;
 
 /// <summary>
 /// A chain's TLS termination (Envoy's DownstreamTlsContext on the envoy.transport_sockets.tls
 /// transport socket), compiled when config is applied: certificates and CAs loaded from their
-/// files then, so every handshake only picks a prebuilt certificate context by SNI. Secrets named
-/// through SDS (Istio's <c>kubernetes://credentialName</c>, <c>default</c>, <c>ROOTCA</c>) cannot be
-/// fetched yet: the config is accepted, as Envoy accepts a listener whose secrets have not arrived,
-/// and each handshake on that chain is refused (Envoy's downstream_context_secrets_not_ready).
+/// files then, so every handshake only picks a prebuilt certificate context by SNI. The SDS secrets
+/// <c>default</c> and <c>ROOTCA</c> come from the certificate agent's <see cref="SecretStore"/> and
+/// are looked up at each handshake, so a rotated certificate serves the next handshake with no
+/// config change. Other SDS names (Istio's <c>kubernetes://credentialName</c>), or these without the
+/// agent, cannot be fetched: the config is accepted, as Envoy accepts a listener whose secrets have
+/// not arrived, and each handshake on that chain is refused (Envoy's downstream_context_secrets_not_ready).
 /// </summary>
 public sealed class DownstreamTls
 {
@@ -23,6 +26,8 @@ public sealed class DownstreamTls
     private readonly List<SslApplicationProtocol> _alpn;
     private readonly SslProtocols _protocols;
     private readonly CipherSuitesPolicy? _cipherSuites;
+    private readonly string? _certificateSecret;
+    private readonly string? _caSecret;
 
     private DownstreamTls(
         ServerCertificate[] certificates,
@@ -32,8 +37,12 @@ public sealed class DownstreamTls
         IReadOnlyList<string> applicationProtocols,
         SslProtocols protocols,
         CipherSuitesPolicy? cipherSuites,
-        IReadOnlyList<string> pendingSecrets)
+        IReadOnlyList<string> pendingSecrets,
+        string? certificateSecret,
+        string? caSecret)
     {
+        _certificateSecret = certificateSecret;
+        _caSecret = caSecret;
         _certificates = certificates;
         _clientCheck = clientCheck;
         RequireClientCertificate = requireClientCertificate;
@@ -52,7 +61,7 @@ public sealed class DownstreamTls
 
     public bool RequireSni { get; }
 
-    /// <summary>SDS secrets the context needs that mesh-proxy cannot resolve; when any, every handshake is refused.</summary>
+    /// <summary>SDS secrets the context names; those the secret store does not supply make every handshake refused.</summary>
     public IReadOnlyList<string> PendingSecrets { get; }
 
     public SslProtocols EnabledProtocols => _protocols;
@@ -92,20 +101,25 @@ public sealed class DownstreamTls
             throw new ProxyConfigException($"{where}: common_tls_context: no tls_certificates or tls_certificate_sds_secret_configs; a server needs a certificate");
         }
 
+        var certificateSecret = certificates.Length == 0 ? common.TlsCertificateSdsSecretConfigs[0].Name : null;
         var validationWhere = $"{where}: common_tls_context.validation_context";
         ClientCertificateCheck? check = null;
+        string? caSecret = null;
         switch (common.ValidationContextTypeCase)
         {
             case CommonTlsContext.ValidationContextTypeOneofCase.ValidationContext:
                 check = ClientCertificateCheck.Compile(common.ValidationContext, validationWhere);
                 break;
             case CommonTlsContext.ValidationContextTypeOneofCase.ValidationContextSdsSecretConfig:
-                pending.Add(common.ValidationContextSdsSecretConfig.Name);
+                caSecret = common.ValidationContextSdsSecretConfig.Name;
+                pending.Add(caSecret);
+                check = ClientCertificateCheck.Compile(new CertificateValidationContext(), validationWhere, caFromSecret: true);
                 break;
             case CommonTlsContext.ValidationContextTypeOneofCase.CombinedValidationContext:
                 var combined = common.CombinedValidationContext;
-                pending.Add(combined.ValidationContextSdsSecretConfig?.Name ?? "(combined_validation_context without a secret name)");
-                check = ClientCertificateCheck.Compile(combined.DefaultValidationContext ?? new CertificateValidationContext(), $"{where}: common_tls_context.combined_validation_context.default_validation_context");
+                caSecret = combined.ValidationContextSdsSecretConfig?.Name ?? "(combined_validation_context without a secret name)";
+                pending.Add(caSecret);
+                check = ClientCertificateCheck.Compile(combined.DefaultValidationContext ?? new CertificateValidationContext(), $"{where}: common_tls_context.combined_validation_context.default_validation_context", caFromSecret: true);
                 break;
         }
 
@@ -117,21 +131,53 @@ public sealed class DownstreamTls
 
         var alpn = common.AlpnProtocols.Count > 0 ? common.AlpnProtocols.ToArray() : defaultAlpn;
         var (protocols, ciphers) = TlsParameterTranslation.Translate(common.TlsParams, $"{where}: common_tls_context.tls_params");
-        return new DownstreamTls(certificates, check, requireClient, context.RequireSni ?? false, alpn, protocols, ciphers, pending);
+        return new DownstreamTls(certificates, check, requireClient, context.RequireSni ?? false, alpn, protocols, ciphers, pending, certificateSecret, caSecret);
     }
 
     /// <summary>
     /// The options for one handshake with a client that sent <paramref name="serverName"/>, or false
     /// with the reason when this chain cannot serve it (secrets not ready, SNI required but absent):
-    /// the caller then closes the connection.
+    /// the caller then closes the connection. SDS secrets are read from <paramref name="secrets"/> now,
+    /// so each handshake gets the certificate current at that moment.
     /// </summary>
-    public bool TryCreateOptions(string? serverName, out SslServerAuthenticationOptions options, out string refusal)
+    public bool TryCreateOptions(string? serverName, SecretStore? secrets, out SslServerAuthenticationOptions options, out string refusal)
     {
         options = null!;
-        if (PendingSecrets.Count > 0)
+        foreach (var name in PendingSecrets)
         {
-            refusal = $"secrets not ready: SDS secret \"{PendingSecrets[0]}\" cannot be resolved (mesh-proxy has no SDS client)";
-            return false;
+            if (secrets == null || !secrets.Supplies(name))
+            {
+                refusal = $"secrets not ready: SDS secret \"{name}\" cannot be resolved (mesh-proxy has no SDS client)";
+                return false;
+            }
+        }
+
+        SslStreamCertificateContext certificate;
+        if (_certificateSecret != null)
+        {
+            if (secrets!.Certificate is not { } workload)
+            {
+                refusal = $"secrets not ready: SDS secret \"{_certificateSecret}\" has not arrived (no workload certificate yet)";
+                return false;
+            }
+
+            certificate = workload.Context;
+        }
+        else
+        {
+            certificate = CertificateFor(serverName).Context;
+        }
+
+        X509Certificate2Collection? roots = null;
+        if (_caSecret != null)
+        {
+            if (secrets!.Roots is not { } bundle)
+            {
+                refusal = $"secrets not ready: SDS secret \"{_caSecret}\" has not arrived (no trust bundle yet)";
+                return false;
+            }
+
+            roots = bundle.Roots;
         }
 
         if (RequireSni && string.IsNullOrEmpty(serverName))
@@ -143,13 +189,13 @@ public sealed class DownstreamTls
         refusal = string.Empty;
         options = new SslServerAuthenticationOptions
         {
-            ServerCertificateContext = CertificateFor(serverName).Context,
+            ServerCertificateContext = certificate,
             ApplicationProtocols = _alpn.Count > 0 ? _alpn : null,
             EnabledSslProtocols = _protocols,
             CipherSuitesPolicy = _cipherSuites,
             ClientCertificateRequired = _clientCheck != null,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            CertificateChainPolicy = _clientCheck?.ChainPolicy(),
+            CertificateChainPolicy = _clientCheck?.ChainPolicy(roots),
             RemoteCertificateValidationCallback = ValidateClient,
         };
         return true;

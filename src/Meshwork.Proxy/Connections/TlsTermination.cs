@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using Meshwork.Proxy.Security;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
@@ -20,14 +21,15 @@ public static class TlsTermination
     /// <summary>
     /// The handshake with the options of <paramref name="tls"/> for <paramref name="serverName"/>; a
     /// failed or refused one reports why (Envoy's ssl.connection_error, or secrets not ready).
-    /// <paramref name="clientAlpn"/> is what the ClientHello offered, when the inspector read it.
+    /// <paramref name="clientAlpn"/> is what the ClientHello offered, when the inspector read it;
+    /// SDS secrets come from <paramref name="secrets"/> at this moment.
     /// </summary>
-    public static Task<TlsHandshakeResult> AuthenticateAsync(IDuplexPipe transport, DownstreamTls tls, string? serverName, CancellationToken cancellationToken) =>
-        AuthenticateAsync(transport, tls, serverName, [], cancellationToken);
+    public static Task<TlsHandshakeResult> AuthenticateAsync(IDuplexPipe transport, DownstreamTls tls, string? serverName, CancellationToken cancellationToken, SecretStore? secrets = null) =>
+        AuthenticateAsync(transport, tls, serverName, [], cancellationToken, secrets);
 
-    public static async Task<TlsHandshakeResult> AuthenticateAsync(IDuplexPipe transport, DownstreamTls tls, string? serverName, IReadOnlyList<string> clientAlpn, CancellationToken cancellationToken)
+    public static async Task<TlsHandshakeResult> AuthenticateAsync(IDuplexPipe transport, DownstreamTls tls, string? serverName, IReadOnlyList<string> clientAlpn, CancellationToken cancellationToken, SecretStore? secrets = null)
     {
-        if (!tls.TryCreateOptions(serverName, out var options, out var refusal))
+        if (!tls.TryCreateOptions(serverName, secrets, out var options, out var refusal))
         {
             return new TlsHandshakeResult(null, refusal);
         }

@@ -4,6 +4,7 @@ using Meshwork.Proxy.Authorization;
 using Meshwork.Proxy.Connections;
 using Meshwork.Proxy.Http;
 using Meshwork.Proxy.Runtime;
+using Meshwork.Proxy.Security;
 using Meshwork.Proxy.Stats;
 using Meshwork.Proxy.Upstream;
 using Microsoft.AspNetCore.Connections;
@@ -24,7 +25,7 @@ internal sealed record HttpConnectionState(HttpManager Manager, bool IsTls, stri
 /// the chain says so and hands the connection to HTTP (HTTP/1.1, or HTTP/2 by ALPN or preface).
 /// A chain's network RBAC filters run first; a denied connection is closed.
 /// </summary>
-internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore stats, TimeProvider time, Func<double> random, ILogger<ConnectionDispatcher> logger)
+internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore stats, TimeProvider time, Func<double> random, ILogger<ConnectionDispatcher> logger, SecretStore? secrets = null)
 {
     /// <summary>Envoy's tls_inspector gives up after 15 s without a full ClientHello.</summary>
     private static readonly TimeSpan InspectionTimeout = TimeSpan.FromSeconds(15);
@@ -111,7 +112,7 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
         timeout.CancelAfter(InspectionTimeout);
-        var result = await TlsTermination.AuthenticateAsync(connection.Transport, tls, facts.ServerName, facts.ApplicationProtocols, timeout.Token);
+        var result = await TlsTermination.AuthenticateAsync(connection.Transport, tls, facts.ServerName, facts.ApplicationProtocols, timeout.Token, secrets);
         if (result.Connection == null)
         {
             _tlsFailures.Increment();

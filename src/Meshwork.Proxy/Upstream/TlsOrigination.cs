@@ -16,7 +16,10 @@ namespace Meshwork.Proxy.Upstream;
 /// <param name="AutoSanValidation">Check the server certificate against the request's host (auto_san_validation).</param>
 /// <param name="VerifyChain">False for an empty validation context: Envoy then accepts any certificate.</param>
 /// <param name="ClientCertificateFile">certificate_chain filename for mutual TLS; null for one-way TLS.</param>
-/// <param name="UnavailableReason">Non-null when credentials must come from a source the proxy does not have yet.</param>
+/// <param name="UnavailableReason">Non-null when credentials must come from a source the proxy does not have.</param>
+/// <param name="ClientCertificateSecret">The SDS secret holding the client certificate (Istio's <c>default</c>), read per handshake.</param>
+/// <param name="TrustedCaSecret">The SDS secret holding the trusted CA (Istio's <c>ROOTCA</c>), read per handshake.</param>
+/// <param name="SecretsUnavailableReason">Why the SDS secrets named cannot be had when the secret store does not supply them.</param>
 internal sealed record TlsOrigination(
     string? Sni,
     bool AutoSanValidation,
@@ -26,7 +29,10 @@ internal sealed record TlsOrigination(
     bool VerifyChain,
     string? TrustedCaFile,
     IReadOnlyList<SanMatcher> SubjectAltNames,
-    string? UnavailableReason);
+    string? UnavailableReason,
+    string? ClientCertificateSecret = null,
+    string? TrustedCaSecret = null,
+    string? SecretsUnavailableReason = null);
 
 /// <summary>One match_typed_subject_alt_names (or untyped match_subject_alt_names) entry, its regex compiled once.</summary>
 internal sealed class SanMatcher

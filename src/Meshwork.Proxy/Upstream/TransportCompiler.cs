@@ -64,6 +64,9 @@ internal static class TransportCompiler
     {
         var common = context.CommonTlsContext ?? new CommonTlsContext();
         string? unavailable = null;
+        string? secretsReason = null;
+        string? certificateSecret = null;
+        string? caSecret = null;
         string? certificateFile = null;
         string? keyFile = null;
         if (common.TlsCertificates.Count > 1)
@@ -79,7 +82,8 @@ internal static class TransportCompiler
         }
         else if (common.TlsCertificateSdsSecretConfigs.Count > 0)
         {
-            unavailable = $"TLS credentials unavailable: client certificate \"{common.TlsCertificateSdsSecretConfigs[0].Name}\" comes from SDS, which this proxy does not serve yet";
+            certificateSecret = common.TlsCertificateSdsSecretConfigs[0].Name;
+            secretsReason = $"TLS credentials unavailable: client certificate \"{certificateSecret}\" comes from SDS, which this proxy does not serve yet";
         }
         else if (common.TlsCertificateProviderInstance != null)
         {
@@ -94,10 +98,12 @@ internal static class TransportCompiler
                 break;
             case CommonTlsContext.ValidationContextTypeOneofCase.CombinedValidationContext:
                 validation = common.CombinedValidationContext.DefaultValidationContext ?? new CertificateValidationContext();
-                unavailable ??= $"TLS credentials unavailable: trusted CA \"{common.CombinedValidationContext.ValidationContextSdsSecretConfig?.Name}\" comes from SDS, which this proxy does not serve yet";
+                caSecret = common.CombinedValidationContext.ValidationContextSdsSecretConfig?.Name ?? string.Empty;
+                secretsReason ??= $"TLS credentials unavailable: trusted CA \"{caSecret}\" comes from SDS, which this proxy does not serve yet";
                 break;
             case CommonTlsContext.ValidationContextTypeOneofCase.ValidationContextSdsSecretConfig:
-                unavailable ??= $"TLS credentials unavailable: trusted CA \"{common.ValidationContextSdsSecretConfig.Name}\" comes from SDS, which this proxy does not serve yet";
+                caSecret = common.ValidationContextSdsSecretConfig.Name;
+                secretsReason ??= $"TLS credentials unavailable: trusted CA \"{caSecret}\" comes from SDS, which this proxy does not serve yet";
                 break;
             case CommonTlsContext.ValidationContextTypeOneofCase.None:
                 break;
@@ -147,10 +153,13 @@ internal static class TransportCompiler
             Protocols: Protocols(common.TlsParams, where),
             ClientCertificateFile: certificateFile,
             ClientKeyFile: keyFile,
-            VerifyChain: trustedCa != null || unavailable != null,
+            VerifyChain: trustedCa != null || caSecret != null || unavailable != null,
             TrustedCaFile: trustedCa,
             SubjectAltNames: sans,
-            UnavailableReason: unavailable);
+            UnavailableReason: unavailable,
+            ClientCertificateSecret: certificateSecret,
+            TrustedCaSecret: caSecret,
+            SecretsUnavailableReason: secretsReason);
     }
 
     private static SslProtocols Protocols(TlsParameters? parameters, string where)

@@ -26,6 +26,9 @@ public sealed record UpstreamOptions
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>The certificate agent's secrets (SDS <c>default</c>, <c>ROOTCA</c>), read at each TLS handshake; inactive without the agent.</summary>
+    public Security.SecretStore Secrets { get; init; } = new(active: false);
+
     /// <summary>Uniform doubles in [0, 1), called from many threads at once (so thread-safe); seeded in tests.</summary>
     public Func<double> Random { get; init; } = System.Random.Shared.NextDouble;
 

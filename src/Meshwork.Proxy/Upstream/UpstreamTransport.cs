@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
+using Meshwork.Proxy.Security;
 
 namespace Meshwork.Proxy.Upstream;
 
@@ -26,9 +27,11 @@ public sealed class UpstreamTransport : IDisposable
     private readonly AddressFamily _dnsFamily;
     private readonly X509Certificate2Collection? _clientCertificates;
     private readonly X509Certificate2Collection? _trustedCas;
+    private readonly SecretStore _secrets;
 
-    private UpstreamTransport(TransportModel model, ConnectionSettings connection, ClusterStats stats, Func<string, int, EndpointState?> endpointState, TimeSpan idleCap, AddressFamily dnsFamily)
+    private UpstreamTransport(TransportModel model, ConnectionSettings connection, ClusterStats stats, Func<string, int, EndpointState?> endpointState, TimeSpan idleCap, AddressFamily dnsFamily, SecretStore secrets)
     {
+        _secrets = secrets;
         _dnsFamily = dnsFamily;
         _tls = model.Tls;
         _connection = connection;
@@ -36,6 +39,11 @@ public sealed class UpstreamTransport : IDisposable
         _endpointState = endpointState;
         IsTls = model.IsTls;
         UnavailableReason = _tls?.UnavailableReason;
+        if (_tls?.SecretsUnavailableReason != null
+            && ((_tls.ClientCertificateSecret != null && !secrets.Supplies(_tls.ClientCertificateSecret)) || (_tls.TrustedCaSecret != null && !secrets.Supplies(_tls.TrustedCaSecret))))
+        {
+            UnavailableReason ??= _tls.SecretsUnavailableReason;
+        }
         if (model.ProxyProtocolVersion is { } version)
         {
             // The upstream expects a PROXY header carrying the downstream's addresses, which needs a pool per downstream
@@ -97,9 +105,9 @@ public sealed class UpstreamTransport : IDisposable
     internal SocketsHttpHandler? Handler { get; }
 
     /// <param name="dnsFamily">Address family for names resolved at connect time (LOGICAL_DNS's dns_lookup_family).</param>
-    internal static UpstreamTransport Create(TransportModel model, ConnectionSettings connection, CircuitBreakerLimits limits, ClusterStats stats, Func<string, int, EndpointState?> endpointState, TimeSpan idleCap, AddressFamily dnsFamily)
+    internal static UpstreamTransport Create(TransportModel model, ConnectionSettings connection, CircuitBreakerLimits limits, ClusterStats stats, Func<string, int, EndpointState?> endpointState, TimeSpan idleCap, AddressFamily dnsFamily, SecretStore? secrets = null)
     {
-        var transport = new UpstreamTransport(model, connection, stats, endpointState, idleCap, dnsFamily);
+        var transport = new UpstreamTransport(model, connection, stats, endpointState, idleCap, dnsFamily, secrets ?? new SecretStore(active: false));
         if (transport.Handler != null && limits.MaxConnections < int.MaxValue)
         {
             transport.Handler.MaxConnectionsPerServer = (int)Math.Max(1, limits.MaxConnections);
@@ -164,10 +172,22 @@ public sealed class UpstreamTransport : IDisposable
             return new UpstreamConnectionStream(stream, accounting, limit);
         }
 
+        SslClientAuthenticationOptions options;
+        try
+        {
+            options = SslOptions(_tls, context, http2);
+        }
+        catch
+        {
+            Interlocked.Increment(ref _stats.UpstreamCxConnectFail);
+            await stream.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         var ssl = new UpstreamSslStream(stream, accounting, limit);
         try
         {
-            await ssl.AuthenticateAsClientAsync(SslOptions(_tls, context, http2), cancellationToken).ConfigureAwait(false);
+            await ssl.AuthenticateAsClientAsync(options, cancellationToken).ConfigureAwait(false);
             return ssl;
         }
         catch
@@ -185,16 +205,33 @@ public sealed class UpstreamTransport : IDisposable
     private SslClientAuthenticationOptions SslOptions(TlsOrigination tls, SocketsHttpConnectionContext context, bool http2)
     {
         var requestHost = context.InitialRequestMessage.Headers.Host is { } host ? StripPort(host) : context.DnsEndPoint.Host;
+
+        // SDS secrets are read now, so a rotated certificate or bundle is used from the next connection on.
+        SslStreamCertificateContext? workload = null;
+        if (tls.ClientCertificateSecret != null)
+        {
+            workload = _secrets.Certificate?.Context
+                ?? throw new HttpRequestException($"TLS credentials not ready: SDS secret \"{tls.ClientCertificateSecret}\" has not arrived (no workload certificate yet)");
+        }
+
+        var trustedCas = _trustedCas;
+        if (tls.TrustedCaSecret != null)
+        {
+            trustedCas = _secrets.Roots?.Roots
+                ?? throw new HttpRequestException($"TLS credentials not ready: SDS secret \"{tls.TrustedCaSecret}\" has not arrived (no trust bundle yet)");
+        }
+
         return new SslClientAuthenticationOptions
         {
             TargetHost = tls.Sni ?? requestHost,
             EnabledSslProtocols = tls.Protocols,
-            ClientCertificates = _clientCertificates,
+            ClientCertificates = workload == null ? _clientCertificates : null,
+            ClientCertificateContext = workload,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
 
             // Istio's own ALPN values go with ISTIO_MUTUAL, which is not available yet.
             ApplicationProtocols = http2 ? Http2Alpn : Http11Alpn,
-            RemoteCertificateValidationCallback = (_, certificate, _, _) => UpstreamCertificateCheck.Accepts(tls, _trustedCas, certificate, requestHost),
+            RemoteCertificateValidationCallback = (_, certificate, _, _) => UpstreamCertificateCheck.Accepts(tls, trustedCas, certificate, requestHost),
         };
     }
 

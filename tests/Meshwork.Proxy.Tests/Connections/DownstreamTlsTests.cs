@@ -26,7 +26,7 @@ public sealed class DownstreamTlsTests : IDisposable
 
         var tls = DownstreamTls.Compile(context, Where, ["h2"]);
 
-        Assert.False(tls.TryCreateOptions("bookinfo.example.com", out _, out var refusal));
+        Assert.False(tls.TryCreateOptions("bookinfo.example.com", null, out _, out var refusal));
         Assert.Contains("kubernetes://bookinfo-cred", refusal);
     }
 
@@ -134,7 +134,7 @@ public sealed class DownstreamTlsTests : IDisposable
         using var serverSocket = await accept.WaitAsync(Guard);
         await using var server = new SslStream(new NetworkStream(serverSocket));
         await using var client = new SslStream(new NetworkStream(clientSocket));
-        Assert.True(tls.TryCreateOptions(serverName, out var options, out _));
+        Assert.True(tls.TryCreateOptions(serverName, null, out var options, out _));
 
         var serverSide = server.AuthenticateAsServerAsync(options);
         var clientSide = client.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
