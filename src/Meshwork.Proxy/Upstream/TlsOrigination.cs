@@ -20,6 +20,7 @@ namespace Meshwork.Proxy.Upstream;
 /// <param name="ClientCertificateSecret">The SDS secret holding the client certificate (Istio's <c>default</c>), read per handshake.</param>
 /// <param name="TrustedCaSecret">The SDS secret holding the trusted CA (Istio's <c>ROOTCA</c>), read per handshake.</param>
 /// <param name="SecretsUnavailableReason">Why the SDS secrets named cannot be had when the secret store does not supply them.</param>
+/// <param name="AlpnProtocols">The context's alpn_protocols, offered instead of the HTTP version's own (Istio mTLS offers istio-peer-exchange, istio[, h2]).</param>
 internal sealed record TlsOrigination(
     string? Sni,
     bool AutoSanValidation,
@@ -32,7 +33,8 @@ internal sealed record TlsOrigination(
     string? UnavailableReason,
     string? ClientCertificateSecret = null,
     string? TrustedCaSecret = null,
-    string? SecretsUnavailableReason = null);
+    string? SecretsUnavailableReason = null,
+    IReadOnlyList<System.Net.Security.SslApplicationProtocol>? AlpnProtocols = null);
 
 /// <summary>One match_typed_subject_alt_names (or untyped match_subject_alt_names) entry, its regex compiled once.</summary>
 internal sealed class SanMatcher

@@ -159,7 +159,8 @@ internal static class TransportCompiler
             UnavailableReason: unavailable,
             ClientCertificateSecret: certificateSecret,
             TrustedCaSecret: caSecret,
-            SecretsUnavailableReason: secretsReason);
+            SecretsUnavailableReason: secretsReason,
+            AlpnProtocols: common.AlpnProtocols.Count > 0 ? common.AlpnProtocols.Select(p => new System.Net.Security.SslApplicationProtocol(p)).ToArray() : null);
     }
 
     private static SslProtocols Protocols(TlsParameters? parameters, string where)

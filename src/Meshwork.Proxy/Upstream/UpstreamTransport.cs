@@ -229,8 +229,9 @@ public sealed class UpstreamTransport : IDisposable
             ClientCertificateContext = workload,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
 
-            // Istio's own ALPN values go with ISTIO_MUTUAL, which is not available yet.
-            ApplicationProtocols = http2 ? Http2Alpn : Http11Alpn,
+            // The context's own list when it has one (Istio mTLS: istio-peer-exchange, istio, and h2 for
+            // HTTP/2 pools), which the server's filter chains match on; else the pool's HTTP version.
+            ApplicationProtocols = tls.AlpnProtocols is { Count: > 0 } alpn ? [.. alpn] : http2 ? Http2Alpn : Http11Alpn,
             RemoteCertificateValidationCallback = (_, certificate, _, _) => UpstreamCertificateCheck.Accepts(tls, trustedCas, certificate, requestHost),
         };
     }

@@ -20,11 +20,12 @@ public static class ProxyNodeBuilder
         }
 
         // Istio's injector labels a pod that can speak Istio mTLS "security.istio.io/tlsMode: istio";
-        // auto-mTLS then sends it mTLS. This proxy has no workload certificate to offer yet, so it says
-        // so, and peers reach it in plaintext, unless the operator labelled the workload otherwise.
+        // auto-mTLS then sends it mTLS. A proxy can when its agent gets it a workload certificate
+        // (--ca-address); without one it says so and peers reach it in plaintext, unless the operator
+        // labelled the workload otherwise.
         if (!labels.Fields.ContainsKey(TlsModeLabel))
         {
-            labels.Fields[TlsModeLabel] = Value.ForString("disabled");
+            labels.Fields[TlsModeLabel] = Value.ForString(options.Agent != null ? "istio" : "disabled");
         }
 
         var metadata = new Struct();
