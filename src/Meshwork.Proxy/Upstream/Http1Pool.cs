@@ -23,6 +23,8 @@ internal sealed class Http1Pool : IDisposable
     private readonly Stack<Http1Connection> _idle = new();
     private readonly Queue<TaskCompletionSource<Http1Connection?>> _waiters = new();
     private readonly ITimer _scavenger;
+    private readonly TimeSpan _scavengePeriod;
+    private bool _scavenging;
     private int _open;
     private bool _disposed;
 
@@ -36,8 +38,10 @@ internal sealed class Http1Pool : IDisposable
         _connectTimeout = settings.ConnectTimeout;
         _idleTimeout = idleTimeout;
         _lifetime = settings.MaxConnectionDuration;
-        var period = TimeSpan.FromTicks(Math.Max(idleTimeout.Ticks / 4, TimeSpan.FromMilliseconds(100).Ticks));
-        _scavenger = time.CreateTimer(static s => ((Http1Pool)s!).CloseExpired(), this, period, period);
+        _scavengePeriod = TimeSpan.FromTicks(Math.Max(idleTimeout.Ticks / 4, TimeSpan.FromMilliseconds(100).Ticks));
+
+        // The timer runs only while the pool holds connections, so pools of endpoints gone quiet cost nothing.
+        _scavenger = time.CreateTimer(static s => ((Http1Pool)s!).CloseExpired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Open connections, idle or busy.</summary>
@@ -157,6 +161,12 @@ internal sealed class Http1Pool : IDisposable
 
                 connection.IdleSinceTimestamp = _time.GetTimestamp();
                 _idle.Push(connection);
+                if (!_scavenging)
+                {
+                    _scavenging = true;
+                    _scavenger.Change(_scavengePeriod, _scavengePeriod);
+                }
+
                 return;
             }
 
@@ -223,6 +233,12 @@ internal sealed class Http1Pool : IDisposable
         {
             if (_idle.Count == 0)
             {
+                if (_open == 0 && _scavenging && !_disposed)
+                {
+                    _scavenging = false;
+                    _scavenger.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                }
+
                 return;
             }
 
