@@ -200,7 +200,7 @@ internal static class Http1Client
 
         var response = exchange.Context.Response;
         response.StatusCode = head.Status;
-        Http1Wire.CopyFields(head, data, response.Headers);
+        Http1Wire.CopyFields(head, data, response.Headers, connection.LastFieldValues ??= new string?[Http1Wire.KnownFieldCount]);
         exchange.ApplyResponseEdits();
         connection.Start += head.Length;
         return true;

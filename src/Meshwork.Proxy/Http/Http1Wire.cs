@@ -105,8 +105,15 @@ internal static class Http1Wire
         return w.Length;
     }
 
-    /// <summary>Sets the downstream status and copies the upstream's end-to-end fields into <paramref name="headers"/>.</summary>
-    public static void CopyFields(Http1ResponseHead head, ReadOnlySpan<byte> data, IHeaderDictionary headers)
+    /// <summary>Slots a connection keeps for the last value of each well-known field (see <see cref="CopyFields"/>).</summary>
+    public static int KnownFieldCount => KnownNames.Length;
+
+    /// <summary>
+    /// Copies the upstream's end-to-end fields into <paramref name="headers"/>. With
+    /// <paramref name="lastValues"/> (one slot per well-known name, kept per connection) a value equal
+    /// to the one before on that connection — Server, Content-Type, mostly Date — reuses its string.
+    /// </summary>
+    public static void CopyFields(Http1ResponseHead head, ReadOnlySpan<byte> data, IHeaderDictionary headers, string?[]? lastValues = null)
     {
         for (var i = 0; i < head.FieldCount; i++)
         {
@@ -116,10 +123,40 @@ internal static class Http1Wire
                 continue;
             }
 
-            var name = Name(nameBytes);
-            var value = Encoding.Latin1.GetString(head.Value(data, i));
+            var known = Known(nameBytes);
+            var name = known >= 0 ? KnownNames[known].Name : Encoding.ASCII.GetString(nameBytes);
+            var valueBytes = head.Value(data, i);
+            string value;
+            if (known >= 0 && lastValues != null)
+            {
+                value = lastValues[known] is { } last && SameLatin1(last, valueBytes) ? last : Encoding.Latin1.GetString(valueBytes);
+                lastValues[known] = value;
+            }
+            else
+            {
+                value = Encoding.Latin1.GetString(valueBytes);
+            }
+
             headers[name] = headers.TryGetValue(name, out var existing) ? StringValues.Concat(existing, value) : new StringValues(value);
         }
+    }
+
+    private static bool SameLatin1(string text, ReadOnlySpan<byte> bytes)
+    {
+        if (text.Length != bytes.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            if (text[i] != bytes[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>The value of field <paramref name="lowerName"/> as a string, or null (made only when present).</summary>
@@ -129,17 +166,18 @@ internal static class Http1Wire
         return index < 0 ? null : Encoding.Latin1.GetString(head.Value(data, index));
     }
 
-    private static string Name(ReadOnlySpan<byte> name)
+    private static int Known(ReadOnlySpan<byte> name)
     {
-        foreach (var (lower, known) in KnownNames)
+        for (var i = 0; i < KnownNames.Length; i++)
         {
+            var lower = KnownNames[i].Lower;
             if (lower.Length == name.Length && Ascii.EqualsIgnoreCase(name, lower))
             {
-                return known;
+                return i;
             }
         }
 
-        return Encoding.ASCII.GetString(name);
+        return -1;
     }
 
     private static bool SkipsHop(string name) => name.Length > 0 && (name[0] == ':' || name.Length switch

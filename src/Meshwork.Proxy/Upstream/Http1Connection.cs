@@ -28,6 +28,9 @@ internal sealed class Http1Connection
     /// <summary>The response head (or trailers) being parsed, reused for every exchange on this connection.</summary>
     public Http1ResponseHead Head { get; } = new();
 
+    /// <summary>The last value seen per well-known response field, so an unchanged value costs no new string.</summary>
+    public string?[]? LastFieldValues { get; set; }
+
     /// <summary>Bytes received and not yet consumed are <c>Buffer[Start..End]</c>.</summary>
     public byte[] Buffer { get; private set; }
 
