@@ -270,7 +270,7 @@ internal sealed class UpstreamCaller(DataPlane plane, IHttpForwarder forwarder, 
     }
 
     /// <summary>The proxy's own HTTP/1.1 client's outcome, classified in the same order as the forwarder's errors.</summary>
-    private static Failure Classify(Http1Outcome outcome, HttpContext context, CancellationTokenSource? routeTimeout, CancellationTokenSource? perTry)
+    internal static Failure Classify(Http1Outcome outcome, HttpContext context, CancellationTokenSource? routeTimeout, CancellationTokenSource? perTry)
     {
         if (outcome == Http1Outcome.Done)
         {

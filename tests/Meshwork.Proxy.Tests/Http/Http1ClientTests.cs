@@ -292,7 +292,42 @@ public sealed class Http1ClientTests
         Assert.Equal(1, upstream.Connections);
     }
 
-    private Http1Pool Pool(int port, int maxRequests = 0, long maxConnections = int.MaxValue) => new(
+    [Fact]
+    public async Task IdleTimeout_ClosesThePooledConnectionAndTheNextRequestConnects()
+    {
+        await using var upstream = new ScriptedUpstream(Ok);
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        using var pool = Pool(upstream.Port, time: time);
+
+        await SendAsync(pool);
+        Assert.Equal(1, pool.IdleConnections);
+        time.Advance(TimeSpan.FromSeconds(31));
+
+        Assert.Equal(0, pool.IdleConnections);
+        Assert.Equal(0, _stats.UpstreamCxActive);
+        Assert.Equal(Http1Outcome.Done, (await SendAsync(pool)).Outcome);
+        Assert.Equal(2, upstream.Connections);
+    }
+
+    [Theory]
+    [InlineData("Done", "None")]
+    [InlineData("ConnectFailure", "ConnectFailure")]
+    [InlineData("ResetBeforeResponse", "Reset")]
+    [InlineData("ResetAfterResponse", "ResponseStarted")]
+    [InlineData("Downstream", "Downstream")]
+    public void Outcomes_MapToTheFailureKindsTheForwarderPathUses(string outcome, string expected) =>
+        Assert.Equal(Enum.Parse<UpstreamCaller.Failure>(expected), UpstreamCaller.Classify(Enum.Parse<Http1Outcome>(outcome), new DefaultHttpContext(), null, null));
+
+    [Fact]
+    public void Outcome_AfterThePerTryTimeoutFired_IsAPerTryTimeout()
+    {
+        using var perTry = new CancellationTokenSource();
+        perTry.Cancel();
+
+        Assert.Equal(UpstreamCaller.Failure.PerTryTimeout, UpstreamCaller.Classify(Http1Outcome.ResetBeforeResponse, new DefaultHttpContext(), null, perTry));
+    }
+
+    private Http1Pool Pool(int port, int maxRequests = 0, long maxConnections = int.MaxValue, TimeProvider? time = null) => new(
         async ct =>
         {
             var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -308,7 +343,7 @@ public sealed class Http1ClientTests
             }
         },
         () => new ConnectionAccounting(_stats, null),
-        TimeProvider.System,
+        time ?? TimeProvider.System,
         maxConnections,
         new ConnectionSettings(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), null, maxRequests, UpstreamProtocol.Http1, null),
         TimeSpan.FromSeconds(30));
