@@ -108,6 +108,13 @@ internal sealed class Exchange : HttpTransformer
         }
     }
 
+    /// <summary>Takes back a retry decided on an answer when the request body turned out to be under way (the try then fails as a reset).</summary>
+    public void WithdrawRetry()
+    {
+        RetryRequested = false;
+        EndRetry();
+    }
+
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken).ConfigureAwait(false);

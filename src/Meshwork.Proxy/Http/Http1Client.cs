@@ -138,8 +138,21 @@ internal static class Http1Client
             if (connection.Head.Status == 101 || !Commit(exchange, connection))
             {
                 // Declined for a retry (or a 101 nobody asked for): the connection's framing is unknown from here, so it closes.
+                var declined = connection.Head.Status != 101;
                 connection.Close();
-                return (connection.Head.Status == 101 ? Http1Outcome.ResetBeforeResponse : Http1Outcome.Done, false);
+                if (body != null)
+                {
+                    abandon!.Cancel();
+                    await body.ConfigureAwait(false);
+                    if (declined && !exchange.BodyReplayable)
+                    {
+                        // Body bytes were taken while the answer was judged: the next try could not send them, so no retry after all.
+                        exchange.WithdrawRetry();
+                        declined = false;
+                    }
+                }
+
+                return (declined ? Http1Outcome.Done : Http1Outcome.ResetBeforeResponse, false);
             }
 
             var response = connection.Head;

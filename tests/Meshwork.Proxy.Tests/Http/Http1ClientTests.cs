@@ -5,6 +5,7 @@ using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
 using Meshwork.Proxy.Http;
 using Meshwork.Proxy.Stats;
 using Meshwork.Proxy.Tests.Routing;
+using Meshwork.Proxy.Tests.Upstream;
 using Meshwork.Proxy.Upstream;
 using Microsoft.AspNetCore.Http;
 
@@ -17,26 +18,24 @@ namespace Meshwork.Proxy.Tests.Http;
 /// </summary>
 public sealed class Http1ClientTests
 {
-    private const string Ok = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\nKeep-Alive: timeout=5\r\nConnection: keep-alive\r\n\r\nhello";
-
     private readonly ClusterStats _stats = new();
 
     [Fact]
     public async Task ContentLength_TwoRequests_CopyStatusFieldsAndBodyOnOneConnection()
     {
-        await using var upstream = new ScriptedUpstream(Ok);
-        using var pool = Pool(upstream.Port);
+        await using var upstream = new ScriptedUpstream(Http1Fixtures.Ok);
+        using var pool = Http1Fixtures.Pool(_stats, upstream.Port);
 
         for (var i = 0; i < 2; i++)
         {
-            var (outcome, context) = await SendAsync(pool);
+            var (outcome, context) = await Http1Fixtures.SendAsync(pool);
 
             Assert.Equal(Http1Outcome.Done, outcome);
             Assert.Equal(200, context.Response.StatusCode);
             Assert.Equal("text/plain", context.Response.Headers.ContentType.ToString());
             Assert.False(context.Response.Headers.ContainsKey("Connection"));
             Assert.False(context.Response.Headers.ContainsKey("Keep-Alive"));
-            Assert.Equal("hello", Body(context));
+            Assert.Equal("hello", Http1Fixtures.Body(context));
         }
 
         Assert.Equal(1, upstream.Connections);
@@ -47,14 +46,14 @@ public sealed class Http1ClientTests
     public async Task Chunked_WithExtensionsAndTrailers_DecodesTheBodyAndReuses()
     {
         await using var upstream = new ScriptedUpstream("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\nA\r\n0123456789\r\n0\r\nx-trailer: t\r\n\r\n");
-        using var pool = Pool(upstream.Port);
+        using var pool = Http1Fixtures.Pool(_stats, upstream.Port);
 
-        var (first, context) = await SendAsync(pool);
-        var (second, _) = await SendAsync(pool);
+        var (first, context) = await Http1Fixtures.SendAsync(pool);
+        var (second, _) = await Http1Fixtures.SendAsync(pool);
 
         Assert.Equal(Http1Outcome.Done, first);
         Assert.Equal(Http1Outcome.Done, second);
-        Assert.Equal("abc0123456789", Body(context));
+        Assert.Equal("abc0123456789", Http1Fixtures.Body(context));
         Assert.False(context.Response.Headers.ContainsKey("Transfer-Encoding"));
         Assert.Equal(1, upstream.Connections);
     }
@@ -65,14 +64,14 @@ public sealed class Http1ClientTests
     public async Task ConnectionClose_OrHttp10_IsNotReused(string answer)
     {
         await using var upstream = new ScriptedUpstream(answer, close: true);
-        using var pool = Pool(upstream.Port);
+        using var pool = Http1Fixtures.Pool(_stats, upstream.Port);
 
-        var (first, context) = await SendAsync(pool);
-        var (second, _) = await SendAsync(pool);
+        var (first, context) = await Http1Fixtures.SendAsync(pool);
+        var (second, _) = await Http1Fixtures.SendAsync(pool);
 
         Assert.Equal(Http1Outcome.Done, first);
         Assert.Equal(Http1Outcome.Done, second);
-        Assert.Equal("ok", Body(context));
+        Assert.Equal("ok", Http1Fixtures.Body(context));
         Assert.Equal(2, upstream.Connections);
         Assert.Equal(0, pool.OpenConnections);
     }
@@ -81,12 +80,12 @@ public sealed class Http1ClientTests
     public async Task NoLength_ReadsUntilTheServerCloses()
     {
         await using var upstream = new ScriptedUpstream("HTTP/1.0 200 OK\r\n\r\nuntil the end", close: true);
-        using var pool = Pool(upstream.Port);
+        using var pool = Http1Fixtures.Pool(_stats, upstream.Port);
 
-        var (outcome, context) = await SendAsync(pool);
+        var (outcome, context) = await Http1Fixtures.SendAsync(pool);
 
         Assert.Equal(Http1Outcome.Done, outcome);
-        Assert.Equal("until the end", Body(context));
+        Assert.Equal("until the end", Http1Fixtures.Body(context));
         Assert.Equal(0, pool.OpenConnections);
     }
 
@@ -98,15 +97,15 @@ public sealed class Http1ClientTests
     public async Task NoBodyAnswers_EndAtTheHeadAndReuse(string method, string answer)
     {
         await using var upstream = new ScriptedUpstream(answer);
-        using var pool = Pool(upstream.Port);
+        using var pool = Http1Fixtures.Pool(_stats, upstream.Port);
 
-        var (first, context) = await SendAsync(pool, method);
-        var (second, _) = await SendAsync(pool, method);
+        var (first, context) = await Http1Fixtures.SendAsync(pool, method);
+        var (second, _) = await Http1Fixtures.SendAsync(pool, method);
 
         Assert.Equal(Http1Outcome.Done, first);
         Assert.Equal(Http1Outcome.Done, second);
         Assert.NotEqual(100, context.Response.StatusCode);
-        Assert.Equal(string.Empty, Body(context));
+        Assert.Equal(string.Empty, Http1Fixtures.Body(context));
         Assert.Equal(1, upstream.Connections);
     }
 
@@ -122,9 +121,9 @@ public sealed class Http1ClientTests
     public async Task MalformedHead_FailsBeforeTheResponseAndClosesTheConnection(string answer)
     {
         await using var upstream = new ScriptedUpstream(answer);
-        using var pool = Pool(upstream.Port);
+        using var pool = Http1Fixtures.Pool(_stats, upstream.Port);
 
-        var (outcome, context) = await SendAsync(pool);
+        var (outcome, context) = await Http1Fixtures.SendAsync(pool);
 
         Assert.Equal(Http1Outcome.ResetBeforeResponse, outcome);
         Assert.Equal(0, pool.OpenConnections);
@@ -135,9 +134,9 @@ public sealed class Http1ClientTests
     public async Task OversizedHead_FailsBeforeTheResponse()
     {
         await using var upstream = new ScriptedUpstream("HTTP/1.1 200 OK\r\nX-Big: " + new string('a', Http1Client.MaxHeadBytes) + "\r\n\r\n");
-        using var pool = Pool(upstream.Port);
+        using var pool = Http1Fixtures.Pool(_stats, upstream.Port);
 
-        var (outcome, _) = await SendAsync(pool);
+        var (outcome, _) = await Http1Fixtures.SendAsync(pool);
 
         Assert.Equal(Http1Outcome.ResetBeforeResponse, outcome);
         Assert.Equal(0, pool.OpenConnections);
@@ -150,9 +149,9 @@ public sealed class Http1ClientTests
     public async Task BrokenBody_FailsAfterTheResponseStarted(string answer)
     {
         await using var upstream = new ScriptedUpstream(answer, close: true);
-        using var pool = Pool(upstream.Port);
+        using var pool = Http1Fixtures.Pool(_stats, upstream.Port);
 
-        var (outcome, context) = await SendAsync(pool);
+        var (outcome, context) = await Http1Fixtures.SendAsync(pool);
 
         Assert.Equal(Http1Outcome.ResetAfterResponse, outcome);
         Assert.Equal(200, context.Response.StatusCode);
@@ -163,10 +162,10 @@ public sealed class Http1ClientTests
     public async Task BytesAfterTheResponse_AreNotParsedAsTheNextAnswer()
     {
         await using var upstream = new ScriptedUpstream(n => (n == 0 ? "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 500 Oops\r\n\r\n" : "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", false));
-        using var pool = Pool(upstream.Port);
+        using var pool = Http1Fixtures.Pool(_stats, upstream.Port);
 
-        var (first, _) = await SendAsync(pool);
-        var (second, context) = await SendAsync(pool);
+        var (first, _) = await Http1Fixtures.SendAsync(pool);
+        var (second, context) = await Http1Fixtures.SendAsync(pool);
 
         Assert.Equal(Http1Outcome.Done, first);
         Assert.Equal(Http1Outcome.Done, second);
@@ -175,42 +174,12 @@ public sealed class Http1ClientTests
     }
 
     [Fact]
-    public async Task ReusedConnectionClosedByTheServer_IsRetriedOnANewConnection()
-    {
-        await using var upstream = new ScriptedUpstream("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", close: true);
-        using var pool = Pool(upstream.Port);
-
-        var (first, _) = await SendAsync(pool);
-        var (second, context) = await SendAsync(pool);
-
-        Assert.Equal(Http1Outcome.Done, first);
-        Assert.Equal(Http1Outcome.Done, second);
-        Assert.Equal("ok", Body(context));
-        Assert.Equal(2, upstream.Connections);
-    }
-
-    [Fact]
-    public async Task ConnectRefused_IsAConnectFailure()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        using var pool = Pool(port);
-
-        var (outcome, _) = await SendAsync(pool);
-
-        Assert.Equal(Http1Outcome.ConnectFailure, outcome);
-        Assert.Equal(0, pool.OpenConnections);
-    }
-
-    [Fact]
     public async Task RequestHead_CarriesRewrittenTargetAndEndToEndFieldsOnly()
     {
-        await using var upstream = new ScriptedUpstream(Ok);
-        using var pool = Pool(upstream.Port);
+        await using var upstream = new ScriptedUpstream(Http1Fixtures.Ok);
+        using var pool = Http1Fixtures.Pool(_stats, upstream.Port);
 
-        await SendAsync(pool, configure: request =>
+        await Http1Fixtures.SendAsync(pool, configure: request =>
         {
             request.Headers["x-custom"] = new Microsoft.Extensions.Primitives.StringValues(["a", "b"]);
             request.Headers.Connection = "keep-alive, x-custom";
@@ -234,11 +203,11 @@ public sealed class Http1ClientTests
     [InlineData(false)]
     public async Task RequestBody_GoesWithItsLengthOrRechunked(bool withLength)
     {
-        await using var upstream = new ScriptedUpstream(Ok);
-        using var pool = Pool(upstream.Port);
+        await using var upstream = new ScriptedUpstream(Http1Fixtures.Ok);
+        using var pool = Http1Fixtures.Pool(_stats, upstream.Port);
         var body = new string('x', 40_000);
 
-        var (outcome, _) = await SendAsync(pool, "POST", request =>
+        var (outcome, _) = await Http1Fixtures.SendAsync(pool, "POST", request =>
         {
             request.Body = new MemoryStream(Encoding.ASCII.GetBytes(body));
             request.ContentLength = withLength ? body.Length : null;
@@ -256,135 +225,9 @@ public sealed class Http1ClientTests
         else
         {
             Assert.Contains("Transfer-Encoding: chunked\r\n", head, StringComparison.Ordinal);
-            Assert.Equal(body, Dechunk(rest));
+            Assert.Equal(body, Http1Fixtures.Dechunk(rest));
         }
 
         Assert.Equal(1, pool.IdleConnections);
-    }
-
-    [Fact]
-    public async Task MaxRequestsPerConnection_LastRequestSaysCloseAndTheNextConnects()
-    {
-        await using var upstream = new ScriptedUpstream(Ok);
-        using var pool = Pool(upstream.Port, maxRequests: 2);
-
-        for (var i = 0; i < 3; i++)
-        {
-            Assert.Equal(Http1Outcome.Done, (await SendAsync(pool)).Outcome);
-        }
-
-        var requests = upstream.Requests.ToArray();
-        Assert.DoesNotContain("Connection: close", requests[0], StringComparison.Ordinal);
-        Assert.Contains("Connection: close\r\n", requests[1], StringComparison.Ordinal);
-        Assert.Equal(2, upstream.Connections);
-        Assert.Equal(2, _stats.UpstreamCxTotal);
-    }
-
-    [Fact]
-    public async Task MaxConnections_ConcurrentRequestsWaitForTheOneConnection()
-    {
-        await using var upstream = new ScriptedUpstream(Ok);
-        using var pool = Pool(upstream.Port, maxConnections: 1);
-
-        var outcomes = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => SendAsync(pool)));
-
-        Assert.All(outcomes, o => Assert.Equal(Http1Outcome.Done, o.Outcome));
-        Assert.Equal(1, upstream.Connections);
-    }
-
-    [Fact]
-    public async Task IdleTimeout_ClosesThePooledConnectionAndTheNextRequestConnects()
-    {
-        await using var upstream = new ScriptedUpstream(Ok);
-        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
-        using var pool = Pool(upstream.Port, time: time);
-
-        await SendAsync(pool);
-        Assert.Equal(1, pool.IdleConnections);
-        time.Advance(TimeSpan.FromSeconds(31));
-
-        Assert.Equal(0, pool.IdleConnections);
-        Assert.Equal(0, _stats.UpstreamCxActive);
-        Assert.Equal(Http1Outcome.Done, (await SendAsync(pool)).Outcome);
-        Assert.Equal(2, upstream.Connections);
-    }
-
-    [Theory]
-    [InlineData("Done", "None")]
-    [InlineData("ConnectFailure", "ConnectFailure")]
-    [InlineData("ResetBeforeResponse", "Reset")]
-    [InlineData("ResetAfterResponse", "ResponseStarted")]
-    [InlineData("Downstream", "Downstream")]
-    public void Outcomes_MapToTheFailureKindsTheForwarderPathUses(string outcome, string expected) =>
-        Assert.Equal(Enum.Parse<UpstreamCaller.Failure>(expected), UpstreamCaller.Classify(Enum.Parse<Http1Outcome>(outcome), new DefaultHttpContext(), null, null));
-
-    [Fact]
-    public void Outcome_AfterThePerTryTimeoutFired_IsAPerTryTimeout()
-    {
-        using var perTry = new CancellationTokenSource();
-        perTry.Cancel();
-
-        Assert.Equal(UpstreamCaller.Failure.PerTryTimeout, UpstreamCaller.Classify(Http1Outcome.ResetBeforeResponse, new DefaultHttpContext(), null, perTry));
-    }
-
-    private Http1Pool Pool(int port, int maxRequests = 0, long maxConnections = int.MaxValue, TimeProvider? time = null) => new(
-        async ct =>
-        {
-            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                await socket.ConnectAsync(IPAddress.Loopback, port, ct);
-                return socket;
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        },
-        () => new ConnectionAccounting(_stats, null),
-        time ?? TimeProvider.System,
-        maxConnections,
-        new ConnectionSettings(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), null, maxRequests, UpstreamProtocol.Http1, null),
-        TimeSpan.FromSeconds(30));
-
-    private static async Task<(Http1Outcome Outcome, HttpContext Context)> SendAsync(Http1Pool pool, string method = "GET", Action<HttpRequest>? configure = null)
-    {
-        var request = RoutingFixtures.Request("http://downstream.test/original?q=1", method);
-        var context = request.HttpContext;
-        context.Response.Body = new MemoryStream();
-        configure?.Invoke(request);
-        var table = RoutingFixtures.Routes("""[ { "match": { "prefix": "/" }, "route": { "cluster": "c" } } ]""");
-        var manager = new HttpManager(new HttpConnectionManager { StatPrefix = "test" }, table, null, "listener", inbound: false, new StatsStore());
-        var exchange = new Exchange(context, manager, table.Match(request)!.Value, "upstream.test", "/rewritten?q=1");
-        if (request.ContentLength > 0 || request.Body.CanSeek && request.Body.Length > 0)
-        {
-            exchange.Body = new ObservedRequestBody(request.Body);
-            request.Body = exchange.Body;
-        }
-
-        exchange.BeginAttempt(1, mayRetry: false, cluster: null!);
-        var outcome = await Http1Client.SendAsync(exchange, pool, CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
-        return (outcome, context);
-    }
-
-    private static string Body(HttpContext context) => Encoding.Latin1.GetString(((MemoryStream)context.Response.Body).ToArray());
-
-    private static string Dechunk(string chunked)
-    {
-        var result = new StringBuilder();
-        var position = 0;
-        while (true)
-        {
-            var lineEnd = chunked.IndexOf("\r\n", position, StringComparison.Ordinal);
-            var size = Convert.ToInt32(chunked[position..lineEnd], 16);
-            if (size == 0)
-            {
-                return result.ToString();
-            }
-
-            result.Append(chunked, lineEnd + 2, size);
-            position = lineEnd + 2 + size + 2;
-        }
     }
 }
