@@ -125,6 +125,7 @@ internal static class Http1Client
                 if (read <= 0)
                 {
                     connection.Close();
+                    abandon?.Cancel();
                     var stale = read == 0 && reused && !received;
                     var outcome = body != null && await body.ConfigureAwait(false) == Http1Outcome.Downstream ? Http1Outcome.Downstream
                         : stale && exchange.BodyReplayable ? Http1Outcome.RetryOnNewConnection
