@@ -230,4 +230,32 @@ public sealed class Http1ClientTests
 
         Assert.Equal(1, pool.IdleConnections);
     }
+
+    [Fact]
+    public async Task ClientBodyFailing_EndsTheTryAsADownstreamFailure()
+    {
+        await using var upstream = new ScriptedUpstream(Http1Fixtures.Ok);
+        using var pool = Http1Fixtures.Pool(_stats, upstream.Port);
+
+        var (outcome, _) = await Http1Fixtures.SendAsync(pool, "POST", request =>
+        {
+            request.Body = new FailingStream();
+            request.ContentLength = 10;
+        });
+
+        Assert.Equal(Http1Outcome.Downstream, outcome);
+        Assert.Equal(0, pool.OpenConnections);
+    }
+
+    /// <summary>A request body whose client went away.</summary>
+    private sealed class FailingStream : MemoryStream
+    {
+        public FailingStream()
+            : base([1])
+        {
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            ValueTask.FromException<int>(new IOException("client reset"));
+    }
 }
