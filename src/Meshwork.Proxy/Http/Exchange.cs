@@ -108,6 +108,13 @@ internal sealed class Exchange : HttpTransformer
         }
     }
 
+    /// <summary>Takes back a retry decided on an answer when the request body turned out to be under way (the try then fails as a reset).</summary>
+    public void WithdrawRetry()
+    {
+        RetryRequested = false;
+        EndRetry();
+    }
+
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken).ConfigureAwait(false);
@@ -129,34 +136,54 @@ internal sealed class Exchange : HttpTransformer
             return await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken).ConfigureAwait(false);
         }
 
-        UpstreamStatus = (int)proxyResponse.StatusCode;
-        if (Route.RetryPolicy is { } retry && retry.ShouldRetryStatus(UpstreamStatus, GrpcStatus(proxyResponse)))
+        if (DeclinesResponse((int)proxyResponse.StatusCode, GrpcStatus(proxyResponse)))
+        {
+            return false;
+        }
+
+        await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken).ConfigureAwait(false);
+        ApplyResponseEdits();
+        return true;
+    }
+
+    /// <summary>
+    /// Records the upstream status and decides whether this answer is retried instead of copied
+    /// downstream (true: a retry is reserved and the response left untouched for the next try).
+    /// </summary>
+    public bool DeclinesResponse(int status, string? grpcStatus)
+    {
+        UpstreamStatus = status;
+        if (Route.RetryPolicy is { } retry && retry.ShouldRetryStatus(status, grpcStatus))
         {
             if (TryReserveRetry())
             {
                 RetryRequested = true;
-                httpContext.Response.Clear();
-                return false;
+                Context.Response.Clear();
+                return true;
             }
 
             // A body already streamed is not re-sent; that answer simply stands (not a retry limit).
             RetryExhausted = BodyReplayable;
         }
 
-        await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken).ConfigureAwait(false);
-        var response = httpContext.Response;
+        return false;
+    }
+
+    /// <summary>The route's response edits, applied once the upstream's headers are in the downstream response.</summary>
+    public void ApplyResponseEdits()
+    {
+        var response = Context.Response;
         Route.ApplyResponseHeaders(response, Choice);
-        Route.Cors?.ApplyToResponse(httpContext.Request, response);
+        Route.Cors?.ApplyToResponse(Context.Request, response);
         if (Route.IncludeAttemptCountInResponse)
         {
             response.Headers["x-envoy-attempt-count"] = Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
+
         if (SetCookie != null)
         {
             response.Headers.Append(HeaderNames.SetCookie, SetCookie);
         }
-
-        return true;
     }
 
     // NonValidated: no parsing and no enumerator allocated for the common answer without grpc-status.

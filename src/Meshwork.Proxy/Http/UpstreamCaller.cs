@@ -120,13 +120,19 @@ internal sealed class UpstreamCaller(DataPlane plane, IHttpForwarder forwarder, 
                     return;
                 }
 
-                ForwarderError error;
                 using (endpoint.StartRequest())
                 {
-                    error = await forwarder.SendAsync(context, endpoint.DestinationPrefix, invoker, requestConfig, exchange, token);
+                    if (requestConfig == Http11 && endpoint.Http1Pool is { } pool && !IsUpgrade(context))
+                    {
+                        failure = Classify(await Http1Client.SendAsync(exchange, pool, token), context, routeTimeout, perTry);
+                    }
+                    else
+                    {
+                        var error = await forwarder.SendAsync(context, endpoint.DestinationPrefix, invoker, requestConfig, exchange, token);
+                        failure = Classify(error, context, routeTimeout, perTry);
+                    }
                 }
 
-                failure = Classify(error, context, routeTimeout, perTry);
                 endpoint.ReportOutcome(failure switch
                 {
                     Failure.None or Failure.ResponseStarted when exchange.UpstreamStatus > 0 => UpstreamOutcome.FromStatus(exchange.UpstreamStatus),
@@ -262,6 +268,43 @@ internal sealed class UpstreamCaller(DataPlane plane, IHttpForwarder forwarder, 
         var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
         return Describe(exception);
     }
+
+    /// <summary>The proxy's own HTTP/1.1 client's outcome, classified in the same order as the forwarder's errors.</summary>
+    internal static Failure Classify(Http1Outcome outcome, HttpContext context, CancellationTokenSource? routeTimeout, CancellationTokenSource? perTry)
+    {
+        if (outcome == Http1Outcome.Done)
+        {
+            return Failure.None;
+        }
+
+        if (context.RequestAborted.IsCancellationRequested || outcome == Http1Outcome.Downstream)
+        {
+            return Failure.Downstream;
+        }
+
+        if (routeTimeout?.IsCancellationRequested == true)
+        {
+            return Failure.RouteTimeout;
+        }
+
+        if (perTry?.IsCancellationRequested == true)
+        {
+            return context.Response.HasStarted ? Failure.ResponseStarted : Failure.PerTryTimeout;
+        }
+
+        return outcome switch
+        {
+            Http1Outcome.ConnectFailure => Failure.ConnectFailure,
+            Http1Outcome.ResetAfterResponse => Failure.ResponseStarted,
+            _ => Failure.Reset,
+        };
+    }
+
+    /// <summary>Upgrades (websocket) and CONNECT need the forwarder's tunnelling, so they keep the other path.</summary>
+    private static bool IsUpgrade(HttpContext context) =>
+        HttpMethods.IsConnect(context.Request.Method)
+        || context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true
+        || context.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect == true;
 
     /// <summary>What went wrong below HTTP: a refused or failed connect (UF), a refused HTTP/2 stream, or a reset on an open connection (UC).</summary>
     internal static Failure Describe(Exception? exception)

@@ -159,7 +159,7 @@ public sealed partial class UpstreamCluster : IDisposable
                 if (first || !SamePools(current.Model, model))
                 {
                     transports = model.Transports
-                        .Select(t => UpstreamTransport.Create(t, model.Connection, model.Limits, Stats, StateFor, _options.MaxPooledConnectionIdleTime, model.DnsFamily, _options.Secrets))
+                        .Select(t => UpstreamTransport.Create(t, model.Connection, model.Limits, Stats, StateFor, _options.MaxPooledConnectionIdleTime, model.DnsFamily, _options.Secrets, _options.Time, _options.Http1FastPath))
                         .ToArray();
                     Retire(current.Transports);
                 }

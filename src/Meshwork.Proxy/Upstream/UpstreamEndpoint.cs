@@ -80,6 +80,24 @@ public sealed class UpstreamEndpoint
 
     internal EndpointState State { get; }
 
+    private Http1Pool? _http1Pool;
+    private bool _http1PoolLooked;
+
+    /// <summary>The proxy's own HTTP/1.1 pool for this endpoint, or null when the transport has none (looked up once).</summary>
+    internal Http1Pool? Http1Pool
+    {
+        get
+        {
+            if (!Volatile.Read(ref _http1PoolLooked))
+            {
+                _http1Pool = Transport.Http1PoolFor(Host, Port);
+                Volatile.Write(ref _http1PoolLooked, true);
+            }
+
+            return _http1Pool;
+        }
+    }
+
     /// <summary>Index of the LocalityLbEndpoints entry the endpoint came from (locality-weighted picking groups by it).</summary>
     internal int LocalityGroup { get; init; }
 

@@ -47,6 +47,13 @@ public sealed record UpstreamOptions
     /// unset <c>idle_timeout</c>s are capped at this.
     /// </summary>
     public TimeSpan MaxPooledConnectionIdleTime { get; init; } = TimeSpan.FromSeconds(4);
+
+    /// <summary>
+    /// Plaintext HTTP/1.1 requests go through the proxy's own client (one send for the head, the
+    /// response parsed straight into the downstream response) instead of HttpClient and YARP's
+    /// copies. On unless <c>MESH_PROXY_HTTP1_FAST_PATH=0</c>, which keeps the handler path for comparison.
+    /// </summary>
+    public bool Http1FastPath { get; init; } = Environment.GetEnvironmentVariable("MESH_PROXY_HTTP1_FAST_PATH") != "0";
 }
 
 /// <summary>An Envoy locality (region/zone/subzone); empty parts mean unknown.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -29,9 +30,15 @@ public sealed class UpstreamTransport : IDisposable
     private readonly X509Certificate2Collection? _trustedCas;
     private readonly SecretStore _secrets;
 
-    private UpstreamTransport(TransportModel model, ConnectionSettings connection, ClusterStats stats, Func<string, int, EndpointState?> endpointState, TimeSpan idleCap, AddressFamily dnsFamily, SecretStore secrets)
+    private readonly ConcurrentDictionary<string, Http1Pool>? _http1Pools;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _idleTimeout;
+    private long _maxConnections = int.MaxValue;
+
+    private UpstreamTransport(TransportModel model, ConnectionSettings connection, ClusterStats stats, Func<string, int, EndpointState?> endpointState, TimeSpan idleCap, AddressFamily dnsFamily, SecretStore secrets, TimeProvider time, bool http1FastPath)
     {
         _secrets = secrets;
+        _time = time;
         _dnsFamily = dnsFamily;
         _tls = model.Tls;
         _connection = connection;
@@ -77,6 +84,12 @@ public sealed class UpstreamTransport : IDisposable
             return;
         }
 
+        _idleTimeout = connection.PooledIdleTimeout < idleCap ? connection.PooledIdleTimeout : idleCap;
+        if (http1FastPath && _tls == null && connection.Protocol != UpstreamProtocol.Http2)
+        {
+            _http1Pools = new ConcurrentDictionary<string, Http1Pool>(StringComparer.Ordinal);
+        }
+
         var handler = new SocketsHttpHandler
         {
             UseProxy = false,
@@ -85,7 +98,7 @@ public sealed class UpstreamTransport : IDisposable
             AutomaticDecompression = DecompressionMethods.None,
             ActivityHeadersPropagator = null,
             ConnectTimeout = connection.ConnectTimeout,
-            PooledConnectionIdleTimeout = connection.PooledIdleTimeout < idleCap ? connection.PooledIdleTimeout : idleCap,
+            PooledConnectionIdleTimeout = _idleTimeout,
             PooledConnectionLifetime = connection.MaxConnectionDuration ?? Timeout.InfiniteTimeSpan,
             MaxConnectionsPerServer = int.MaxValue,
             EnableMultipleHttp2Connections = true,
@@ -105,20 +118,96 @@ public sealed class UpstreamTransport : IDisposable
     internal SocketsHttpHandler? Handler { get; }
 
     /// <param name="dnsFamily">Address family for names resolved at connect time (LOGICAL_DNS's dns_lookup_family).</param>
-    internal static UpstreamTransport Create(TransportModel model, ConnectionSettings connection, CircuitBreakerLimits limits, ClusterStats stats, Func<string, int, EndpointState?> endpointState, TimeSpan idleCap, AddressFamily dnsFamily, SecretStore? secrets = null)
+    /// <param name="http1FastPath">Whether plaintext HTTP/1.1 requests may use the proxy's own client (<see cref="Http1PoolFor"/>) instead of the handler.</param>
+    internal static UpstreamTransport Create(TransportModel model, ConnectionSettings connection, CircuitBreakerLimits limits, ClusterStats stats, Func<string, int, EndpointState?> endpointState, TimeSpan idleCap, AddressFamily dnsFamily, SecretStore? secrets = null, TimeProvider? time = null, bool http1FastPath = false)
     {
-        var transport = new UpstreamTransport(model, connection, stats, endpointState, idleCap, dnsFamily, secrets ?? new SecretStore(active: false));
+        var transport = new UpstreamTransport(model, connection, stats, endpointState, idleCap, dnsFamily, secrets ?? new SecretStore(active: false), time ?? TimeProvider.System, http1FastPath);
         if (transport.Handler != null && limits.MaxConnections < int.MaxValue)
         {
             transport.Handler.MaxConnectionsPerServer = (int)Math.Max(1, limits.MaxConnections);
+            transport._maxConnections = transport.Handler.MaxConnectionsPerServer;
         }
 
         return transport;
     }
 
-    public void Dispose() => Invoker?.Dispose();
+    /// <summary>
+    /// The proxy's own HTTP/1.1 connection pool for one endpoint, or null when this transport has
+    /// none (TLS origination, HTTP/2, unavailable credentials, or the fast path switched off).
+    /// One pool per endpoint, as the handler keeps one per server, so max_connections means the same.
+    /// </summary>
+    internal Http1Pool? Http1PoolFor(string host, int port)
+    {
+        if (_http1Pools == null || UnavailableReason != null)
+        {
+            return null;
+        }
+
+        var key = UpstreamEndpoint.FormatAddress(host, port);
+        return _http1Pools.GetOrAdd(key, static (_, s) => s.Transport.NewHttp1Pool(s.Host, s.Port), (Transport: this, Host: host, Port: port));
+    }
+
+    public void Dispose()
+    {
+        Invoker?.Dispose();
+        if (_http1Pools != null)
+        {
+            foreach (var pool in _http1Pools.Values)
+            {
+                pool.Dispose();
+            }
+        }
+    }
+
+    private Http1Pool NewHttp1Pool(string host, int port) => new(
+        ct => ConnectSocketAsync(new DnsEndPoint(host, port), ct),
+        () => new ConnectionAccounting(_stats, _endpointState(host, port)),
+        _time,
+        _maxConnections,
+        _connection,
+        _idleTimeout);
 
     private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var socket = await ConnectSocketAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+        var stream = new NetworkStream(socket, ownsSocket: true);
+        var http2 = context.InitialRequestMessage.Version.Major >= 2;
+        var accounting = new ConnectionAccounting(_stats, _endpointState(context.DnsEndPoint.Host, context.DnsEndPoint.Port));
+        var limit = !http2 && _connection.MaxRequestsPerConnection > 0 ? new Http1RequestLimit(_connection.MaxRequestsPerConnection) : null;
+        if (_tls == null)
+        {
+            return new UpstreamConnectionStream(stream, accounting, limit);
+        }
+
+        SslClientAuthenticationOptions options;
+        try
+        {
+            options = SslOptions(_tls, context, http2);
+        }
+        catch
+        {
+            // Secrets not ready (no workload certificate yet): a connection failure, as Envoy's warming secrets.
+            Interlocked.Increment(ref _stats.UpstreamCxConnectFail);
+            await stream.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        var ssl = new UpstreamSslStream(stream, accounting, limit);
+        try
+        {
+            await ssl.AuthenticateAsClientAsync(options, cancellationToken).ConfigureAwait(false);
+            return ssl;
+        }
+        catch
+        {
+            Interlocked.Increment(ref _stats.UpstreamCxConnectFail);
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>A connected TCP socket with the cluster's keepalive settings; failures count in upstream_cx_connect_fail (and _timeout).</summary>
+    private async ValueTask<Socket> ConnectSocketAsync(DnsEndPoint endpoint, CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         if (_connection.Keepalive is { } keepalive)
@@ -140,17 +229,16 @@ public sealed class UpstreamTransport : IDisposable
             }
         }
 
-        Stream stream;
         try
         {
-            var target = context.DnsEndPoint;
+            var target = endpoint;
             if (_dnsFamily != AddressFamily.Unspecified && !IPAddress.TryParse(target.Host, out _))
             {
                 target = new DnsEndPoint(target.Host, target.Port, _dnsFamily);
             }
 
             await socket.ConnectAsync(target, cancellationToken).ConfigureAwait(false);
-            stream = new NetworkStream(socket, ownsSocket: true);
+            return socket;
         }
         catch (Exception e)
         {
@@ -161,39 +249,6 @@ public sealed class UpstreamTransport : IDisposable
                 Interlocked.Increment(ref _stats.UpstreamCxConnectTimeout);
             }
 
-            throw;
-        }
-
-        var http2 = context.InitialRequestMessage.Version.Major >= 2;
-        var accounting = new ConnectionAccounting(_stats, _endpointState(context.DnsEndPoint.Host, context.DnsEndPoint.Port));
-        var limit = !http2 && _connection.MaxRequestsPerConnection > 0 ? new Http1RequestLimit(_connection.MaxRequestsPerConnection) : null;
-        if (_tls == null)
-        {
-            return new UpstreamConnectionStream(stream, accounting, limit);
-        }
-
-        SslClientAuthenticationOptions options;
-        try
-        {
-            options = SslOptions(_tls, context, http2);
-        }
-        catch
-        {
-            Interlocked.Increment(ref _stats.UpstreamCxConnectFail);
-            await stream.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-
-        var ssl = new UpstreamSslStream(stream, accounting, limit);
-        try
-        {
-            await ssl.AuthenticateAsClientAsync(options, cancellationToken).ConfigureAwait(false);
-            return ssl;
-        }
-        catch
-        {
-            Interlocked.Increment(ref _stats.UpstreamCxConnectFail);
-            await ssl.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
