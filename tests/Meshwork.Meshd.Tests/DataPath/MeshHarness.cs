@@ -74,6 +74,17 @@ public sealed class MeshHarness : IAsyncDisposable
         return (proxy, app);
     }
 
+    /// <summary>An app (a test backend) without a sidecar yet: the test starts its own, e.g. with the agent's flags.</summary>
+    public async Task<TestBackend> AddBackendAsync(string name)
+    {
+        var app = await TestBackend.StartAsync(name);
+        _backends.Add(app);
+        return app;
+    }
+
+    /// <summary>A proxy the test started itself, stopped with the mesh.</summary>
+    public void Own(ProxyProcess proxy) => _proxies.Add(proxy);
+
     /// <summary>A workload that only calls others (no inbound port): just its sidecar.</summary>
     public async Task<ProxyProcess> AddClientAsync(string name, string ns, string labels, string role = "sidecar")
     {
