@@ -56,6 +56,7 @@ public static class XdsJson
         global::Envoy.Extensions.Upstreams.Http.V3.HttpProtocolOptionsReflection.Descriptor,
         global::Envoy.Service.Discovery.V3.AdsReflection.Descriptor,
         global::Envoy.Service.Discovery.V3.DiscoveryReflection.Descriptor,
+        global::Envoy.Service.Secret.V3.SdsReflection.Descriptor,
         global::Envoy.Type.Matcher.V3.MetadataReflection.Descriptor,
         global::Envoy.Type.Matcher.V3.NumberReflection.Descriptor,
         global::Envoy.Type.Matcher.V3.PathReflection.Descriptor,

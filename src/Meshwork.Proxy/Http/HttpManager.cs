@@ -103,6 +103,7 @@ internal sealed class HttpManager
         Stats = new HttpManagerStats(stats, StatPrefix);
         Paths = PathNormalizer.From(manager);
         Rbac = CompileRbac(manager, listenerName, stats, StatPrefix);
+        AccessLogs = Telemetry.AccessLogPlan.CompileAll(manager.AccessLog, $"listener \"{listenerName}\": http_connection_manager");
         var jwt = manager.HttpFilters.FirstOrDefault(f => f.Name == JwtAuthnPlan.FilterName);
         JwtAuthn = jwt?.TypedConfig != null ? JwtAuthnPlan.Compile(jwt.TypedConfig, $"listener \"{listenerName}\"") : null;
     }
@@ -112,6 +113,9 @@ internal sealed class HttpManager
 
     /// <summary>The RBAC filters of the HTTP filter chain, in order (Istio: AUDIT, DENY, ALLOW); other filters are read where they act (routes).</summary>
     public RbacFilter[] Rbac { get; }
+
+    /// <summary>The manager's access logs (Envoy's file logger), empty when none is configured.</summary>
+    public IReadOnlyList<Telemetry.AccessLogPlan> AccessLogs { get; }
 
     /// <summary>The jwt_authn filter (a RequestAuthentication), or null when the manager has none.</summary>
     public JwtAuthnPlan? JwtAuthn { get; }

@@ -56,7 +56,13 @@ internal sealed partial class RequestPath(DataPlane plane, UpstreamCaller upstre
 
             stats.CountStatus(status);
             stats.CountFlags(outcome.Flags);
-            LogAccess(context, manager, outcome, status, time.GetElapsedTime(started));
+            var elapsed = time.GetElapsedTime(started);
+            if (manager.AccessLogs.Count > 0)
+            {
+                AccessLogging.Write(context, manager, connection, outcome, status, time.GetUtcNow() - elapsed, elapsed);
+            }
+
+            LogAccess(context, manager, outcome, status, elapsed);
         }
     }
 
