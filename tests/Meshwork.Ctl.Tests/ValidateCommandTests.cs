@@ -125,7 +125,7 @@ public sealed class ValidateCommandTests : IDisposable
     [InlineData(new[] { "validate", "-f", "/no/such/file.yaml" }, "meshctl: cannot read \"/no/such/file.yaml\": no such file or directory")]
     [InlineData(new[] { "validate", "--bogus", "x" }, "meshctl: Unrecognized command or argument '--bogus'.")]
     [InlineData(new[] { "frobnicate" }, "meshctl: Unrecognized command or argument 'frobnicate'.")]
-    [InlineData(new[] { "proxy-config", "bogus" }, "meshctl: Argument 'bogus' not recognized. Must be one of: 'cluster' 'listener' 'route' 'endpoint' 'all'")]
+    [InlineData(new[] { "proxy-config", "bogus" }, "meshctl: Argument 'bogus' not recognized. Must be one of: 'cluster' 'listener' 'route' 'endpoint' 'secret' 'all'")]
     public async Task Validate_BadUsageOrUnreadablePath_ExitsTwoWithOneLine(string[] args, string reason)
     {
         var (exit, _, stderr) = await Run(args);

@@ -36,8 +36,8 @@ internal static class AccessLogging
             Duration = elapsed,
             UpstreamHost = outcome.UpstreamHost,
             UpstreamCluster = outcome.Cluster,
-            DownstreamLocalAddress = context.Connection.LocalIpAddress is { } local ? new IPEndPoint(local, context.Connection.LocalPort) : null,
-            DownstreamRemoteAddress = context.Connection.RemoteIpAddress is { } remote ? new IPEndPoint(remote, context.Connection.RemotePort) : null,
+            DownstreamLocalAddress = context.Connection.LocalIpAddress is { } local ? new IPEndPoint(Unmapped(local), context.Connection.LocalPort) : null,
+            DownstreamRemoteAddress = context.Connection.RemoteIpAddress is { } remote ? new IPEndPoint(Unmapped(remote), context.Connection.RemotePort) : null,
             RequestedServerName = connection.ServerName,
             RouteName = outcome.RouteName,
         };
@@ -46,4 +46,7 @@ internal static class AccessLogging
             log.Log(record);
         }
     }
+
+    /// <summary>Envoy prints an IPv4 peer as IPv4, whatever socket family accepted it.</summary>
+    private static IPAddress Unmapped(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 }

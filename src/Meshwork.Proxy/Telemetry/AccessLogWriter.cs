@@ -82,6 +82,27 @@ internal sealed class AccessLogWriter
     {
         "/dev/stdout" => Console.OpenStandardOutput(),
         "/dev/stderr" => Console.OpenStandardError(),
+        _ when OperatingSystem.IsLinux() => AppendOnly(path),
         _ => new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete),
     };
+
+    /// <summary>
+    /// The file opened with O_APPEND, as Envoy opens its access logs: every sidecar of a local mesh may
+    /// share one file, and only the kernel's append keeps their lines whole. (FileStream's Append mode
+    /// writes at its own offsets, so two processes would overwrite each other's lines.)
+    /// </summary>
+    private static FileStream AppendOnly(string path)
+    {
+        const int WriteOnly = 0x1, Create = 0x40, Append = 0x400, Mode = 0x1A4; // O_WRONLY | O_CREAT | O_APPEND, 0644 (Linux)
+        var fd = OpenFile(System.Text.Encoding.UTF8.GetBytes(path + "\0"), WriteOnly | Create | Append, Mode);
+        if (fd < 0)
+        {
+            throw new IOException($"cannot open for appending (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()})");
+        }
+
+        return new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true), FileAccess.Write, bufferSize: 0);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int OpenFile(byte[] path, int flags, int mode);
 }
