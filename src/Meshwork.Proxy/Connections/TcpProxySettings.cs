@@ -33,6 +33,9 @@ public sealed record TcpProxySettings
     /// <summary>Envoy's max_downstream_connection_duration; null when unlimited.</summary>
     public TimeSpan? MaxDownstreamConnectionDuration { get; init; }
 
+    /// <summary>The filter's access logs (Envoy's file logger), one line per connection when it closes.</summary>
+    internal IReadOnlyList<Telemetry.AccessLogPlan> AccessLogs { get; init; } = [];
+
     public static TcpProxySettings Compile(EnvoyTcpProxy proxy, string where)
     {
         where = $"{where}: envoy.filters.network.tcp_proxy";
@@ -62,6 +65,7 @@ public sealed record TcpProxySettings
             IdleTimeout = proxy.IdleTimeout != null ? NonNegative(proxy.IdleTimeout.ToTimeSpan(), $"{where}.idle_timeout") : DefaultIdleTimeout,
             MaxConnectAttempts = proxy.MaxConnectAttempts is { } attempts ? (attempts >= 1 ? (int)attempts : throw new ProxyConfigException($"{where}.max_connect_attempts: must be at least 1")) : 1,
             MaxDownstreamConnectionDuration = proxy.MaxDownstreamConnectionDuration is { } duration ? NonNegative(duration.ToTimeSpan(), $"{where}.max_downstream_connection_duration") : null,
+            AccessLogs = Telemetry.AccessLogPlan.CompileAll(proxy.AccessLog, where),
         };
 
         switch (proxy.ClusterSpecifierCase)

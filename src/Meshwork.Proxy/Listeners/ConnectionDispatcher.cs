@@ -152,10 +152,32 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
         // Not connection.ConnectionClosed: Kestrel's socket transport fires it when the peer's FIN
         // arrives, which would tear down a half-closed relay before the upstream's answer comes back.
         // An abort (drain deadline, reset) fails the pumps' reads and writes instead.
+        var started = time.GetTimestamp();
         var result = await TcpProxy.RunAsync(downstream, ct => ConnectUpstreamAsync(clusterName, facts, ct), settings, tcpStats, time, CancellationToken.None);
         if (result.Outcome == TcpProxyOutcome.UpstreamConnectFailed)
         {
             Log.TcpConnectFailed(logger, plan.ListenerName, clusterName, result.ConnectFailures);
+        }
+
+        if (settings.AccessLogs.Count > 0)
+        {
+            var elapsed = time.GetElapsedTime(started);
+            var record = new Telemetry.AccessLogRecord
+            {
+                StartTime = time.GetUtcNow() - elapsed,
+                ResponseFlags = result.Outcome == TcpProxyOutcome.UpstreamConnectFailed ? "UF" : "-",
+                BytesReceived = result.BytesFromDownstream,
+                BytesSent = result.BytesToDownstream,
+                Duration = elapsed,
+                UpstreamCluster = clusterName,
+                DownstreamLocalAddress = Unmapped(facts.Destination),
+                DownstreamRemoteAddress = Unmapped(facts.Source),
+                RequestedServerName = facts.ServerName,
+            };
+            foreach (var log in settings.AccessLogs)
+            {
+                log.Log(record);
+            }
         }
     }
 
