@@ -150,7 +150,7 @@ internal static class RunCommand
             return CommandLine.Invalid;
         }
 
-        await stdout.WriteLineAsync("meshctl run: " + workload.Describe());
+        await stdout.WriteLineAsync($"meshctl run: {workload.Describe()} watchdog-pid={(guard.Pid is { } watchdog ? watchdog.ToString(System.Globalization.CultureInfo.InvariantCulture) : "-")}");
         await stdout.FlushAsync(CancellationToken.None);
         var stopped = Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
         var first = await Task.WhenAny(workload.AppExited, workload.SidecarExited, stopped);
