@@ -1,6 +1,6 @@
 namespace Meshwork.Ctl.Tests;
 
-/// <summary><c>meshctl run</c>'s usage errors and help; its life cycle is tested with a real mesh in Meshwork.Meshd.Tests (Bookinfo/).</summary>
+/// <summary><c>meshctl run</c>'s usage errors and help, and the Bookinfo sample's config; the life cycle is tested with a real mesh in Meshwork.Meshd.Tests (Bookinfo/).</summary>
 public class RunCommandTests
 {
     [Fact]
@@ -33,5 +33,14 @@ public class RunCommandTests
         Assert.Equal(0, exit);
         Assert.Contains("MESH_BIND_ADDRESS, PORT", output, StringComparison.Ordinal);
         Assert.Contains("HTTP_PROXY", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Validate_BookinfoSampleConfig_IsValid()
+    {
+        var (exit, output, err) = await MeshctlProcess.RunAsync("validate", "-f", Path.Combine(MeshctlProcess.RepoRoot, "samples", "bookinfo", "config"));
+
+        Assert.True(exit == 0, output + err);
+        Assert.StartsWith("OK: 4 resources", output, StringComparison.Ordinal);
     }
 }

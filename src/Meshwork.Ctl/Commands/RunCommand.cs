@@ -153,12 +153,14 @@ internal static class RunCommand
         await stdout.WriteLineAsync($"meshctl run: {workload.Describe()} watchdog-pid={(guard.Pid is { } watchdog ? watchdog.ToString(System.Globalization.CultureInfo.InvariantCulture) : "-")}");
         await stdout.FlushAsync(CancellationToken.None);
         var stopped = Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
-        var first = await Task.WhenAny(workload.AppExited, workload.SidecarExited, stopped);
-        if (first == workload.AppExited)
+        var appExited = workload.AppExited;
+        var sidecarExited = workload.SidecarExited;
+        var first = await Task.WhenAny(appExited, sidecarExited, stopped);
+        if (first == appExited)
         {
             await stderr.WriteLineAsync($"meshctl run: {spec.Name} exited with {workload.AppExitCode}; stopping its sidecar");
         }
-        else if (first == workload.SidecarExited)
+        else if (first == sidecarExited)
         {
             await stderr.WriteLineAsync($"meshctl run: the sidecar of {spec.Name} exited with {workload.SidecarExitCode} (see {spec.ProxyLog}); stopping the app");
         }
@@ -169,6 +171,6 @@ internal static class RunCommand
 
         await workload.StopAsync();
         var code = workload.AppExitCode;
-        return first == workload.SidecarExited && code == 0 ? CommandLine.Invalid : code;
+        return first == sidecarExited && code == 0 ? CommandLine.Invalid : code;
     }
 }

@@ -88,9 +88,14 @@ internal sealed class LocalWorkload
         return workload;
     }
 
-    /// <summary>Starts the app with the mesh in its environment (see <see cref="AppEnvironment"/>).</summary>
+    /// <summary>Starts the app with the mesh in its environment (see <see cref="AppEnvironment"/>); nothing for a sidecar-only workload (no command, e.g. a gateway).</summary>
     public void StartApp(OrphanGuard guard)
     {
+        if (Spec.Command.Count == 0)
+        {
+            return;
+        }
+
         var start = new ProcessStartInfo(Spec.Command[0]) { UseShellExecute = false };
         foreach (var arg in Spec.Command.Skip(1))
         {

@@ -30,8 +30,9 @@ internal sealed record ProgramCommand(string FileName, IReadOnlyList<string> Pre
 internal static class MeshPrograms
 {
     public static ProgramCommand Proxy(string? explicitPath, TextWriter log) =>
-        Find("mesh-proxy", "Meshwork.Proxy", explicitPath ?? Environment.GetEnvironmentVariable("MESH_PROXY_PATH"), log);
+        Find("mesh-proxy", "src/Meshwork.Proxy", explicitPath ?? Environment.GetEnvironmentVariable("MESH_PROXY_PATH"), log);
 
+    /// <summary>Finds <paramref name="program"/> (an assembly name), built from <paramref name="project"/> (its directory, relative to the repository root).</summary>
     public static ProgramCommand Find(string program, string project, string? explicitPath, TextWriter log)
     {
         if (!string.IsNullOrEmpty(explicitPath))
@@ -53,7 +54,7 @@ internal static class MeshPrograms
         }
 
         var configuration = OwnConfiguration();
-        var output = Path.Combine(root, "src", project, "bin");
+        var output = Path.Combine(root, project, "bin");
         var found = Built(Path.Combine(output, configuration, "net10.0"), program)
             ?? Built(Path.Combine(output, configuration == "Release" ? "Debug" : "Release", "net10.0"), program);
         if (found != null)
@@ -61,9 +62,9 @@ internal static class MeshPrograms
             return found;
         }
 
-        log.WriteLine($"meshctl: building {program} (first use): dotnet build src/{project} -c {configuration}");
+        log.WriteLine($"meshctl: building {program} (first use): dotnet build {project} -c {configuration}");
         var build = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true };
-        foreach (var arg in new[] { "build", Path.Combine(root, "src", project), "-c", configuration, "-nologo", "-v", "q" })
+        foreach (var arg in new[] { "build", Path.Combine(root, project), "-c", configuration, "-nologo", "-v", "q" })
         {
             build.ArgumentList.Add(arg);
         }

@@ -29,6 +29,7 @@ internal sealed record WorkloadSpec
     /// <summary>meshd's ADS address.</summary>
     public string Discovery { get; init; } = "127.0.0.1:15010";
 
+    /// <summary>The app and its arguments; empty for a proxy without an app (a gateway).</summary>
     public required IReadOnlyList<string> Command { get; init; }
 
     /// <summary>More mesh-proxy flags, passed as given (e.g. the certificate agent's).</summary>

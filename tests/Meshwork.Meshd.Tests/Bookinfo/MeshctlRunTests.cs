@@ -74,6 +74,7 @@ public sealed class MeshctlRunTests : IAsyncLifetime
         var exit = await run.SignalAndWaitAsync(0, TimeSpan.FromSeconds(30));
 
         Assert.Equal(3, exit);
+        Assert.Contains("meshctl run: script exited with 3; stopping its sidecar", run.Output, StringComparison.Ordinal);
         var app = run.Fields["app"];
         Assert.Contains($"env HTTP_PROXY=http://{run.Ip}:15001 NO_PROXY=localhost,127.0.0.1,::1 bind={app} urls=http://{app} pod=script", run.Output, StringComparison.Ordinal);
         Assert.Equal("9080", run.Fields["port"]);
