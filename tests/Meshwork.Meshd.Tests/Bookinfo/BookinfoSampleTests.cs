@@ -84,6 +84,27 @@ public sealed class BookinfoSampleTests(BookinfoSample bookinfo) : IClassFixture
     }
 
     [Fact]
+    public async Task RatingsTestAbort_Jason_SeesRatingsUnavailable_OthersSeeStars()
+    {
+        using var http = Browser();
+        await HealthyPageAsync(http);
+        await bookinfo.ApplyAsync("virtual-service-ratings-test-abort.yaml", "\"httpStatus\": 500", "fixedDelay");
+
+        // No reviews rule: the views rotate over v1, v2 and v3; v2 and v3 ask ratings, which aborts jason's calls.
+        var jason = new List<string>();
+        var others = new List<string>();
+        for (var i = 0; i < 9; i++)
+        {
+            jason.Add(await bookinfo.PageAsync(http, "jason"));
+            others.Add(BookinfoSample.ReviewsVersion(await bookinfo.PageAsync(http)));
+        }
+
+        Assert.Contains(jason, page => page.Contains("<p class=\"rating-error\">Ratings service is currently unavailable</p>", StringComparison.Ordinal));
+        Assert.All(jason, page => Assert.DoesNotContain("class=\"stars\"", page, StringComparison.Ordinal));
+        Assert.Contains(others, v => v is "v2" or "v3");
+    }
+
+    [Fact]
     public async Task Login_SetsTheUserCookie_PageShowsTheUserUntilLogout()
     {
         var cookies = new CookieContainer();
