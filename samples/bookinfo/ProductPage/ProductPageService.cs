@@ -87,6 +87,7 @@ internal static class ProductPageService
         request.Headers.Referer.ToString() is { Length: > 0 } referer && Uri.TryCreate(referer, UriKind.Absolute, out var uri) ? uri.PathAndQuery : "/productpage";
 }
 
+/// <summary>A book the store shows; its description is the sample's own HTML.</summary>
 internal sealed record Product(int Id, string Title, string DescriptionHtml);
 
 /// <summary>What the page shows: details and reviews are null when their service failed.</summary>

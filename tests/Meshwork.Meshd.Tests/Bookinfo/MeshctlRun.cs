@@ -80,7 +80,7 @@ public sealed class MeshctlRun : IAsyncDisposable
     public async Task<MeshctlRun> WaitStartedAsync(TimeSpan? within = null)
     {
         var limit = Task.Delay(within ?? TimeSpan.FromSeconds(90));
-        var first = await Task.WhenAny(_started.Task, _process.WaitForExitAsync(), limit);
+        await Task.WhenAny(_started.Task, _process.WaitForExitAsync(), limit);
         if (!_started.Task.IsCompleted)
         {
             Assert.Fail($"meshctl run did not start ({(_process.HasExited ? $"exited with {_process.ExitCode}" : "timed out")}):\n{Output}\n--- sidecar ---\n{SidecarOutput}");
@@ -89,10 +89,10 @@ public sealed class MeshctlRun : IAsyncDisposable
         return this;
     }
 
-    /// <summary>Sends <paramref name="signal"/> to meshctl (by its PID) and waits for its exit; SIGKILL after the wait.</summary>
+    /// <summary>Sends <paramref name="signal"/> to meshctl (by its PID; 0 sends nothing) and waits for its exit; SIGKILL after the wait.</summary>
     public async Task<int> SignalAndWaitAsync(int signal, TimeSpan wait)
     {
-        if (!_process.HasExited)
+        if (signal != 0 && !_process.HasExited)
         {
             _ = Kill(_process.Id, signal);
         }
@@ -110,6 +110,9 @@ public sealed class MeshctlRun : IAsyncDisposable
 
         return _process.ExitCode;
     }
+
+    /// <summary>Waits (bounded) for meshctl to exit on its own; SIGKILL after the wait.</summary>
+    public Task<int> WaitForExitAsync(TimeSpan wait) => SignalAndWaitAsync(0, wait);
 
     /// <summary>True while <paramref name="pid"/> is a live process (a zombie waiting to be reaped counts as gone).</summary>
     public static bool IsAlive(int pid)

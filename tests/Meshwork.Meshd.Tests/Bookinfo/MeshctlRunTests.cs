@@ -71,7 +71,7 @@ public sealed class MeshctlRunTests : IAsyncLifetime
         await using var run = Start("script", "/bin/sh", "-c", "echo \"env HTTP_PROXY=$HTTP_PROXY NO_PROXY=$NO_PROXY bind=$MESH_BIND_ADDRESS:$PORT urls=$ASPNETCORE_URLS pod=$HOSTNAME\"; exit 3");
         await run.WaitStartedAsync();
 
-        var exit = await run.SignalAndWaitAsync(0, TimeSpan.FromSeconds(30));
+        var exit = await run.WaitForExitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal(3, exit);
         Assert.Contains("meshctl run: script exited with 3; stopping its sidecar", run.Output, StringComparison.Ordinal);
