@@ -36,6 +36,7 @@ public static class XdsJson
         global::Envoy.Config.Route.V3.RouteReflection.Descriptor,
         global::Envoy.Config.Trace.V3.HttpTracerReflection.Descriptor,
         global::Envoy.Extensions.AccessLoggers.File.V3.FileReflection.Descriptor,
+        global::Envoy.Extensions.AccessLoggers.Filters.Cel.V3.CelReflection.Descriptor,
         global::Envoy.Extensions.Filters.Common.Fault.V3.FaultReflection.Descriptor,
         global::Envoy.Extensions.Filters.Http.Cors.V3.CorsReflection.Descriptor,
         global::Envoy.Extensions.Filters.Http.Fault.V3.FaultReflection.Descriptor,

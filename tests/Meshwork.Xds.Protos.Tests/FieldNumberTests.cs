@@ -32,6 +32,11 @@ public class FieldNumberTests
 
     private static readonly (string Field, int Number, Func<IMessage> Build)[] Cases =
     [
+        ("AccessLogFilter.duration_filter", 2, () => new Envoy.Config.Accesslog.V3.AccessLogFilter { DurationFilter = new Envoy.Config.Accesslog.V3.DurationFilter() }),
+        ("AccessLogFilter.and_filter", 6, () => new Envoy.Config.Accesslog.V3.AccessLogFilter { AndFilter = new Envoy.Config.Accesslog.V3.AndFilter() }),
+        ("AccessLogFilter.or_filter", 7, () => new Envoy.Config.Accesslog.V3.AccessLogFilter { OrFilter = new Envoy.Config.Accesslog.V3.OrFilter() }),
+        ("AccessLogFilter.extension_filter", 11, () => new Envoy.Config.Accesslog.V3.AccessLogFilter { ExtensionFilter = new Envoy.Config.Accesslog.V3.ExtensionFilter() }),
+        ("ExtensionFilter.typed_config", 3, () => new Envoy.Config.Accesslog.V3.ExtensionFilter { TypedConfig = Any.Pack(new Envoy.Extensions.AccessLoggers.Filters.Cel.V3.ExpressionFilter()) }),
         ("Listener.api_listener", 19, () => new Listener { ApiListener = new ApiListener() }),
         ("Listener.default_filter_chain", 25, () => new Listener { DefaultFilterChain = new FilterChain() }),
         ("Listener.traffic_direction", 16, () => new Listener { TrafficDirection = TrafficDirection.Inbound }),
