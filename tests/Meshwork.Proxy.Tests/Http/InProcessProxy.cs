@@ -63,6 +63,9 @@ internal sealed class InProcessProxy : IAsyncDisposable
         return proxy;
     }
 
+    /// <summary>The proxy's stats store, to read a counter (<c>http.PREFIX.NAME</c> as the admin API prints it).</summary>
+    public long Counter(string scope, string scopeName, string stat) => _services.GetRequiredService<StatsStore>().Counter(scope, scopeName, stat).Value;
+
     /// <summary>A loopback port nobody listens on now (bound once and released), for a listener's address.</summary>
     public static int FreePort()
     {
