@@ -110,12 +110,12 @@ internal sealed class ExtAuthzCaller(DataPlane plane, TimeProvider time)
                     endpoint.ReportOutcome(answer.Verdict == ExtAuthzVerdict.Error ? UpstreamOutcome.Http5xx(StatusCodes.Status503ServiceUnavailable) : UpstreamOutcome.Success);
                     return answer;
                 }
-                catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException or Google.Protobuf.InvalidProtocolBufferException)
+                catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
                 {
+                    // Whatever went wrong (transport, timeout, a malformed answer) is an error: status_on_error or failure_mode_allow decides.
                     endpoint.ReportOutcome(e is OperationCanceledException ? UpstreamOutcome.Timeout
                         : UpstreamCaller.Describe(e) == UpstreamCaller.Failure.ConnectFailure ? UpstreamOutcome.ConnectFailure
                         : UpstreamOutcome.Reset);
-                    context.RequestAborted.ThrowIfCancellationRequested();
                     return ExtAuthzAnswer.Failed;
                 }
             }

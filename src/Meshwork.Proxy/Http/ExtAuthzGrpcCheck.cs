@@ -43,7 +43,8 @@ internal static class ExtAuthzGrpcCheck
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
             Content = new ByteArrayContent(framed),
         };
-        call.Headers.Host = filter.Authority;
+        // Without validation: Istio's authority (outbound_.9000_._.host) has underscores, which the typed setter refuses.
+        call.Headers.TryAddWithoutValidation("Host", filter.Authority);
         call.Headers.TryAddWithoutValidation("te", "trailers");
         call.Content.Headers.TryAddWithoutValidation("content-type", "application/grpc");
         using var response = await invoker.SendAsync(call, cancel);

@@ -91,7 +91,7 @@ internal static class ExtAuthzHttpCheck
             Add(check, name, values.ToString());
         }
 
-        check.Headers.Host = request.Host.Value;
+        check.Headers.TryAddWithoutValidation(HeaderNames.Host, request.Host.Value);
         foreach (var (name, value) in filter.HeadersToAdd)
         {
             // Configured headers replace the client's of the same name.

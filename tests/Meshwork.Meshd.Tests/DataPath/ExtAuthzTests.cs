@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Meshwork.Meshd.Tests.DataPath;
@@ -10,9 +11,9 @@ namespace Meshwork.Meshd.Tests.DataPath;
 /// <summary>
 /// Istio's "External Authorization" task on real meshd and mesh-proxy processes: a sample ext-authz
 /// HTTP server registered by a ServiceEntry, MeshConfig providers for it (and for a service nobody
-/// listens on, fail closed and fail open), and CUSTOM policies on <c>/headers</c> for four workloads:
-/// web (the sample provider), closed and open (the dead provider without and with failOpen) and
-/// unknown (a provider MeshConfig does not define).
+/// listens on, fail closed and fail open), the sample's gRPC server, and CUSTOM policies on
+/// <c>/headers</c> for five workloads: web (the HTTP provider), grpc (the gRPC provider), closed and
+/// open (the dead provider without and with failOpen) and unknown (a provider MeshConfig does not define).
 /// </summary>
 public sealed class ExtAuthzMesh : IAsyncLifetime
 {
@@ -21,6 +22,10 @@ public sealed class ExtAuthzMesh : IAsyncLifetime
     public MeshHarness Mesh { get; private set; } = null!;
 
     public SampleExtAuthz Authz { get; private set; } = null!;
+
+    public SampleGrpcExtAuthz GrpcAuthz { get; private set; } = null!;
+
+    public TestBackend GrpcApp { get; private set; } = null!;
 
     public TestBackend WebApp { get; private set; } = null!;
 
@@ -35,6 +40,10 @@ public sealed class ExtAuthzMesh : IAsyncLifetime
             includeRequestHeadersInCheck: ["x-ext-authz"]
             headersToUpstreamOnAllow: ["x-ext-authz-check-result"]
             headersToDownstreamOnDeny: ["content-type", "x-ext-authz-check-result"]
+        - name: sample-ext-authz-grpc
+          envoyExtAuthzGrpc:
+            service: ext-authz-grpc.default.svc.cluster.local
+            port: "9000"
         - name: down
           envoyExtAuthzHttp:
             service: ext-authz-down.default.svc.cluster.local
@@ -46,16 +55,16 @@ public sealed class ExtAuthzMesh : IAsyncLifetime
             failOpen: true
         """;
 
-    private static string Provider(string name, int port) => $$$"""
+    private static string Provider(string name, int port, string protocol = "HTTP") => $$$"""
         apiVersion: networking.istio.io/v1
         kind: ServiceEntry
         metadata: {name: {{{name}}}, namespace: default}
         spec:
           hosts: [{{{name}}}.default.svc.cluster.local]
           location: MESH_INTERNAL
-          ports: [{number: 8000, name: http, protocol: HTTP}]
+          ports: [{number: {{{(protocol == "GRPC" ? 9000 : 8000)}}}, name: p, protocol: {{{protocol}}}}]
           resolution: STATIC
-          endpoints: [{address: 127.0.0.1, ports: {http: {{{port}}}}}]
+          endpoints: [{address: 127.0.0.1, ports: {p: {{{port}}}}}]
         ---
 
         """;
@@ -78,16 +87,19 @@ public sealed class ExtAuthzMesh : IAsyncLifetime
     {
         Authz = await SampleExtAuthz.StartAsync();
         _owned.Add(Authz);
-        var apps = new[] { ("web", "sample-ext-authz-http"), ("closed", "down"), ("open", "down-open"), ("unknown", "no-such-provider") };
+        GrpcAuthz = await SampleGrpcExtAuthz.StartAsync();
+        _owned.Add(GrpcAuthz);
+        var apps = new[] { ("web", "sample-ext-authz-http"), ("grpc", "sample-ext-authz-grpc"), ("closed", "down"), ("open", "down-open"), ("unknown", "no-such-provider") };
         Mesh = await MeshHarness.StartWithMeshConfigAsync(
             MeshConfig,
-            ("services.yaml", Provider("ext-authz", Authz.Port) + Provider("ext-authz-down", FreePort()) + string.Join("---\n", apps.Select(a => EdgeProtocolMesh.Service(a.Item1, 9080, "HTTP")))),
+            ("services.yaml", Provider("ext-authz", Authz.Port) + Provider("ext-authz-grpc", GrpcAuthz.Port, "GRPC") + Provider("ext-authz-down", FreePort()) + string.Join("---\n", apps.Select(a => EdgeProtocolMesh.Service(a.Item1, 9080, "HTTP")))),
             ("policies.yaml", string.Concat(apps.Select(a => Custom(a.Item1, a.Item2)))));
         foreach (var (app, _) in apps)
         {
             var backend = await TestBackend.StartAsync(app);
             _owned.Add(backend);
             WebApp = app == "web" ? backend : WebApp;
+            GrpcApp = app == "grpc" ? backend : GrpcApp;
             Sidecars[app] = await EdgeProtocolMesh.StartSidecarAsync(Mesh, _owned, app, $"app={app}", $"9080=127.0.0.1:{backend.Port}");
         }
     }
@@ -160,6 +172,64 @@ public sealed class SampleExtAuthz : IAsyncDisposable
     }
 }
 
+/// <summary>Istio's samples/extauthz gRPC server (envoy.service.auth.v3.Authorization/Check): the same decision as the HTTP one, as a CheckResponse.</summary>
+public sealed class SampleGrpcExtAuthz : Envoy.Service.Auth.V3.Authorization.AuthorizationBase, IAsyncDisposable
+{
+    private WebApplication? _app;
+
+    public int Port { get; private set; }
+
+    public static async Task<SampleGrpcExtAuthz> StartAsync()
+    {
+        var server = new SampleGrpcExtAuthz();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2));
+        builder.Services.AddGrpc();
+        builder.Services.AddSingleton(server);
+        server._app = builder.Build();
+        server._app.MapGrpcService<SampleGrpcExtAuthz>();
+        await server._app.StartAsync();
+        server.Port = new Uri(server._app.Urls.First()).Port;
+        return server;
+    }
+
+    public override Task<Envoy.Service.Auth.V3.CheckResponse> Check(Envoy.Service.Auth.V3.CheckRequest request, Grpc.Core.ServerCallContext context)
+    {
+        static Envoy.Config.Core.V3.HeaderValueOption Header(string value) =>
+            new() { Header = new Envoy.Config.Core.V3.HeaderValue { Key = "x-ext-authz-check-result", Value = value } };
+
+        if (request.Attributes.Request.Http.Headers.TryGetValue("x-ext-authz", out var value) && value == "allow")
+        {
+            return Task.FromResult(new Envoy.Service.Auth.V3.CheckResponse
+            {
+                Status = new Google.Rpc.Status(),
+                OkResponse = new Envoy.Service.Auth.V3.OkHttpResponse { Headers = { Header("allowed") } },
+            });
+        }
+
+        return Task.FromResult(new Envoy.Service.Auth.V3.CheckResponse
+        {
+            Status = new Google.Rpc.Status { Code = 7 },
+            DeniedResponse = new Envoy.Service.Auth.V3.DeniedHttpResponse
+            {
+                Status = new Envoy.Type.V3.HttpStatus { Code = Envoy.Type.V3.StatusCode.Forbidden },
+                Headers = { Header("denied") },
+                Body = SampleExtAuthz.DeniedBody,
+            },
+        });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app != null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+}
+
 /// <summary>Requests to each workload's inbound listener, as a caller in the mesh would send them.</summary>
 public sealed class ExtAuthzTests(ExtAuthzMesh mesh) : IClassFixture<ExtAuthzMesh>
 {
@@ -210,6 +280,20 @@ public sealed class ExtAuthzTests(ExtAuthzMesh mesh) : IClassFixture<ExtAuthzMes
         Assert.Equal(200, status);
         Assert.Equal("web", MeshHarness.BackendOf(body));
         Assert.Equal(before, mesh.Authz.Checks);
+    }
+
+    [Fact]
+    public async Task Custom_GrpcProvider_AllowsWithItsHeaderAndDeniesWithItsAnswer()
+    {
+        var (allowed, _, allowedBody) = await SendAsync("grpc", "/headers", "allow");
+        var (denied, response, deniedBody) = await SendAsync("grpc", "/headers");
+
+        Assert.Equal(200, allowed);
+        Assert.Equal("grpc", MeshHarness.BackendOf(allowedBody));
+        Assert.Equal("allowed", mesh.GrpcApp.LastHeaders["x-ext-authz-check-result"]);
+        Assert.Equal(403, denied);
+        Assert.Equal(SampleExtAuthz.DeniedBody, deniedBody);
+        Assert.Equal("denied", response.Headers.GetValues("x-ext-authz-check-result").Single());
     }
 
     [Fact]
