@@ -287,23 +287,10 @@ public sealed class ExtAuthzFilterTests : IAsyncLifetime
             Permissions = { new Rbac.Permission { UrlPath = new PathMatcher { Path = new StringMatcher { Exact = "/headers" } } } },
             Principals = { new Rbac.Principal { Any = true } },
         });
-        var routes = new RouteConfiguration
-        {
-            Name = "inbound",
-            VirtualHosts =
-            {
-                new VirtualHost
-                {
-                    Name = "inbound",
-                    Domains = { "*" },
-                    Routes = { new Route { Name = "default", Match = new RouteMatch { Prefix = "/" }, Route_ = new RouteAction { Cluster = "app" } } },
-                },
-            },
-        };
         return new HttpConnectionManager
         {
             StatPrefix = "inbound",
-            RouteConfig = routes,
+            RouteConfig = InProcessProxy.CatchAllRoutes("app"),
             HttpFilters =
             {
                 new HttpFilter { Name = RbacFilter.HttpName, TypedConfig = Any.Pack(new HttpRbac { ShadowRules = shadow, ShadowRulesStatPrefix = "istio_ext_authz_" }) },
