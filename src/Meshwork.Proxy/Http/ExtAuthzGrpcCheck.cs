@@ -113,9 +113,17 @@ internal static class ExtAuthzGrpcCheck
             Protocol = request.Protocol,
             Size = request.ContentLength ?? -1,
         };
+        // Envoy's map holds the HTTP/2 pseudo headers too, whatever protocol the client spoke.
+        http.Headers[":authority"] = http.Host;
+        http.Headers[":method"] = http.Method;
+        http.Headers[":path"] = http.Path;
+        http.Headers[":scheme"] = http.Scheme;
         foreach (var (name, values) in request.Headers)
         {
-            http.Headers[name.ToLower(CultureInfo.InvariantCulture)] = values.ToString();
+            if (!name.Equals("Host", StringComparison.OrdinalIgnoreCase))
+            {
+                http.Headers[name.ToLower(CultureInfo.InvariantCulture)] = values.ToString();
+            }
         }
 
         if (body.Bytes != null)

@@ -252,6 +252,36 @@ public sealed class ExtAuthzFilterTests : IAsyncLifetime
         Assert.Equal(["authorization"], yes.UpstreamRemove);
     }
 
+    [Fact]
+    public void Grpc_CheckRequest_CarriesTheRequestAsEnvoyDescribesIt()
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = "POST";
+        context.Request.Host = new HostString("web.default");
+        context.Request.Path = "/headers";
+        context.Request.QueryString = new QueryString("?a=1");
+        context.Request.Protocol = "HTTP/1.1";
+        context.Request.Headers["X-Ext-Authz"] = "allow";
+        context.Request.Headers["x-request-id"] = "r1";
+        context.Request.ContentLength = 3;
+        context.Connection.RemoteIpAddress = IPAddress.Parse("::ffff:127.0.0.9");
+        context.Connection.RemotePort = 5000;
+        var grpc = new ExtAuthz { GrpcService = new GrpcService { EnvoyGrpc = new GrpcService.Types.EnvoyGrpc { ClusterName = "c" } } };
+        var filter = ExtAuthzFilter.Compile(grpc, "f", new StatsStore(), "p");
+        var manager = new HttpManager(new HttpConnectionManager { StatPrefix = "p", RouteConfig = new RouteConfiguration() }, null, null, "l", inbound: true, new StatsStore());
+
+        var check = ExtAuthzGrpcCheck.BuildRequest(context, filter, new HttpConnectionState(manager, false, null), new CheckBody("abc"u8.ToArray(), false), TimeProvider.System);
+
+        var http = check.Attributes.Request.Http;
+        Assert.Equal(("r1", "POST", "/headers?a=1", "web.default", "http", "HTTP/1.1", 3L, "abc"), (http.Id, http.Method, http.Path, http.Host, http.Scheme, http.Protocol, http.Size, http.Body));
+        Assert.Equal("allow", http.Headers["x-ext-authz"]);
+        Assert.Equal(("web.default", "POST", "/headers?a=1"), (http.Headers[":authority"], http.Headers[":method"], http.Headers[":path"]));
+        Assert.False(http.Headers.ContainsKey("host"));
+        Assert.Equal(("127.0.0.9", 5000u), (check.Attributes.Source.Address.SocketAddress.Address, check.Attributes.Source.Address.SocketAddress.PortValue));
+        Assert.Empty(check.Attributes.Source.Principal);
+        Assert.Equal("f: filter_enabled and deny_at_disable (runtime switches) are not supported; use filter_enabled_metadata", Assert.Throws<ProxyConfigException>(() => ExtAuthzFilter.Compile(new ExtAuthz(grpc) { FilterEnabled = new RuntimeFractionalPercent() }, "f", new StatsStore(), "p")).Message);
+    }
+
     /// <summary>The ext_authz config Pilot writes for Istio's sample provider, with a path prefix and an added header.</summary>
     private static ExtAuthz Config() => new()
     {
