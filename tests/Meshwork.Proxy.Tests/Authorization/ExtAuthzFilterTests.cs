@@ -113,7 +113,7 @@ public sealed class ExtAuthzFilterTests : IAsyncLifetime
         Assert.Equal("denied", headers.GetValues("x-ext-authz-check-result").Single());
         Assert.False(headers.Contains("x-other"));
         Assert.Equal(1, proxy.Counter("http", "inbound", "ext_authz.denied"));
-        Assert.Equal(1, proxy.Counter("http", "inbound", "response_flags.UAEX"));
+        Assert.Equal(1, await CounterAsync(proxy, "response_flags.UAEX", 1));
     }
 
     [Fact]
@@ -343,6 +343,21 @@ public sealed class ExtAuthzFilterTests : IAsyncLifetime
         return InProcessProxy.StartAsync(
             [UpstreamTestClusters.Static("app", ("127.0.0.1", _app!.BoundPort)), UpstreamTestClusters.Static(Cluster, ("127.0.0.1", authzPort ?? _authz!.BoundPort))],
             [listener]);
+    }
+
+    /// <summary>
+    /// The counter once it reaches <paramref name="atLeast"/>, or its value after 10 s: response flags
+    /// are counted when the stream completes, which may be just after the client read the answer.
+    /// </summary>
+    private static async Task<long> CounterAsync(InProcessProxy proxy, string stat, long atLeast)
+    {
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (proxy.Counter("http", "inbound", stat) < atLeast && !limit.IsCancellationRequested)
+        {
+            await Task.Delay(10);
+        }
+
+        return proxy.Counter("http", "inbound", stat);
     }
 
     private static async Task<(int Status, System.Net.Http.Headers.HttpResponseHeaders Headers, string Body)> SendAsync(int port, string path, (string Name, string Value)? header = null, (string Name, string Value)? extra = null, string? body = null)
