@@ -40,12 +40,14 @@ public sealed class ListenerGenerator : IResourceGenerator
         }
 
         var log = proxy.IsProxylessGrpc ? null : AccessLogs.For(snapshot.Mesh);
+        var tracing = proxy.IsProxylessGrpc ? HcmTracing.ProxyTracing.None : HcmTracing.For(snapshot, proxy);
         return listeners
             .Where(l => names == null || proxy.IsProxylessGrpc || names.Contains(l.Name))
             .OrderBy(l => l.Name, StringComparer.Ordinal)
             .Select(l =>
             {
                 AccessLogs.AddTo(l, log);
+                HcmTracing.AddTo(l, tracing);
                 return new GeneratedResource(l.Name, Any.Pack(l));
             })
             .ToList();
@@ -66,11 +68,11 @@ public sealed class ListenerGenerator : IResourceGenerator
     /// The config kinds a sidecar's listeners are never built from (Istio's skippedLdsConfigs for
     /// sidecars): Gateways bind gateways' listeners only. RequestAuthentication (the inbound jwt_authn
     /// filter), PeerAuthentication (the inbound chains' mTLS mode) and AuthorizationPolicy (the inbound
-    /// RBAC filters) are read.
+    /// RBAC filters) and Telemetry (the HCMs' tracing) are read.
     /// </summary>
     private static readonly IReadOnlySet<string> SidecarKindsNotRead = new HashSet<string>(StringComparer.Ordinal)
     {
-        ResourceKinds.Gateway.Kind, ResourceKinds.Telemetry.Kind,
+        ResourceKinds.Gateway.Kind,
     };
 
     private static readonly IReadOnlySet<string> SidecarKindsNotReadWithoutTcp = new HashSet<string>(SidecarKindsNotRead, StringComparer.Ordinal)

@@ -89,7 +89,7 @@ public class ListenerGeneratorTests
     }
 
     [Fact]
-    public void Concerns_PeerAuthenticationOrAuthorizationPolicyChange_RebuildsSidecarListenersButTelemetryDoesNot()
+    public void Concerns_PeerAuthenticationAuthorizationPolicyOrTelemetryChange_RebuildsSidecarListeners()
     {
         var peer = PushRequest.ForConfig(["PeerAuthentication/istio-system/default"], DateTimeOffset.UnixEpoch);
         var authz = PushRequest.ForConfig(["AuthorizationPolicy/default/deny"], DateTimeOffset.UnixEpoch);
@@ -98,7 +98,7 @@ public class ListenerGeneratorTests
 
         Assert.True(new ListenerGenerator().Concerns(peer, Mongo, snapshot));
         Assert.True(new ListenerGenerator().Concerns(authz, Mongo, snapshot));
-        Assert.False(new ListenerGenerator().Concerns(telemetry, Mongo, snapshot));
+        Assert.True(new ListenerGenerator().Concerns(telemetry, Mongo, snapshot));
     }
 
     [Fact]
