@@ -23,6 +23,9 @@ internal sealed partial class SpanExporter : IAsyncDisposable
 
     public static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long a stopping proxy still sends the spans it has queued.</summary>
+    public static readonly TimeSpan ShutdownFlush = TimeSpan.FromSeconds(2);
+
     private readonly ConcurrentDictionary<(CollectorTarget Target, string? Service), Lazy<Sink>> _sinks = new();
     private readonly ClusterSet _clusters;
     private readonly TracerIdentity _identity;
@@ -52,15 +55,19 @@ internal sealed partial class SpanExporter : IAsyncDisposable
         }
     }
 
+    /// <summary>Sends what is queued (within <see cref="ShutdownFlush"/>), then stops every loop.</summary>
     public async ValueTask DisposeAsync()
     {
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        foreach (var sink in _sinks.Values.Select(s => s.Value))
+        var sinks = _sinks.Values.Select(s => s.Value).ToArray();
+        foreach (var sink in sinks)
         {
             sink.Queue.Writer.TryComplete();
-            await sink.Loop.ConfigureAwait(false);
         }
 
+        var loops = Task.WhenAll(sinks.Select(s => s.Loop));
+        await Task.WhenAny(loops, Task.Delay(ShutdownFlush, _time)).ConfigureAwait(false);
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await loops.ConfigureAwait(false);
         _client.Dispose();
         _stopping.Dispose();
     }
@@ -143,8 +150,8 @@ internal sealed partial class SpanExporter : IAsyncDisposable
 
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-            timeout.CancelAfter(target.Timeout);
+            using var deadline = new CancellationTokenSource(target.Timeout, _time);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, _stopping.Token);
             using var response = await _client.SendAsync(request, timeout.Token).ConfigureAwait(false);
             await response.Content.ReadAsByteArrayAsync(timeout.Token).ConfigureAwait(false);
             var grpcStatus = target.Protocol == CollectorProtocol.OtlpGrpc ? GrpcStatus(response) : "0";
@@ -158,9 +165,14 @@ internal sealed partial class SpanExporter : IAsyncDisposable
             sink.Failed.Increment();
             Log.Rejected(_log, batch.Count, target.Cluster, (int)response.StatusCode, grpcStatus ?? "-");
         }
-        catch (Exception e) when (!_stopping.IsCancellationRequested)
+        catch (Exception e)
         {
-            // Whatever went wrong with this batch, the loop goes on with the next.
+            // Whatever went wrong with this batch, the loop goes on with the next (or ends when stopping).
+            if (_stopping.IsCancellationRequested)
+            {
+                return;
+            }
+
             sink.Failed.Increment();
             Log.SendFailed(_log, batch.Count, target.Cluster, e.Message);
         }
