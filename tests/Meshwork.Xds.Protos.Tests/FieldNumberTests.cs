@@ -159,6 +159,21 @@ public class FieldNumberTests
         ("OkHttpResponse.headers_to_remove", 5, () => new Auth.OkHttpResponse { HeadersToRemove = { "x" } }),
         ("AttributeContext.request", 4, () => new Auth.AttributeContext { Request = new Auth.AttributeContext.Types.Request() }),
         ("AttributeContext.HttpRequest.protocol", 10, () => new Auth.AttributeContext.Types.HttpRequest { Protocol = "HTTP/1.1" }),
+        ("HttpConnectionManager.Tracing.custom_tags", 8, () => new HttpConnectionManager.Types.Tracing { CustomTags = { new Envoy.Type.Tracing.V3.CustomTag() } }),
+        ("HttpConnectionManager.Tracing.spawn_upstream_span", 10, () => new HttpConnectionManager.Types.Tracing { SpawnUpstreamSpan = true }),
+        ("ZipkinConfig.collector_endpoint_version", 5, () => new Envoy.Config.Trace.V3.ZipkinConfig { CollectorEndpointVersion = Envoy.Config.Trace.V3.ZipkinConfig.Types.CollectorEndpointVersion.HttpJson }),
+        ("ZipkinConfig.collector_hostname", 6, () => new Envoy.Config.Trace.V3.ZipkinConfig { CollectorHostname = "zipkin" }),
+        ("ZipkinConfig.collector_service", 9, () => new Envoy.Config.Trace.V3.ZipkinConfig { CollectorService = new HttpService() }),
+        ("OpenTelemetryConfig.http_service", 3, () => new Envoy.Config.Trace.V3.OpenTelemetryConfig { HttpService = new HttpService() }),
+        ("OpenTelemetryConfig.service_name", 2, () => new Envoy.Config.Trace.V3.OpenTelemetryConfig { ServiceName = "a.default" }),
+        ("CustomTag.request_header", 4, () => new Envoy.Type.Tracing.V3.CustomTag { RequestHeader = new Envoy.Type.Tracing.V3.CustomTag.Types.Header() }),
+        ("CustomTag.response_header", 6, () => new Envoy.Type.Tracing.V3.CustomTag { ResponseHeader = new Envoy.Type.Tracing.V3.CustomTag.Types.Header() }),
+        ("HttpService.request_headers_to_add", 2, () => new HttpService { RequestHeadersToAdd = { new HeaderValueOption() } }),
+        ("otlp Span.flags", 16, () => new OpenTelemetry.Proto.Trace.V1.Span { Flags = 1 }),
+        ("otlp Span.status", 15, () => new OpenTelemetry.Proto.Trace.V1.Span { Status = new OpenTelemetry.Proto.Trace.V1.Status() }),
+        ("otlp Span.parent_span_id", 4, () => new OpenTelemetry.Proto.Trace.V1.Span { ParentSpanId = ByteString.CopyFrom(1) }),
+        ("otlp Status.code", 3, () => new OpenTelemetry.Proto.Trace.V1.Status { Code = OpenTelemetry.Proto.Trace.V1.Status.Types.StatusCode.Error }),
+        ("otlp AnyValue.bytes_value", 7, () => new OpenTelemetry.Proto.Common.V1.AnyValue { BytesValue = ByteString.CopyFrom(1) }),
     ];
 
     public static TheoryData<string, int> FieldsAndNumbers()

@@ -145,6 +145,8 @@ public sealed record TracingConfig
     public double Sampling { get; init; }
 
     public ZipkinTracing? Zipkin { get; init; }
+
+    public uint MaxPathTagLength { get; init; }
 }
 
 public sealed record ZipkinTracing
@@ -183,6 +185,27 @@ public sealed record OpenTelemetryProvider
     public uint Port { get; init; }
 
     public uint MaxTagLength { get; init; }
+
+    /// <summary>Export OTLP over HTTP (protobuf) to this path; without it, OTLP over gRPC (as Istio).</summary>
+    public OpenTelemetryHttp? Http { get; init; }
+
+    public OpenTelemetryGrpc? Grpc { get; init; }
+}
+
+/// <summary>MeshConfig.ExtensionProvider.HttpService of the OpenTelemetry provider.</summary>
+public sealed record OpenTelemetryHttp
+{
+    public string Path { get; init; } = string.Empty;
+
+    [Duration]
+    public TimeSpan? Timeout { get; init; }
+}
+
+/// <summary>MeshConfig.ExtensionProvider.GrpcService of the OpenTelemetry provider.</summary>
+public sealed record OpenTelemetryGrpc
+{
+    [Duration]
+    public TimeSpan? Timeout { get; init; }
 }
 
 public sealed record ZipkinProvider
@@ -194,6 +217,9 @@ public sealed record ZipkinProvider
     public uint MaxTagLength { get; init; }
 
     public string Path { get; init; } = string.Empty;
+
+    /// <summary>64-bit trace ids for new traces (Istio's default is 128-bit).</summary>
+    public bool Enable64bitTraceId { get; init; }
 }
 
 public sealed record PrometheusProvider

@@ -103,6 +103,7 @@ internal sealed class HttpManager
         Paths = PathNormalizer.From(manager);
         Authorization = AuthorizationChain.Compile(manager, listenerName, stats, StatPrefix);
         AccessLogs = Telemetry.AccessLogPlan.CompileAll(manager.AccessLog, $"listener \"{listenerName}\": http_connection_manager");
+        Tracing = global::Meshwork.Proxy.Tracing.TracingPlan.Compile(manager.Tracing, $"listener \"{listenerName}\": http_connection_manager");
         var jwt = manager.HttpFilters.FirstOrDefault(f => f.Name == JwtAuthnPlan.FilterName);
         JwtAuthn = jwt?.TypedConfig != null ? JwtAuthnPlan.Compile(jwt.TypedConfig, $"listener \"{listenerName}\"") : null;
     }
@@ -118,6 +119,9 @@ internal sealed class HttpManager
 
     /// <summary>The manager's access logs (Envoy's file logger), empty when none is configured.</summary>
     public IReadOnlyList<Telemetry.AccessLogPlan> AccessLogs { get; }
+
+    /// <summary>The manager's tracer (Envoy's HCM tracing with a provider), or null when it traces nothing.</summary>
+    public global::Meshwork.Proxy.Tracing.TracingPlan? Tracing { get; }
 
     /// <summary>The jwt_authn filter (a RequestAuthentication), or null when the manager has none.</summary>
     public JwtAuthnPlan? JwtAuthn { get; }

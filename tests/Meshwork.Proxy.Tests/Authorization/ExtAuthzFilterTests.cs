@@ -18,6 +18,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using HttpRbac = Envoy.Extensions.Filters.Http.Rbac.V3.RBAC;
 using Rbac = Envoy.Config.Rbac.V3;
+using HttpService = Envoy.Extensions.Filters.Http.ExtAuthz.V3.HttpService;
 
 namespace Meshwork.Proxy.Tests.Authorization;
 

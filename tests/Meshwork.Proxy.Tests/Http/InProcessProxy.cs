@@ -42,6 +42,13 @@ internal sealed class InProcessProxy : IAsyncDisposable
         collection.AddHttpForwarder();
         collection.AddSingleton<MirrorSender>();
         collection.AddSingleton<UpstreamCaller>();
+        collection.AddSingleton(new Meshwork.Proxy.Tracing.TracerIdentity("sidecar~127.0.0.1~test.default~default.svc.cluster.local", string.Empty, "test.default", "127.0.0.1"));
+        collection.AddSingleton(sp => new Meshwork.Proxy.Tracing.SpanExporter(
+            sp.GetRequiredService<ClusterSet>(), sp.GetRequiredService<Meshwork.Proxy.Tracing.TracerIdentity>(), sp.GetRequiredService<StatsStore>(), TimeProvider.System,
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<Meshwork.Proxy.Tracing.SpanExporter>>()));
+        collection.AddSingleton(sp => new Meshwork.Proxy.Tracing.RequestTracer(
+            sp.GetRequiredService<Meshwork.Proxy.Tracing.TracerIdentity>(), sp.GetRequiredService<Meshwork.Proxy.Tracing.SpanExporter>(), TimeProvider.System,
+            sp.GetRequiredService<Func<double>>(), static () => (ulong)Random.Shared.NextInt64(long.MinValue, long.MaxValue)));
         collection.AddSingleton<RequestPath>();
         collection.AddSingleton<ConnectionDispatcher>();
         collection.AddSingleton<IHttpApplication<HttpContext>>(sp => new ProxyHttpApplication(sp.GetRequiredService<RequestPath>().HandleAsync));

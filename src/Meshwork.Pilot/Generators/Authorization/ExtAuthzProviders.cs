@@ -9,6 +9,7 @@ using Meshwork.Config.Values;
 using Meshwork.Pilot.Generators.Routes;
 using Meshwork.Pilot.Model;
 using Duration = Google.Protobuf.WellKnownTypes.Duration;
+using HttpService = Envoy.Extensions.Filters.Http.ExtAuthz.V3.HttpService;
 using MeshProvider = Meshwork.Config.Mesh.ExtensionProvider;
 
 namespace Meshwork.Pilot.Generators.Authorization;

@@ -42,12 +42,14 @@ public sealed class ListenerGenerator : IResourceGenerator
         }
 
         var (client, server) = Logs(snapshot, proxy);
+        var tracing = proxy.IsProxylessGrpc ? HcmTracing.ProxyTracing.None : HcmTracing.For(snapshot, proxy);
         return listeners
             .Where(l => names == null || proxy.IsProxylessGrpc || names.Contains(l.Name))
             .OrderBy(l => l.Name, StringComparer.Ordinal)
             .Select(l =>
             {
                 AccessLogs.AddTo(l, inboundNames.Contains(l.Name) ? server : client);
+                HcmTracing.AddTo(l, tracing);
                 return new GeneratedResource(l.Name, Any.Pack(l));
             })
             .ToList();
@@ -90,7 +92,7 @@ public sealed class ListenerGenerator : IResourceGenerator
     /// The config kinds a sidecar's listeners are never built from (Istio's skippedLdsConfigs for
     /// sidecars): Gateways bind gateways' listeners only. RequestAuthentication (the inbound jwt_authn
     /// filter), PeerAuthentication (the inbound chains' mTLS mode), AuthorizationPolicy (the inbound
-    /// RBAC filters) and Telemetry (access logs) are read.
+    /// RBAC filters) and Telemetry (access logs, the HCMs' tracing) are read.
     /// </summary>
     private static readonly IReadOnlySet<string> SidecarKindsNotRead = new HashSet<string>(StringComparer.Ordinal)
     {
