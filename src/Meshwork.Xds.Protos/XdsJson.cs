@@ -67,6 +67,8 @@ public static class XdsJson
         global::Envoy.Type.V3.RangeReflection.Descriptor,
         global::Envoy.Type.V3.SemanticVersionReflection.Descriptor,
         global::Google.Rpc.StatusReflection.Descriptor,
+        global::Istio.Http.PeerMetadata.ConfigReflection.Descriptor,
+        global::Istio.Stats.ConfigReflection.Descriptor,
         global::Istio.V1.Auth.CaReflection.Descriptor,
         global::Xds.Core.V3.ContextParamsReflection.Descriptor,
     ];

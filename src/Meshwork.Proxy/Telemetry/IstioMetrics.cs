@@ -14,24 +14,15 @@ internal sealed class IstioMetrics
     private readonly ConcurrentDictionary<StandardLabels, HttpSeries> _http = new();
     private readonly ConcurrentDictionary<StandardLabels, TcpSeries> _tcp = new();
 
-    public void RecordRequest(StandardLabels labels, double durationMs, long requestBytes, long responseBytes)
-    {
-        var series = _http.GetOrAdd(labels, static _ => new HttpSeries());
-        Interlocked.Increment(ref series.Requests);
-        series.Duration.Record(durationMs);
-        series.RequestBytes.Record(requestBytes);
-        series.ResponseBytes.Record(responseBytes);
-    }
+    public void RecordRequest(StandardLabels labels, double durationMs, long requestBytes, long responseBytes) =>
+        Http(labels).Record(durationMs, requestBytes, responseBytes);
 
-    public void ConnectionOpened(StandardLabels labels) => Interlocked.Increment(ref Tcp(labels).Opened);
+    /// <summary>The series of one label combination, created on first use; callers may keep it and record into it directly.</summary>
+    public HttpSeries Http(StandardLabels labels) => _http.GetOrAdd(labels, static _ => new HttpSeries());
 
-    public void ConnectionClosed(StandardLabels labels, long sent, long received)
-    {
-        var series = Tcp(labels);
-        Interlocked.Increment(ref series.Closed);
-        Interlocked.Add(ref series.Sent, sent);
-        Interlocked.Add(ref series.Received, received);
-    }
+    public void ConnectionOpened(StandardLabels labels) => Tcp(labels).Open();
+
+    public void ConnectionClosed(StandardLabels labels, long sent, long received) => Tcp(labels).Close(sent, received);
 
     public long RequestCount(StandardLabels labels) => _http.TryGetValue(labels, out var series) ? Interlocked.Read(ref series.Requests) : 0;
 
@@ -70,7 +61,7 @@ internal sealed class IstioMetrics
         }
     }
 
-    private TcpSeries Tcp(StandardLabels labels) => _tcp.GetOrAdd(labels, static _ => new TcpSeries());
+    public TcpSeries Tcp(StandardLabels labels) => _tcp.GetOrAdd(labels, static _ => new TcpSeries());
 
     private static void WriteHistograms(StringBuilder text, KeyValuePair<StandardLabels, HttpSeries>[] all, string name, Func<HttpSeries, Histogram> pick)
     {
@@ -94,19 +85,38 @@ internal sealed class IstioMetrics
         }
     }
 
-    private sealed class HttpSeries
+    /// <summary>One HTTP label combination's counter and histograms.</summary>
+    internal sealed class HttpSeries
     {
         public long Requests;
         public readonly Histogram Duration = new();
         public readonly Histogram RequestBytes = new();
         public readonly Histogram ResponseBytes = new();
+
+        public void Record(double durationMs, long requestBytes, long responseBytes)
+        {
+            Interlocked.Increment(ref Requests);
+            Duration.Record(durationMs);
+            RequestBytes.Record(requestBytes);
+            ResponseBytes.Record(responseBytes);
+        }
     }
 
-    private sealed class TcpSeries
+    /// <summary>One TCP label combination's four counters.</summary>
+    internal sealed class TcpSeries
     {
         public long Opened;
         public long Closed;
         public long Sent;
         public long Received;
+
+        public void Open() => Interlocked.Increment(ref Opened);
+
+        public void Close(long sent, long received)
+        {
+            Interlocked.Increment(ref Closed);
+            Interlocked.Add(ref Sent, sent);
+            Interlocked.Add(ref Received, received);
+        }
     }
 }

@@ -46,6 +46,10 @@ public sealed class ListenerGenerator : IResourceGenerator
             .Select(l =>
             {
                 AccessLogs.AddTo(l, log);
+                if (!proxy.IsProxylessGrpc)
+                {
+                    TelemetryFilters.AddTo(l, gateway: proxy.Type == ProxyType.Router);
+                }
                 return new GeneratedResource(l.Name, Any.Pack(l));
             })
             .ToList();
