@@ -171,6 +171,32 @@ public sealed class IstioMetricsTests : IAsyncLifetime
         Assert.Contains("envoy_", text);
     }
 
+    [Fact]
+    public async Task MeshctlXMetrics_AgainstTheServerSidecar_ShowsTheTrafficOfItsInboundSeries()
+    {
+        await MeshHarness.UntilAsync(_client, () => Get("/hello"), (r, _) => r.StatusCode == HttpStatusCode.OK, "sleep → web");
+        using var stop = new CancellationTokenSource();
+        var traffic = Task.Run(async () =>
+        {
+            using var http = _client.AppClient(TimeSpan.FromSeconds(10));
+            while (!stop.IsCancellationRequested)
+            {
+                using var response = await http.SendAsync(Get("/steady"));
+            }
+        });
+
+        var (exit, output) = await MeshdProcess.RunToolAsync("meshctl.dll", "x", "metrics", "web-v1", "--admin", $"127.0.0.1:{_web.AdminPort}", "--interval", "2s", "-o", "json");
+        await stop.CancelAsync();
+        await traffic;
+
+        Assert.True(exit == 0, output);
+        using var json = System.Text.Json.JsonDocument.Parse(output);
+        Assert.Equal("web-v1", json.RootElement.GetProperty("workload").GetString());
+        Assert.True(json.RootElement.GetProperty("totalRps").GetDouble() > 0, output);
+        Assert.Equal(0, json.RootElement.GetProperty("errorPercent").GetDouble());
+        Assert.True(json.RootElement.GetProperty("p50Ms").GetDouble() > 0, output);
+    }
+
     private static HttpRequestMessage Get(string path) => new(HttpMethod.Get, "http://web.default.svc.cluster.local:9080" + path);
 
     /// <summary>The one sample of <paramref name="metric"/> with these labels, waited for (recording follows the response by a moment).</summary>
