@@ -104,6 +104,18 @@ public sealed class PeerExchangeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Outbound_ExternalClusterAndForgedMetadata_NeitherGoesOut()
+    {
+        await using var proxy = await StartAsync(TrafficDirection.Outbound, out var port, external: true);
+
+        var (status, _, body) = await SendAsync(port, "/ok", Caller.Encode());
+
+        // The app's forged headers are removed, and this workload's are not sent outside the mesh.
+        Assert.Equal(200, status);
+        Assert.Equal("none", body);
+    }
+
+    [Fact]
     public async Task Outbound_WithoutTheFilters_PassesNothingAndRecordsNothing()
     {
         await using var proxy = await StartAsync(TrafficDirection.Outbound, out var port, filters: false);
@@ -133,7 +145,7 @@ public sealed class PeerExchangeTests : IAsyncLifetime
         }
     }
 
-    private Task<InProcessProxy> StartAsync(TrafficDirection direction, out int port, bool filters = true)
+    private Task<InProcessProxy> StartAsync(TrafficDirection direction, out int port, bool filters = true, bool external = false)
     {
         port = InProcessProxy.FreePort();
         var inbound = direction == TrafficDirection.Inbound;
@@ -158,7 +170,7 @@ public sealed class PeerExchangeTests : IAsyncLifetime
             else
             {
                 exchange.UpstreamDiscovery.Add(new ExchangeConfig.Types.DiscoveryMethod { IstioHeaders = headers });
-                exchange.UpstreamPropagation.Add(new ExchangeConfig.Types.PropagationMethod { IstioHeaders = headers });
+                exchange.UpstreamPropagation.Add(new ExchangeConfig.Types.PropagationMethod { IstioHeaders = new ExchangeConfig.Types.IstioHeaders { SkipExternalClusters = true } });
             }
 
             manager.HttpFilters.Add(new HttpFilter { Name = HttpTelemetryPlan.ExchangeFilter, TypedConfig = Any.Pack(exchange) });
@@ -179,6 +191,10 @@ public sealed class PeerExchangeTests : IAsyncLifetime
             // Pilot's outbound cluster metadata: the service behind it.
             var service = new Struct { Fields = { ["host"] = Value.ForString("app.bar.svc.cluster.local"), ["name"] = Value.ForString("app"), ["namespace"] = Value.ForString("bar") } };
             cluster.Metadata = new Metadata { FilterMetadata = { ["istio"] = new Struct { Fields = { ["services"] = Value.ForList(Value.ForStruct(service)) } } } };
+            if (external)
+            {
+                cluster.Metadata.FilterMetadata["istio"].Fields["external"] = Value.ForBool(true);
+            }
         }
 
         return InProcessProxy.StartAsync([cluster], [listener]);
