@@ -17,31 +17,8 @@ internal static class RequestTelemetry
     private const string IdHeader = PeerMetadata.IdHeader;
 
     /// <summary>Reads and removes the downstream peer's headers (never passed on, whoever sent them); the peer when this side discovers it.</summary>
-    public static PeerMetadata? OnRequest(HttpTelemetryPlan plan, IHeaderDictionary headers)
-    {
-        if (!plan.Exchanges)
-        {
-            return null;
-        }
-
-        PeerMetadata? peer = null;
-        if (headers.TryGetValue(Header, out var value))
-        {
-            if (plan.DiscoversDownstream && value.Count == 1)
-            {
-                peer = plan.Mesh.Peer(value[0]!);
-            }
-
-            headers.Remove(Header);
-        }
-
-        if (headers.ContainsKey(IdHeader))
-        {
-            headers.Remove(IdHeader);
-        }
-
-        return peer;
-    }
+    public static PeerMetadata? OnRequest(HttpTelemetryPlan plan, IHeaderDictionary headers) =>
+        plan.Exchanges ? Take(plan, headers, plan.DiscoversDownstream) : null;
 
     /// <summary>This workload's metadata on the request to a mesh cluster (not to one marked external when the filter says so).</summary>
     public static void ToUpstream(HttpTelemetryPlan plan, IHeaderDictionary headers, bool externalCluster)
@@ -61,10 +38,18 @@ internal static class RequestTelemetry
             return null;
         }
 
+        var peer = Take(plan, headers, plan.DiscoversUpstream);
+        ToDownstream(plan, headers);
+        return peer;
+    }
+
+    /// <summary>Removes both exchange headers; the peer they describe when this side reads them.</summary>
+    private static PeerMetadata? Take(HttpTelemetryPlan plan, IHeaderDictionary headers, bool discovers)
+    {
         PeerMetadata? peer = null;
         if (headers.TryGetValue(Header, out var value))
         {
-            if (plan.DiscoversUpstream && value.Count == 1)
+            if (discovers && value.Count == 1)
             {
                 peer = plan.Mesh.Peer(value[0]!);
             }
@@ -77,7 +62,6 @@ internal static class RequestTelemetry
             headers.Remove(IdHeader);
         }
 
-        ToDownstream(plan, headers);
         return peer;
     }
 

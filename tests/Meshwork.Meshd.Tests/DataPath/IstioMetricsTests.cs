@@ -98,7 +98,7 @@ public sealed class IstioMetricsTests : IAsyncLifetime
 
             var duration = await SampleAsync(proxy, "istio_request_duration_milliseconds_count", ("response_code", "404"), ("destination_workload", "web-v1"));
             Assert.Equal(1, duration.Value);
-            var size = await SampleAsync(proxy, "istio_response_bytes_bucket", ("response_code", "404"), ("le", "+Inf"));
+            var size = await SampleAsync(proxy, "istio_response_bytes_bucket", ("response_code", "404"), ("destination_workload", "web-v1"), ("le", "+Inf"));
             Assert.Equal(1, size.Value);
         }
     }
