@@ -87,7 +87,7 @@ internal static class RequestTelemetry
             ? new HttpSeriesKey(true, outcome.Peer, service, connection.Peer != null, connection.Peer?.Uri, connection.Peer?.LocalUriSans.FirstOrDefault(), grpc, status, grpcStatus, outcome.Flags)
             : new HttpSeriesKey(false, outcome.Peer, service, outcome.UpstreamMutualTls, null, null, grpc, status, grpcStatus, outcome.Flags);
         var requestBytes = outcome.RequestBytes >= 0 ? outcome.RequestBytes : request.ContentLength ?? 0;
-        plan.Mesh.HttpSeries(key).Record(elapsed.TotalMilliseconds, requestBytes, response.ContentLength ?? 0);
+        plan.Mesh.HttpSeries(key).Record(elapsed.TotalMilliseconds, requestBytes, response.ContentLength ?? 0, plan.Dropped);
     }
 
     /// <summary>grpc-status from the trailers (or the headers of a trailers-only answer); empty when there is none.</summary>

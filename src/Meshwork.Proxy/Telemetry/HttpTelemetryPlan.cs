@@ -46,11 +46,15 @@ internal sealed class HttpTelemetryPlan
 
     public bool DisableHostHeaderFallback { get; private init; }
 
+    /// <summary>The metrics the stats filter's overrides drop (Telemetry <c>disabled</c>).</summary>
+    public StandardMetric Dropped { get; private init; }
+
     /// <summary>The plan for <paramref name="manager"/>, or null when it has neither filter (or telemetry is switched off).</summary>
     public static HttpTelemetryPlan? Compile(HttpConnectionManager manager, bool inbound, MeshTelemetry? mesh, string where)
     {
         ExchangeConfig? exchange = null;
         PluginConfig? stats = null;
+        var dropped = StandardMetric.None;
         for (var i = 0; i < manager.HttpFilters.Count; i++)
         {
             var filter = manager.HttpFilters[i];
@@ -75,6 +79,8 @@ internal sealed class HttpTelemetryPlan
                 {
                     throw new ProxyConfigException($"{at}: reporter SERVER_GATEWAY (waypoints) is not supported by mesh-proxy");
                 }
+
+                dropped = StandardMetricOverrides.Dropped(stats, at);
             }
         }
 
@@ -94,6 +100,7 @@ internal sealed class HttpTelemetryPlan
             SkipsExternalClusters = upstream?.SkipExternalClusters == true,
             Records = stats != null,
             DisableHostHeaderFallback = stats?.DisableHostHeaderFallback == true,
+            Dropped = dropped,
         };
     }
 }

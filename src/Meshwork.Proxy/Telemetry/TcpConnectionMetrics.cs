@@ -7,7 +7,7 @@ namespace Meshwork.Proxy.Telemetry;
 /// is what is known without them: the mTLS client certificate's principal inbound, the endpoint's
 /// EDS workload metadata outbound (Istio's fallback when no ALPN exchange happened).
 /// </summary>
-internal sealed class TcpConnectionMetrics(MeshTelemetry mesh, bool inbound, string? peerPrincipal, string? localPrincipal)
+internal sealed class TcpConnectionMetrics(MeshTelemetry mesh, bool inbound, string? peerPrincipal, string? localPrincipal, StandardMetric dropped = StandardMetric.None)
 {
     private IstioMetrics.TcpSeries? _series;
 
@@ -15,7 +15,7 @@ internal sealed class TcpConnectionMetrics(MeshTelemetry mesh, bool inbound, str
     public void Opened(DestinationService? service, PeerMetadata? upstreamWorkload)
     {
         _series = Series(service, upstreamWorkload);
-        _series.Open();
+        _series.Open(dropped);
     }
 
     /// <summary>The connection ended (one that never connected counts as opened and closed, as Envoy's stats filter does).</summary>
@@ -24,10 +24,10 @@ internal sealed class TcpConnectionMetrics(MeshTelemetry mesh, bool inbound, str
         if (_series == null)
         {
             _series = Series(service, null);
-            _series.Open();
+            _series.Open(dropped);
         }
 
-        _series.Close(sentToDownstream, receivedFromDownstream);
+        _series.Close(sentToDownstream, receivedFromDownstream, dropped);
     }
 
     private IstioMetrics.TcpSeries Series(DestinationService? service, PeerMetadata? upstreamWorkload)

@@ -98,4 +98,31 @@ public sealed class TelemetryPlanTests
         Assert.Contains("source_principal=\"spiffe://cluster.local/ns/ns/sa/w\"", line);
         Assert.EndsWith("} 1", line);
     }
+
+    [Fact]
+    public void Compile_DroppedMetrics_NotRecordedAndAbsentFromTheOutput()
+    {
+        var config = new PluginConfig { Metrics = { new MetricConfig { Name = "requests_total", Drop = true }, new MetricConfig { Name = "response_bytes", Drop = true } } };
+        var plan = HttpTelemetryPlan.Compile(With(HttpTelemetryPlan.StatsFilter, config), inbound: true, Mesh, "l");
+        var mesh = new MeshTelemetry(Mesh.Local, "id", null, "cluster.local", enabled: true);
+        var key = new HttpSeriesKey(true, null, DestinationService.Unknown, false, null, null, false, 200, string.Empty, Meshwork.Proxy.Http.ResponseFlags.None);
+
+        mesh.HttpSeries(key).Record(2, 0, 10, plan!.Dropped);
+
+        var text = mesh.Metrics.Render();
+        Assert.DoesNotContain("istio_requests_total", text);
+        Assert.DoesNotContain("istio_response_bytes", text);
+        Assert.Contains("istio_request_duration_milliseconds_count{", text);
+        Assert.Contains("istio_request_bytes_count{", text);
+    }
+
+    [Fact]
+    public void Compile_TagOverrides_RefusedNamingTheOverride()
+    {
+        var config = new PluginConfig { Metrics = { new MetricConfig { Name = "requests_total", TagsToRemove = { "source_principal" } } } };
+
+        var error = Assert.Throws<ProxyConfigException>(() => HttpTelemetryPlan.Compile(With(HttpTelemetryPlan.StatsFilter, config), inbound: true, Mesh, "listener \"l\""));
+
+        Assert.Contains("\"istio.stats\": metrics[0]: dimensions, tags_to_remove and match are not supported", error.Message);
+    }
 }

@@ -40,6 +40,7 @@ public sealed class ListenerGenerator : IResourceGenerator
         }
 
         var log = proxy.IsProxylessGrpc ? null : AccessLogs.For(snapshot.Mesh);
+        var metrics = proxy.IsProxylessGrpc ? null : TelemetryMetrics.For(snapshot, proxy);
         return listeners
             .Where(l => names == null || proxy.IsProxylessGrpc || names.Contains(l.Name))
             .OrderBy(l => l.Name, StringComparer.Ordinal)
@@ -48,7 +49,7 @@ public sealed class ListenerGenerator : IResourceGenerator
                 AccessLogs.AddTo(l, log);
                 if (!proxy.IsProxylessGrpc)
                 {
-                    TelemetryFilters.AddTo(l, gateway: proxy.Type == ProxyType.Router);
+                    TelemetryFilters.AddTo(l, gateway: proxy.Type == ProxyType.Router, metrics);
                 }
                 return new GeneratedResource(l.Name, Any.Pack(l));
             })
@@ -69,12 +70,12 @@ public sealed class ListenerGenerator : IResourceGenerator
     /// <summary>
     /// The config kinds a sidecar's listeners are never built from (Istio's skippedLdsConfigs for
     /// sidecars): Gateways bind gateways' listeners only. RequestAuthentication (the inbound jwt_authn
-    /// filter), PeerAuthentication (the inbound chains' mTLS mode) and AuthorizationPolicy (the inbound
-    /// RBAC filters) are read.
+    /// filter), PeerAuthentication (the inbound chains' mTLS mode), AuthorizationPolicy (the inbound
+    /// RBAC filters) and Telemetry (the stats filters' metric overrides) are read.
     /// </summary>
     private static readonly IReadOnlySet<string> SidecarKindsNotRead = new HashSet<string>(StringComparer.Ordinal)
     {
-        ResourceKinds.Gateway.Kind, ResourceKinds.Telemetry.Kind,
+        ResourceKinds.Gateway.Kind,
     };
 
     private static readonly IReadOnlySet<string> SidecarKindsNotReadWithoutTcp = new HashSet<string>(SidecarKindsNotRead, StringComparer.Ordinal)

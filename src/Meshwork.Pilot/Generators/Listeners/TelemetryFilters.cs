@@ -21,27 +21,28 @@ internal static class TelemetryFilters
     public const string ExchangeFilter = "istio.metadata_exchange";
     public const string StatsFilter = "istio.stats";
 
-    /// <summary>Adds the filters to every HCM and tcp_proxy of <paramref name="listener"/>.</summary>
-    public static void AddTo(Listener listener, bool gateway)
+    /// <summary>Adds the filters to every HCM and tcp_proxy of <paramref name="listener"/>, with the metrics the Telemetry resources disable on its side.</summary>
+    public static void AddTo(Listener listener, bool gateway, TelemetryMetrics? metrics = null)
     {
         var inbound = listener.TrafficDirection == Envoy.Config.Core.V3.TrafficDirection.Inbound;
+        var disabled = inbound ? (metrics ?? TelemetryMetrics.Default).ServerDisabled : (metrics ?? TelemetryMetrics.Default).ClientDisabled;
         var chains = listener.FilterChains.Append(listener.DefaultFilterChain).OfType<FilterChain>();
         foreach (var chain in chains)
         {
             var terminal = chain.Filters.Count > 0 ? chain.Filters[^1] : null;
             if (terminal?.TypedConfig?.TryUnpack<HttpConnectionManager>(out var manager) == true)
             {
-                AddHttp(manager, inbound, gateway);
+                AddHttp(manager, inbound, gateway, disabled);
                 terminal.TypedConfig = Any.Pack(manager);
             }
             else if (terminal?.Name == NetworkFilters.TcpProxyFilter)
             {
-                chain.Filters.Insert(chain.Filters.Count - 1, new Filter { Name = StatsFilter, TypedConfig = Any.Pack(new PluginConfig()) });
+                chain.Filters.Insert(chain.Filters.Count - 1, new Filter { Name = StatsFilter, TypedConfig = Any.Pack(WithDrops(new PluginConfig(), disabled)) });
             }
         }
     }
 
-    private static void AddHttp(HttpConnectionManager manager, bool inbound, bool gateway)
+    private static void AddHttp(HttpConnectionManager manager, bool inbound, bool gateway, IReadOnlySet<string> disabled)
     {
         var headers = new ExchangeConfig.Types.IstioHeaders();
         var exchange = new ExchangeConfig();
@@ -58,8 +59,15 @@ internal static class TelemetryFilters
         }
 
         manager.HttpFilters.Insert(0, new HttpFilter { Name = ExchangeFilter, TypedConfig = Any.Pack(exchange) });
-        var stats = new PluginConfig { DisableHostHeaderFallback = inbound || gateway };
+        var stats = WithDrops(new PluginConfig { DisableHostHeaderFallback = inbound || gateway }, disabled);
         var router = manager.HttpFilters.Count > 0 && manager.HttpFilters[^1].Name == HttpConnectionManagers.RouterFilter ? manager.HttpFilters.Count - 1 : manager.HttpFilters.Count;
         manager.HttpFilters.Insert(router, new HttpFilter { Name = StatsFilter, TypedConfig = Any.Pack(stats) });
+    }
+
+    /// <summary>Istio's metric overrides: a disabled metric is dropped by name.</summary>
+    private static PluginConfig WithDrops(PluginConfig config, IReadOnlySet<string> disabled)
+    {
+        config.Metrics.AddRange(disabled.Order(StringComparer.Ordinal).Select(name => new MetricConfig { Name = name, Drop = true }));
+        return config;
     }
 }

@@ -74,3 +74,60 @@ public class TelemetryFiltersTests
         Assert.True(listener.FilterChains[0].Filters[0].TypedConfig.Is(PluginConfig.Descriptor));
     }
 }
+
+public class TelemetryMetricsTests
+{
+    private static readonly Meshwork.Pilot.Model.ProxyNode Web = Meshwork.Pilot.Tests.Generators.RouteTestMesh.Proxy("web", "127.0.0.10", "app=web");
+
+    private static string Telemetry(string name, string ns, string selector, string overrides) => $$"""
+        apiVersion: telemetry.istio.io/v1
+        kind: Telemetry
+        metadata: {name: {{name}}, namespace: {{ns}}}
+        spec:
+          {{selector}}
+          metrics:
+          - providers: [{name: prometheus}]
+            overrides:
+        {{overrides}}
+        ---
+
+        """;
+
+    [Fact]
+    public void For_RootNamespaceWorkload_MostSpecificWinsPerMetricAndMode()
+    {
+        var yaml =
+            Telemetry("mesh-default", "istio-system", "selector: {matchLabels: {}}", "    - {match: {metric: ALL_METRICS}, disabled: true}")
+            + Telemetry("ns", "default", string.Empty, "    - {match: {metric: REQUEST_COUNT, mode: CLIENT_AND_SERVER}, disabled: false}")
+            + Telemetry("web", "default", "selector: {matchLabels: {app: web}}", "    - {match: {metric: REQUEST_COUNT, mode: CLIENT}, disabled: true}")
+            + Telemetry("other", "default", "selector: {matchLabels: {app: other}}", "    - {match: {metric: REQUEST_DURATION}, disabled: false}");
+        var snapshot = Meshwork.Pilot.Tests.Generators.RouteTestMesh.Snapshot(Meshwork.Pilot.Tests.Generators.RouteTestMesh.Service("web") + yaml, [Web]);
+
+        var metrics = TelemetryMetrics.For(snapshot, Web);
+
+        // The root disabled everything, the namespace turned requests_total back on, the workload off again for its client side only.
+        Assert.Contains("requests_total", metrics.ClientDisabled);
+        Assert.DoesNotContain("requests_total", metrics.ServerDisabled);
+        Assert.Contains("request_duration_milliseconds", metrics.ServerDisabled);
+        Assert.Contains("tcp_sent_bytes_total", metrics.ClientDisabled);
+    }
+
+    [Fact]
+    public void For_NoTelemetry_NothingDisabled_AndTheStatsFilterDropsOnlyWhatIsDisabled()
+    {
+        var snapshot = Meshwork.Pilot.Tests.Generators.RouteTestMesh.Snapshot(Meshwork.Pilot.Tests.Generators.RouteTestMesh.Service("web"), [Web]);
+        Assert.Same(TelemetryMetrics.Default, TelemetryMetrics.For(snapshot, Web));
+
+        var listener = new Envoy.Config.Listener.V3.Listener
+        {
+            Name = "l",
+            TrafficDirection = Envoy.Config.Core.V3.TrafficDirection.Inbound,
+            FilterChains = { new Envoy.Config.Listener.V3.FilterChain { Filters = { NetworkFilters.TcpProxy("inbound|9000||") } } },
+        };
+        TelemetryFilters.AddTo(listener, gateway: false, new TelemetryMetrics(new HashSet<string> { "tcp_sent_bytes_total" }, new HashSet<string> { "tcp_received_bytes_total" }));
+
+        var stats = listener.FilterChains[0].Filters[0].TypedConfig.Unpack<Istio.Stats.PluginConfig>();
+        var drop = Assert.Single(stats.Metrics);
+        Assert.Equal(("tcp_received_bytes_total", true), (drop.Name, drop.Drop));
+    }
+}
