@@ -197,6 +197,35 @@ public sealed class IstioMetricsTests : IAsyncLifetime
         Assert.True(json.RootElement.GetProperty("p50Ms").GetDouble() > 0, output);
     }
 
+    [Fact]
+    public async Task Telemetry_RequestCountDisabledForTheServer_ServerStopsReportingItClientGoesOn()
+    {
+        await _mesh.ApplyAsync("telemetry.yaml", """
+            apiVersion: telemetry.istio.io/v1
+            kind: Telemetry
+            metadata: {name: web-metrics, namespace: default}
+            spec:
+              selector: {matchLabels: {app: web}}
+              metrics:
+              - providers: [{name: prometheus}]
+                overrides:
+                - match: {metric: REQUEST_COUNT, mode: SERVER}
+                  disabled: true
+            """);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        await MeshHarness.Eventually(
+            async () => (await http.GetStringAsync(_web.Admin("/config_dump"))).Contains("\"requests_total\"", StringComparison.Ordinal),
+            "web's inbound stats filter dropping requests_total",
+            () => _web.Output);
+
+        await MeshHarness.UntilAsync(_client, () => Get("/after"), (r, _) => r.StatusCode == HttpStatusCode.OK, "sleep → web");
+        await SampleAsync(_web, "istio_request_duration_milliseconds_count", ("reporter", "destination"), ("response_code", "200"));
+        await SampleAsync(_client, "istio_requests_total", ("reporter", "source"), ("response_code", "200"));
+
+        var server = await http.GetStringAsync(_web.Admin("/stats/prometheus"));
+        Assert.DoesNotContain("istio_requests_total{", server);
+    }
+
     private static HttpRequestMessage Get(string path) => new(HttpMethod.Get, "http://web.default.svc.cluster.local:9080" + path);
 
     /// <summary>The one sample of <paramref name="metric"/> with these labels, waited for (recording follows the response by a moment).</summary>
