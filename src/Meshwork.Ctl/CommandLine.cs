@@ -13,6 +13,9 @@ public static class CommandLine
     public const int Invalid = 1;
     public const int Usage = 2;
 
+    /// <summary>Commands that handle SIGINT and SIGTERM themselves.</summary>
+    private static readonly string[] OwnSignals = ["run"];
+
     public static async Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr)
     {
         var root = new RootCommand("meshctl: the Meshwork service mesh's operator tool")
@@ -22,6 +25,7 @@ public static class CommandLine
             ProxyConfigCommand.Create(stdout, stderr),
             BenchCommand.Create(stdout, stderr),
             TokenCommand.Create(stdout, stderr),
+            RunCommand.Create(stdout, stderr),
             ExperimentalCommand.Create(stdout, stderr),
             VersionCommand.Create(stdout),
         };
@@ -38,7 +42,15 @@ public static class CommandLine
 
         try
         {
-            return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+            var invocation = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
+            if (OwnSignals.Contains(parse.CommandResult.Command.Name))
+            {
+                // These stop their child processes in order on SIGINT/SIGTERM, which may take longer
+                // than the parser's 2 s before it would end the process.
+                invocation.ProcessTerminationTimeout = null;
+            }
+
+            return await parse.InvokeAsync(invocation);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

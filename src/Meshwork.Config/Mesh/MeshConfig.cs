@@ -216,6 +216,10 @@ public sealed record FileAccessLogFormat
     public ValueMap<string, string>? Labels { get; init; }
 }
 
+/// <summary>
+/// MeshConfig.ExtensionProvider.EnvoyExternalAuthorizationHttpProvider: an HTTP ext_authz server that
+/// CUSTOM AuthorizationPolicies delegate to. <c>service</c> is a hostname or <c>NAMESPACE/HOSTNAME</c>.
+/// </summary>
 public sealed record ExtAuthzHttpProvider
 {
     public string Service { get; init; } = string.Empty;
@@ -229,13 +233,26 @@ public sealed record ExtAuthzHttpProvider
 
     public bool FailOpen { get; init; }
 
+    /// <summary>The status answered when the server cannot be reached or fails (a number as a string, Istio's form); empty means 403.</summary>
+    public string StatusOnError { get; init; } = string.Empty;
+
+    /// <summary>Istio's deprecated name of <see cref="IncludeRequestHeadersInCheck"/>, used only when that is empty.</summary>
+    public ValueList<string> IncludeHeadersInCheck { get; init; }
+
     public ValueList<string> IncludeRequestHeadersInCheck { get; init; }
+
+    public ValueMap<string, string> IncludeAdditionalHeadersInCheck { get; init; }
+
+    public ExtAuthzRequestBody? IncludeRequestBodyInCheck { get; init; }
 
     public ValueList<string> HeadersToUpstreamOnAllow { get; init; }
 
     public ValueList<string> HeadersToDownstreamOnDeny { get; init; }
+
+    public ValueList<string> HeadersToDownstreamOnAllow { get; init; }
 }
 
+/// <summary>MeshConfig.ExtensionProvider.EnvoyExternalAuthorizationGrpcProvider: a gRPC ext_authz server (<c>envoy.service.auth.v3.Authorization</c>).</summary>
 public sealed record ExtAuthzGrpcProvider
 {
     public string Service { get; init; } = string.Empty;
@@ -246,6 +263,20 @@ public sealed record ExtAuthzGrpcProvider
     public TimeSpan? Timeout { get; init; }
 
     public bool FailOpen { get; init; }
+
+    public string StatusOnError { get; init; } = string.Empty;
+
+    public ExtAuthzRequestBody? IncludeRequestBodyInCheck { get; init; }
+}
+
+/// <summary>MeshConfig.ExtensionProvider.EnvoyExternalAuthorizationRequestBody: send the request body (buffered up to a limit) with the check.</summary>
+public sealed record ExtAuthzRequestBody
+{
+    public uint MaxRequestBytes { get; init; }
+
+    public bool AllowPartialMessage { get; init; }
+
+    public bool PackAsBytes { get; init; }
 }
 
 /// <summary>MeshConfig.DefaultProviders: providers used when no Telemetry resource names one.</summary>

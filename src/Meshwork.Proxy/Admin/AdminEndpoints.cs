@@ -9,7 +9,7 @@ using Meshwork.Xds.Protos;
 
 namespace Meshwork.Proxy.Admin;
 
-/// <summary>The admin API on loopback (Envoy's 15000): readiness, the applied config and secrets, certificates, clusters, listeners, stats, log levels, and a way to stop.</summary>
+/// <summary>The admin API on loopback (Envoy's 15000): readiness, the applied config and secrets, certificates, clusters, listeners, stats, memory, log levels, and a way to stop.</summary>
 public static class AdminEndpoints
 {
     public static void Map(WebApplication app, ProxyOptions options, DrainState draining)
@@ -28,6 +28,7 @@ public static class AdminEndpoints
             ? Results.Text(StatsJson(stats), "application/json")
             : Results.Text(stats.RenderText(filter))).RequireHost(admin);
         app.MapGet("/stats/prometheus", (MetricsEndpoint metrics) => Results.Text(metrics.Render(), MetricsEndpoint.ContentType)).RequireHost(admin);
+        app.MapGet("/memory", () => Results.Text(MemoryView.Json(), "application/json")).RequireHost(admin);
         app.MapGet("/logging", (LogLevels levels) => Results.Text(LoggingText(levels))).RequireHost(admin);
         app.MapPost("/logging", (HttpRequest request, LogLevels levels) =>
         {

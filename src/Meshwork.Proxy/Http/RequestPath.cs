@@ -10,7 +10,7 @@ namespace Meshwork.Proxy.Http;
 /// <summary>
 /// The HTTP request path in one place, in the order a request meets it (Envoy's filter chain of
 /// an Istio sidecar): request id, forwarding and client certificate headers → path normalization →
-/// jwt_authn → RBAC → route match → fault → CORS → the route's action (direct response, redirect, or
+/// jwt_authn → RBAC and ext_authz → route match → fault → CORS → the route's action (direct response, redirect, or
 /// upstream with retries) → stats, Istio's metrics and access log. Istio's metadata exchange reads
 /// the peer's headers as the request arrives and as the upstream answers (<see cref="RequestTelemetry"/>).
 /// Everything it consults was compiled when config arrived; it only reads snapshots.
@@ -18,6 +18,7 @@ namespace Meshwork.Proxy.Http;
 internal sealed partial class RequestPath(DataPlane plane, UpstreamCaller upstream, TimeProvider time, Func<double> random, ILoggerFactory loggers)
 {
     private readonly ILogger _access = loggers.CreateLogger("mesh-proxy.access");
+    private readonly ExtAuthzCaller _extAuthz = new(plane, time);
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -106,7 +107,7 @@ internal sealed partial class RequestPath(DataPlane plane, UpstreamCaller upstre
         // The connection manager normalizes the path; then, as in Istio's inbound chain, jwt_authn and the RBAC filters run ahead of routing.
         if (await RequestAuthorization.NormalizePathAsync(context, manager) is not { } path
             || (manager.JwtAuthn is { } jwt && !await AuthenticateAsync(context, jwt, manager.Stats))
-            || !await RequestAuthorization.AuthorizeAsync(context, manager, connection, path))
+            || !await RequestAuthorization.AuthorizeAsync(context, manager, connection, path, _extAuthz, outcome))
         {
             return;
         }
@@ -217,7 +218,7 @@ internal sealed partial class RequestPath(DataPlane plane, UpstreamCaller upstre
     }
 
     /// <summary>The path and query as received (still encoded), which is what goes upstream when nothing rewrites it.</summary>
-    private static string RequestTarget(HttpRequest request)
+    internal static string RequestTarget(HttpRequest request)
     {
         var raw = request.HttpContext.Features.Get<IHttpRequestFeature>()?.RawTarget;
         if (raw is { Length: > 0 } && raw[0] == '/')

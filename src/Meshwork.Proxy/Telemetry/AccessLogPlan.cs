@@ -2,8 +2,10 @@ using System.Text;
 using System.Text.Json;
 using Envoy.Config.Accesslog.V3;
 using Envoy.Extensions.AccessLoggers.File.V3;
+using Envoy.Extensions.AccessLoggers.Filters.Cel.V3;
 using Google.Protobuf.Collections;
 using Meshwork.Proxy.Connections;
+using Meshwork.Proxy.Telemetry.Cel;
 
 namespace Meshwork.Proxy.Telemetry;
 
@@ -149,8 +151,21 @@ internal sealed class AccessLogPlan
             case AccessLogFilter.FilterSpecifierOneofCase.OrFilter:
                 var any = filter.OrFilter.Filters.Select((f, i) => Filter(f, $"{where}.or_filter[{i}]")).ToArray();
                 return r => any.Any(f => f(r));
+            case AccessLogFilter.FilterSpecifierOneofCase.DurationFilter:
+                var duration = filter.DurationFilter.Comparison ?? new ComparisonFilter();
+                var milliseconds = duration.Value?.DefaultValue ?? 0;
+                return duration.Op switch
+                {
+                    ComparisonFilter.Types.Op.Eq => r => (long)r.Duration.TotalMilliseconds == milliseconds,
+                    ComparisonFilter.Types.Op.Ge => r => (long)r.Duration.TotalMilliseconds >= milliseconds,
+                    ComparisonFilter.Types.Op.Le => r => (long)r.Duration.TotalMilliseconds <= milliseconds,
+                    _ => r => (long)r.Duration.TotalMilliseconds != milliseconds,
+                };
+            case AccessLogFilter.FilterSpecifierOneofCase.ExtensionFilter
+                when filter.ExtensionFilter.TypedConfig?.TryUnpack<ExpressionFilter>(out var cel) == true:
+                return CelFilter.Compile(cel.Expression, $"{where}.extension_filter");
             default:
-                throw new ProxyConfigException($"{where}: this access log filter is not supported (status_code, response_flag, not_health_check, and, or are)");
+                throw new ProxyConfigException($"{where}: this access log filter is not supported (status_code, duration, response_flag, not_health_check, and, or, and the CEL extension filter are)");
         }
     }
 }

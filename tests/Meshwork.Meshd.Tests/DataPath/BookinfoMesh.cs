@@ -47,20 +47,24 @@ public sealed class BookinfoMesh : IAsyncLifetime
     /// productpage's sidecar has applied it: its route tables contain <paramref name="marker"/> and
     /// none of <paramref name="absent"/> (what the previous files left).
     /// </summary>
-    public async Task ApplySampleAsync(string sample, string marker, params string[] absent)
+    public Task ApplySampleAsync(string sample, string marker, params string[] absent) =>
+        ApplySampleAsync(Mesh, ProductPage.Admin("/config_dump"), sample, marker, absent);
+
+    /// <summary>As above, for any mesh: the sidecar whose <paramref name="configDump"/> is watched is the caller's.</summary>
+    public static async Task ApplySampleAsync(MeshHarness mesh, Uri configDump, string sample, string marker, params string[] absent)
     {
-        foreach (var old in Directory.GetFiles(Mesh.ConfigDirectory, "virtual-service-*.yaml"))
+        foreach (var old in Directory.GetFiles(mesh.ConfigDirectory, "virtual-service-*.yaml"))
         {
             File.Delete(old);
         }
 
-        await Mesh.ApplyAsync(sample, await File.ReadAllTextAsync(Path.Combine(Networking, sample)));
+        await mesh.ApplyAsync(sample, await File.ReadAllTextAsync(Path.Combine(Networking, sample)));
         using var http = new HttpClient();
         var dump = string.Empty;
         await MeshHarness.Eventually(
             async () =>
             {
-                dump = await http.GetStringAsync(ProductPage.Admin("/config_dump"));
+                dump = await http.GetStringAsync(configDump);
                 var routes = dump[dump.IndexOf("RouteConfiguration", StringComparison.Ordinal)..dump.IndexOf("envoy.config.cluster.v3.Cluster", StringComparison.Ordinal)];
                 return routes.Contains(marker, StringComparison.Ordinal) && !absent.Any(a => routes.Contains(a, StringComparison.Ordinal));
             },

@@ -137,6 +137,21 @@ public sealed class EdgeAdminTests(EdgeAdminMesh mesh) : IClassFixture<EdgeAdmin
     }
 
     [Fact]
+    public async Task Memory_ReportsHeapAndResidentSetFromTheRuntime()
+    {
+        var json = JsonDocument.Parse(await Http.GetStringAsync(mesh.Web.Admin("/memory"))).RootElement;
+
+        long Bytes(string name) => long.Parse(json.GetProperty(name).GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+        // The heap figures describe the last collection, so they may still be zero in a young proxy.
+        Assert.True(Bytes("allocated") > 0);
+        Assert.True(Bytes("heap_committed") >= 0 && Bytes("heap_size") >= 0);
+        Assert.True(json.GetProperty("threads").GetInt32() > 0);
+        Assert.True(Bytes("resident") > Bytes("allocated"), "the resident set holds the heap and the binary");
+        Assert.True(Bytes("resident_anonymous") > 0 && Bytes("resident_file") > 0);
+        Assert.True(Bytes("resident_anonymous") + Bytes("resident_file") <= Bytes("resident"), "anonymous and file-backed pages are parts of one read of the resident set");
+    }
+
+    [Fact]
     public async Task Logging_GetListsPostChangesBadLevelIs400()
     {
         var listed = await Http.GetStringAsync(mesh.Web.Admin("/logging"));

@@ -65,6 +65,32 @@ internal sealed class InProcessProxy : IAsyncDisposable
         return proxy;
     }
 
+    /// <summary>The proxy's stats store, to read a counter (<c>http.PREFIX.NAME</c> as the admin API prints it).</summary>
+    public long Counter(string scope, string scopeName, string stat) => _services.GetRequiredService<StatsStore>().Counter(scope, scopeName, stat).Value;
+
+    /// <summary>An inline route table named "inbound" sending every request to <paramref name="cluster"/>, as Pilot's inbound table does.</summary>
+    public static Envoy.Config.Route.V3.RouteConfiguration CatchAllRoutes(string cluster) => new()
+    {
+        Name = "inbound",
+        VirtualHosts =
+        {
+            new Envoy.Config.Route.V3.VirtualHost
+            {
+                Name = "inbound",
+                Domains = { "*" },
+                Routes =
+                {
+                    new Envoy.Config.Route.V3.Route
+                    {
+                        Name = "default",
+                        Match = new Envoy.Config.Route.V3.RouteMatch { Prefix = "/" },
+                        Route_ = new Envoy.Config.Route.V3.RouteAction { Cluster = cluster },
+                    },
+                },
+            },
+        },
+    };
+
     /// <summary>A loopback port nobody listens on now (bound once and released), for a listener's address.</summary>
     public static int FreePort()
     {

@@ -1,13 +1,11 @@
-using Meshwork.Config.Resources;
 using Meshwork.Config.Telemetry;
 using Meshwork.Pilot.Model;
-using TelemetryResource = Meshwork.Config.Telemetry.Telemetry;
 
 namespace Meshwork.Pilot.Generators.Listeners;
 
 /// <summary>
 /// The metrics half of the Telemetry resources that apply to one proxy (Istio's
-/// computeMetrics): the root namespace's, then its namespace's, then those selecting its workload,
+/// computeMetrics) as <see cref="Telemetries"/> selects them: root namespace, namespace, workload,
 /// each level's overrides applied in order over the one before, so the most specific wins. What
 /// comes out is which standard metrics are disabled on the client side (outbound listeners and
 /// gateways) and on the server side (inbound), as names of Istio's stats filter
@@ -37,16 +35,7 @@ internal sealed record TelemetryMetrics(IReadOnlySet<string> ClientDisabled, IRe
 
     public static TelemetryMetrics For(MeshSnapshot snapshot, ProxyNode proxy)
     {
-        var root = snapshot.Mesh.EffectiveRootNamespace;
-        var all = snapshot.Config.OfKind(ResourceKinds.Telemetry)
-            .Select(r => (r.Namespace, r.Name, Spec: r.SpecAs<TelemetryResource>()))
-            .Where(t => t.Spec.TargetRef == null && t.Spec.TargetRefs.IsEmpty)
-            .ToList();
-        var levels = all.Where(t => t.Namespace == root && t.Spec.Selector is not { MatchLabels.IsEmpty: false })
-            .Concat(all.Where(t => t.Namespace == proxy.Namespace && t.Namespace != root && t.Spec.Selector is not { MatchLabels.IsEmpty: false }))
-            .Concat(all.Where(t => t.Namespace == proxy.Namespace && t.Spec.Selector is { MatchLabels.IsEmpty: false } selector
-                && selector.MatchLabels.All(l => proxy.Labels.TryGetValue(l.Key, out var value) && value == l.Value)))
-            .ToList();
+        var levels = Telemetries.Applicable(snapshot, proxy.Namespace, proxy.Labels);
         if (levels.Count == 0)
         {
             return Default;
@@ -54,10 +43,9 @@ internal sealed record TelemetryMetrics(IReadOnlySet<string> ClientDisabled, IRe
 
         var client = new HashSet<string>(StringComparer.Ordinal);
         var server = new HashSet<string>(StringComparer.Ordinal);
-        // Within a level Istio takes one resource (the oldest); by name here, which is deterministic.
-        foreach (var level in levels.GroupBy(l => (l.Namespace, Selected: l.Spec.Selector is { MatchLabels.IsEmpty: false })).Select(g => g.OrderBy(l => l.Name, StringComparer.Ordinal).First()))
+        foreach (var level in levels)
         {
-            foreach (var metrics in level.Spec.Metrics.Where(m => m.Providers.IsEmpty || m.Providers.Any(p => p.Name == PrometheusProvider)))
+            foreach (var metrics in level.Metrics.Where(m => m.Providers.IsEmpty || m.Providers.Any(p => p.Name == PrometheusProvider)))
             {
                 foreach (var over in metrics.Overrides.Where(o => o.Disabled != null))
                 {

@@ -93,14 +93,13 @@ public class ListenerGeneratorTests
     {
         var peer = PushRequest.ForConfig(["PeerAuthentication/istio-system/default"], DateTimeOffset.UnixEpoch);
         var authz = PushRequest.ForConfig(["AuthorizationPolicy/default/deny"], DateTimeOffset.UnixEpoch);
-        var telemetry = PushRequest.ForConfig(["Telemetry/default/metrics"], DateTimeOffset.UnixEpoch);
-        var gateway = PushRequest.ForConfig(["Gateway/default/ingress"], DateTimeOffset.UnixEpoch);
+        var telemetry = PushRequest.ForConfig(["Telemetry/default/logs"], DateTimeOffset.UnixEpoch);
+        var gateway = PushRequest.ForConfig(["Gateway/default/edge"], DateTimeOffset.UnixEpoch);
         var snapshot = RouteTestMesh.Snapshot(RouteTestMesh.Service("reviews"), [Mongo]);
 
         Assert.True(new ListenerGenerator().Concerns(peer, Mongo, snapshot));
         Assert.True(new ListenerGenerator().Concerns(authz, Mongo, snapshot));
-        // The stats filters carry the Telemetry resources' metric overrides.
-        Assert.True(new ListenerGenerator().Concerns(telemetry, Mongo, snapshot));
+        Assert.True(new ListenerGenerator().Concerns(telemetry, Mongo, snapshot)); // access logs and metric overrides
         Assert.False(new ListenerGenerator().Concerns(gateway, Mongo, snapshot));
     }
 

@@ -1,0 +1,3 @@
+using Meshwork.Samples.Bookinfo;
+
+return await BookinfoHost.RunAsync(args);
