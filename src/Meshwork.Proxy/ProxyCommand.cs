@@ -30,10 +30,11 @@ public static class ProxyCommand
         var certTtl = new Option<string>("--cert-ttl") { Description = "The workload certificate validity requested (e.g. 24h, 20s).", DefaultValueFactory = _ => "24h" };
         var trustDomain = new Option<string>("--trust-domain") { Description = "The mesh trust domain of the workload's SPIFFE identity.", DefaultValueFactory = _ => "cluster.local" };
         var sdsSocket = new Option<string>("--sds-socket") { Description = "Serve SDS (default, ROOTCA) on this Unix socket path for an Envoy." };
+        var appMetrics = new Option<string>("--app-metrics") { Description = "The app's Prometheus endpoint (e.g. http://127.0.0.1:8080/metrics), merged into the status port's /stats/prometheus." };
         var root = new RootCommand("mesh-proxy: the Meshwork sidecar and gateway, configured only by xDS from meshd")
         {
             discovery, workload, ns, account, ip, labels, role, inbound, outbound, admin, status, mode, drain,
-            caAddress, tokenFile, caRoot, workloadKey, certTtl, trustDomain, sdsSocket,
+            caAddress, tokenFile, caRoot, workloadKey, certTtl, trustDomain, sdsSocket, appMetrics,
         };
         root.SetAction(async (parse, cancellationToken) =>
         {
@@ -58,7 +59,15 @@ public static class ProxyCommand
                 return 2;
             }
 
-            options = options with { XdsMode = parse.GetValue(mode) == "sotw" ? XdsMode.StateOfTheWorld : XdsMode.Delta, DrainDuration = drainDuration, Agent = agent };
+            Uri? appMetricsUrl = null;
+            if (parse.GetValue(appMetrics) is { } appMetricsText
+                && (!Uri.TryCreate(appMetricsText, UriKind.Absolute, out appMetricsUrl) || appMetricsUrl.Scheme is not ("http" or "https")))
+            {
+                await Console.Error.WriteLineAsync($"mesh-proxy: --app-metrics \"{appMetricsText}\": expected an http:// URL such as http://127.0.0.1:8080/metrics");
+                return 2;
+            }
+
+            options = options with { AppMetrics = appMetricsUrl, XdsMode = parse.GetValue(mode) == "sotw" ? XdsMode.StateOfTheWorld : XdsMode.Delta, DrainDuration = drainDuration, Agent = agent };
             return await ProxyHost.RunAsync(options, cancellationToken);
         });
         var result = root.Parse(args);

@@ -54,6 +54,8 @@ public static partial class ProxyHost
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<Func<double>>(Random.Shared.NextDouble);
         builder.Services.AddSingleton<StatsStore>();
+        builder.Services.AddSingleton(new Telemetry.MeshTelemetry(options));
+        builder.Services.AddSingleton<MetricsEndpoint>();
         builder.Services.AddSingleton(new SecretStore(active: options.Agent != null));
         if (options.Agent is { } agent)
         {

@@ -48,6 +48,9 @@ public sealed record ProxyOptions
     /// <summary>How long requests in flight may finish after SIGTERM or /quitquitquit (Istio's terminationDrainDuration, 5 s).</summary>
     public TimeSpan DrainDuration { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Where the app serves its own Prometheus metrics (Istio's prometheus.io annotations), merged into the status port's /stats/prometheus; null when not given.</summary>
+    public Uri? AppMetrics { get; init; }
+
     /// <summary>The certificate agent's settings, or null when <c>--ca-address</c> is not given (no workload certificate).</summary>
     public Security.AgentOptions? Agent { get; init; }
 

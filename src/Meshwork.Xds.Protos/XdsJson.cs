@@ -76,6 +76,8 @@ public static class XdsJson
         global::Envoy.Type.V3.RangeReflection.Descriptor,
         global::Envoy.Type.V3.SemanticVersionReflection.Descriptor,
         global::Google.Rpc.StatusReflection.Descriptor,
+        global::Istio.Http.PeerMetadata.ConfigReflection.Descriptor,
+        global::Istio.Stats.ConfigReflection.Descriptor,
         global::Istio.V1.Auth.CaReflection.Descriptor,
         global::OpenTelemetry.Proto.Collector.Trace.V1.TraceServiceReflection.Descriptor,
         global::OpenTelemetry.Proto.Common.V1.CommonReflection.Descriptor,

@@ -27,7 +27,7 @@ public static class AdminEndpoints
         app.MapGet("/stats", (StatsStore stats, string? filter, string? format) => format == "json"
             ? Results.Text(StatsJson(stats), "application/json")
             : Results.Text(stats.RenderText(filter))).RequireHost(admin);
-        app.MapGet("/stats/prometheus", (StatsStore stats) => Results.Text(stats.RenderPrometheus(), "text/plain; version=0.0.4")).RequireHost(admin);
+        app.MapGet("/stats/prometheus", (MetricsEndpoint metrics) => Results.Text(metrics.Render(), MetricsEndpoint.ContentType)).RequireHost(admin);
         app.MapGet("/memory", () => Results.Text(MemoryView.Json(), "application/json")).RequireHost(admin);
         app.MapGet("/logging", (LogLevels levels) => Results.Text(LoggingText(levels))).RequireHost(admin);
         app.MapPost("/logging", (HttpRequest request, LogLevels levels) =>
@@ -50,10 +50,10 @@ public static class AdminEndpoints
             return Results.Text("OK\n");
         }).RequireHost(admin);
 
-        // Istio's status port (pilot-agent's 15020): readiness and the proxy's metrics, on the workload's address.
+        // Istio's status port (pilot-agent's 15020): readiness and the proxy's metrics merged with the app's, on the workload's address.
         var status = $"*:{options.StatusPort}";
         app.MapGet("/healthz/ready", (ConfigHolder holder, ListenerHost listeners) => Readiness(holder, listeners, draining)).RequireHost(status);
-        app.MapGet("/stats/prometheus", (StatsStore stats) => Results.Text(stats.RenderPrometheus(), "text/plain; version=0.0.4")).RequireHost(status);
+        app.MapGet("/stats/prometheus", async (MetricsEndpoint metrics, CancellationToken cancellationToken) => Results.Text(await metrics.RenderMergedAsync(cancellationToken), MetricsEndpoint.ContentType)).RequireHost(status);
     }
 
     /// <summary>As Envoy's: LIVE once the first listeners and clusters are in force and the listeners have been bound (not merely received).</summary>

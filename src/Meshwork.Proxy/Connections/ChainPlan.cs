@@ -12,6 +12,12 @@ public abstract record ChainPlan(string ListenerName, string ChainLabel, Downstr
 {
     /// <summary>The <c>envoy.filters.network.rbac</c> filters ahead of the terminal filter, in order (compiled with the listener's stats).</summary>
     public IReadOnlyList<Envoy.Extensions.Filters.Network.Rbac.V3.RBAC> RbacFilters { get; init; } = [];
+
+    /// <summary>Istio's <c>istio.stats</c> network filter is in the chain: a tcp_proxy connection records the istio_tcp_* metrics.</summary>
+    public bool RecordsIstioStats { get; init; }
+
+    /// <summary>The metrics that filter's overrides drop.</summary>
+    public Telemetry.StandardMetric IstioStatsDropped { get; init; }
 }
 
 /// <summary>

@@ -16,6 +16,7 @@ public sealed class ListenerPlan
     public const string HttpConnectionManagerFilter = "envoy.filters.network.http_connection_manager";
     public const string TcpProxyFilter = "envoy.filters.network.tcp_proxy";
     public const string RbacFilter = "envoy.filters.network.rbac";
+    public const string IstioStatsFilter = "istio.stats";
 
     private static readonly string[] HttpAlpn = ["h2", "http/1.1"];
     private static readonly string[] Http1Alpn = ["http/1.1"];
@@ -110,6 +111,8 @@ public sealed class ListenerPlan
         }
 
         var rbac = new List<NetworkRbac>();
+        var istioStats = false;
+        var dropped = Telemetry.StandardMetric.None;
         for (var i = 0; i < chain.Filters.Count - 1; i++)
         {
             var name = chain.Filters[i].Name;
@@ -119,12 +122,19 @@ public sealed class ListenerPlan
                 continue;
             }
 
+            if (name == IstioStatsFilter)
+            {
+                dropped = Telemetry.StandardMetricOverrides.Dropped(Unpack<Istio.Stats.PluginConfig>(chain.Filters[i], $"{where}: filters[{i}]"), $"{where}: filters[{i}] \"{name}\"");
+                istioStats = true;
+                continue;
+            }
+
             throw new ProxyConfigException(name is HttpConnectionManagerFilter or TcpProxyFilter
                 ? $"{where}: filter \"{name}\" is terminal and must be the last filter"
-                : $"{where}: filter \"{name}\": unknown network filter (mesh-proxy runs only {RbacFilter} before {HttpConnectionManagerFilter} or {TcpProxyFilter})");
+                : $"{where}: filter \"{name}\": unknown network filter (mesh-proxy runs only {RbacFilter} and {IstioStatsFilter} before {HttpConnectionManagerFilter} or {TcpProxyFilter})");
         }
 
-        return CompileTerminal(listener, label, chain, where) with { RbacFilters = rbac };
+        return CompileTerminal(listener, label, chain, where) with { RbacFilters = rbac, RecordsIstioStats = istioStats, IstioStatsDropped = dropped };
     }
 
     private static ChainPlan CompileTerminal(string listener, string label, FilterChain chain, string where)

@@ -67,6 +67,9 @@ internal sealed class Exchange : HttpTransformer
 
     public string? SetCookie { get; set; }
 
+    /// <summary>The upstream peer's workload from its response's exchanged metadata, when it sent any.</summary>
+    public Telemetry.PeerMetadata? UpstreamPeer { get; private set; }
+
     public void BeginAttempt(int attempt, bool mayRetry, UpstreamCluster cluster)
     {
         Attempt = attempt;
@@ -173,6 +176,11 @@ internal sealed class Exchange : HttpTransformer
     public void ApplyResponseEdits()
     {
         var response = Context.Response;
+        if (Manager.Telemetry is { } telemetry)
+        {
+            UpstreamPeer = RequestTelemetry.OnResponse(telemetry, response.Headers) ?? UpstreamPeer;
+        }
+
         Route.ApplyResponseHeaders(response, Choice);
         Route.Cors?.ApplyToResponse(Context.Request, response);
         if (Route.IncludeAttemptCountInResponse)
@@ -201,6 +209,9 @@ internal sealed class ObservedRequestBody(Stream inner) : Stream
     private int _captureLimit;
 
     public bool Started { get; private set; }
+
+    /// <summary>Bytes read from the client so far (what went upstream), for istio_request_bytes.</summary>
+    public long BytesRead { get; private set; }
 
     /// <summary>The body as read so far when capturing (for a mirror), or null when it outgrew the limit.</summary>
     public byte[]? Captured => CaptureOverflowed ? null : _capture?.ToArray();
@@ -250,6 +261,7 @@ internal sealed class ObservedRequestBody(Stream inner) : Stream
         if (read.Length > 0)
         {
             Started = true;
+            BytesRead += read.Length;
             if (_capture != null && !CaptureOverflowed)
             {
                 if (_capture.Length + read.Length > _captureLimit)

@@ -28,6 +28,8 @@ internal static class Http1Wire
         HeaderNames.WWWAuthenticate, HeaderNames.StrictTransportSecurity, HeaderNames.XContentTypeOptions, HeaderNames.XFrameOptions,
         HeaderNames.Link, HeaderNames.ContentRange, HeaderNames.GrpcStatus, HeaderNames.GrpcMessage, HeaderNames.Trailer,
         "x-request-id", "x-envoy-upstream-service-time",
+        // A peer sidecar's metadata is the same on every answer: its string is then reused per connection, not decoded anew.
+        Telemetry.PeerMetadata.Header, Telemetry.PeerMetadata.IdHeader,
     }.Select(n => (Encoding.ASCII.GetBytes(n.ToLowerInvariant()), n))];
 
     /// <summary>Writes the request line and fields; returns the length written (the buffer may be replaced by a larger pooled one).</summary>

@@ -86,7 +86,7 @@ internal sealed class HttpManagerStats(StatsStore store, string prefix)
 /// </summary>
 internal sealed class HttpManager
 {
-    public HttpManager(HttpConnectionManager manager, RouteTable? inline, string? rdsName, string listenerName, bool inbound, StatsStore stats)
+    public HttpManager(HttpConnectionManager manager, RouteTable? inline, string? rdsName, string listenerName, bool inbound, StatsStore stats, Telemetry.MeshTelemetry? telemetry = null)
     {
         ListenerName = listenerName;
         StatPrefix = manager.StatPrefix.Length > 0 ? manager.StatPrefix : listenerName;
@@ -102,11 +102,15 @@ internal sealed class HttpManager
         Stats = new HttpManagerStats(stats, StatPrefix);
         Paths = PathNormalizer.From(manager);
         Authorization = AuthorizationChain.Compile(manager, listenerName, stats, StatPrefix);
-        AccessLogs = Telemetry.AccessLogPlan.CompileAll(manager.AccessLog, $"listener \"{listenerName}\": http_connection_manager");
+        AccessLogs = Meshwork.Proxy.Telemetry.AccessLogPlan.CompileAll(manager.AccessLog, $"listener \"{listenerName}\": http_connection_manager");
         Tracing = global::Meshwork.Proxy.Tracing.TracingPlan.Compile(manager.Tracing, $"listener \"{listenerName}\": http_connection_manager");
         var jwt = manager.HttpFilters.FirstOrDefault(f => f.Name == JwtAuthnPlan.FilterName);
         JwtAuthn = jwt?.TypedConfig != null ? JwtAuthnPlan.Compile(jwt.TypedConfig, $"listener \"{listenerName}\"") : null;
+        Telemetry = Meshwork.Proxy.Telemetry.HttpTelemetryPlan.Compile(manager, inbound, telemetry, $"listener \"{listenerName}\": http_connection_manager");
     }
+
+    /// <summary>Istio's metadata exchange and stats filters, or null when the manager has neither.</summary>
+    public Meshwork.Proxy.Telemetry.HttpTelemetryPlan? Telemetry { get; }
 
     /// <summary>The path normalization every request gets before routing and authorization.</summary>
     public PathNormalizer Paths { get; }
@@ -118,7 +122,7 @@ internal sealed class HttpManager
     public RbacFilter[] Rbac => Authorization.Rbac;
 
     /// <summary>The manager's access logs (Envoy's file logger), empty when none is configured.</summary>
-    public IReadOnlyList<Telemetry.AccessLogPlan> AccessLogs { get; }
+    public IReadOnlyList<Meshwork.Proxy.Telemetry.AccessLogPlan> AccessLogs { get; }
 
     /// <summary>The manager's tracer (Envoy's HCM tracing with a provider), or null when it traces nothing.</summary>
     public global::Meshwork.Proxy.Tracing.TracingPlan? Tracing { get; }

@@ -33,6 +33,11 @@ internal static class LocalReply
         }
 
         response.Clear();
+        if (context.Features.Get<Listeners.HttpConnectionState>()?.Manager.Telemetry is { } telemetry)
+        {
+            RequestTelemetry.ToDownstream(telemetry, response.Headers);
+        }
+
         if (IsGrpc(context.Request))
         {
             response.StatusCode = StatusCodes.Status200OK;

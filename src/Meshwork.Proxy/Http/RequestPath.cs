@@ -12,7 +12,8 @@ namespace Meshwork.Proxy.Http;
 /// The HTTP request path in one place, in the order a request meets it (Envoy's filter chain of
 /// an Istio sidecar): request id, forwarding and client certificate headers → path normalization →
 /// jwt_authn → RBAC and ext_authz → route match → fault → CORS → the route's action (direct response, redirect, or
-/// upstream with retries) → stats and access log.
+/// upstream with retries) → stats, Istio's metrics and access log. Istio's metadata exchange reads
+/// the peer's headers as the request arrives and as the upstream answers (<see cref="RequestTelemetry"/>).
 /// Everything it consults was compiled when config arrived; it only reads snapshots.
 /// </summary>
 internal sealed partial class RequestPath(DataPlane plane, UpstreamCaller upstream, TimeProvider time, Func<double> random, ILoggerFactory loggers, RequestTracer tracer)
@@ -64,6 +65,11 @@ internal sealed partial class RequestPath(DataPlane plane, UpstreamCaller upstre
                 AccessLogging.Write(context, manager, connection, outcome, status, time.GetUtcNow() - elapsed, elapsed);
             }
 
+            if (manager.Telemetry is { Records: true } telemetry)
+            {
+                RequestTelemetry.Record(telemetry, context, connection, outcome, status, elapsed);
+            }
+
             LogAccess(context, manager, outcome, status, elapsed);
             tracer.Finish(context, outcome, status, elapsed);
         }
@@ -93,6 +99,11 @@ internal sealed partial class RequestPath(DataPlane plane, UpstreamCaller upstre
     {
         var request = context.Request;
         ForwardingHeaders.Apply(context, manager, connection.IsTls);
+        if (manager.Telemetry is { } telemetry)
+        {
+            outcome.Peer = RequestTelemetry.OnRequest(telemetry, request.Headers);
+        }
+
         manager.ClientCert.Apply(request.Headers, connection.Peer);
         tracer.Start(context, manager);
 
@@ -199,7 +210,15 @@ internal sealed partial class RequestPath(DataPlane plane, UpstreamCaller upstre
             request.Body = exchange.Body;
         }
 
-        await upstream.ForwardAsync(exchange, outcome);
+        try
+        {
+            await upstream.ForwardAsync(exchange, outcome);
+        }
+        finally
+        {
+            outcome.Peer = exchange.UpstreamPeer ?? outcome.Peer ?? (manager.Telemetry is { Inbound: false } ? outcome.UpstreamWorkload : null);
+            outcome.RequestBytes = exchange.Body?.BytesRead ?? -1;
+        }
     }
 
     /// <summary>The path and query as received (still encoded), which is what goes upstream when nothing rewrites it.</summary>
@@ -259,6 +278,20 @@ internal sealed class RequestOutcome
     public string? UpstreamHost { get; set; }
 
     public int Attempts { get; set; }
+
+    /// <summary>The other side's workload as exchanged metadata names it (the downstream peer inbound, the upstream peer outbound).</summary>
+    public Telemetry.PeerMetadata? Peer { get; set; }
+
+    /// <summary>The destination service the cluster's metadata names, once a cluster is chosen.</summary>
+    public Telemetry.DestinationService? Service { get; set; }
+
+    public bool UpstreamMutualTls { get; set; }
+
+    /// <summary>The picked endpoint's workload from its EDS metadata (the fallback when the upstream sends no peer metadata).</summary>
+    public Telemetry.PeerMetadata? UpstreamWorkload { get; set; }
+
+    /// <summary>Request body bytes that went upstream, or -1 when not counted (the declared length is used then).</summary>
+    public long RequestBytes { get; set; } = -1;
 }
 
 /// <summary>

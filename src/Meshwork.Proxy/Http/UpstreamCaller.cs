@@ -71,6 +71,12 @@ internal sealed class UpstreamCaller(DataPlane plane, IHttpForwarder forwarder, 
             return;
         }
 
+        if (exchange.Manager.Telemetry is { } telemetry)
+        {
+            outcome.Service = cluster.Model.Service;
+            RequestTelemetry.ToUpstream(telemetry, context.Request.Headers, cluster.Model.MeshExternal);
+        }
+
         var retry = route.RetryPolicy;
         var maxAttempts = retry != null && retry.IsRetriableRequest(context.Request) ? 1 + retry.NumRetries : 1;
         string? setCookie = null;
@@ -105,6 +111,8 @@ internal sealed class UpstreamCaller(DataPlane plane, IHttpForwarder forwarder, 
                 }
 
                 outcome.UpstreamHost = endpoint.Address;
+                outcome.UpstreamMutualTls = endpoint.Transport.IsTls;
+                outcome.UpstreamWorkload = endpoint.Workload;
                 exchange.BeginAttempt(attempt, attempt < maxAttempts, cluster);
                 using var perTry = retry?.PerTryTimeout is { } perTryLimit && perTryLimit > TimeSpan.Zero
                     ? CancellationTokenSource.CreateLinkedTokenSource(routeTimeout?.Token ?? CancellationToken.None)

@@ -25,7 +25,7 @@ internal sealed record HttpConnectionState(HttpManager Manager, bool IsTls, stri
 /// the chain says so and hands the connection to HTTP (HTTP/1.1, or HTTP/2 by ALPN or preface).
 /// A chain's network RBAC filters run first; a denied connection is closed.
 /// </summary>
-internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore stats, TimeProvider time, Func<double> random, ILogger<ConnectionDispatcher> logger, SecretStore? secrets = null)
+internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore stats, TimeProvider time, Func<double> random, ILogger<ConnectionDispatcher> logger, SecretStore? secrets = null, Telemetry.MeshTelemetry? telemetry = null)
 {
     /// <summary>Envoy's tls_inspector gives up after 15 s without a full ClientHello.</summary>
     private static readonly TimeSpan InspectionTimeout = TimeSpan.FromSeconds(15);
@@ -58,7 +58,7 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
         switch (chain)
         {
             case TcpProxyChainPlan tcp:
-                await RelayAsync(connection, tcp, facts, rbac);
+                await RelayAsync(connection, tcp, facts, rbac, listener.Source.Resource.TrafficDirection == Envoy.Config.Core.V3.TrafficDirection.Inbound);
                 return;
             case HttpChainPlan http:
                 // Compiling refuses network RBAC before a TLS-terminating HCM, so here the peer is plaintext.
@@ -123,10 +123,11 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
         return result.Connection;
     }
 
-    private async Task RelayAsync(ConnectionContext connection, TcpProxyChainPlan plan, ConnectionFacts facts, RbacFilter[]? rbac)
+    private async Task RelayAsync(ConnectionContext connection, TcpProxyChainPlan plan, ConnectionFacts facts, RbacFilter[]? rbac, bool inbound)
     {
         Stream downstream = new DuplexPipeStream(connection.Transport);
         string? peerPrincipal = null;
+        DownstreamPeer? peer = null;
         if (plan.Tls != null)
         {
             if (await TerminateTlsAsync(connection, plan.Tls, facts, plan.ListenerName) is not { } tls)
@@ -135,7 +136,8 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
             }
 
             downstream = tls.SslStream;
-            peerPrincipal = tls.Peer?.Principal;
+            peer = tls.Peer;
+            peerPrincipal = peer?.Principal;
         }
 
         // Evaluated once, before any upstream connection (stricter than Envoy's first-byte check: a
@@ -153,7 +155,9 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
         // arrives, which would tear down a half-closed relay before the upstream's answer comes back.
         // An abort (drain deadline, reset) fails the pumps' reads and writes instead.
         var started = time.GetTimestamp();
-        var result = await TcpProxy.RunAsync(downstream, ct => ConnectUpstreamAsync(clusterName, facts, ct), settings, tcpStats, time, CancellationToken.None);
+        var istio = plan.RecordsIstioStats && telemetry is { Enabled: true } ? new Telemetry.TcpConnectionMetrics(telemetry, inbound, peer?.Uri, peer?.LocalUriSans.FirstOrDefault(), plan.IstioStatsDropped) : null;
+        var result = await TcpProxy.RunAsync(downstream, ct => ConnectUpstreamAsync(clusterName, facts, istio, ct), settings, tcpStats, time, CancellationToken.None);
+        istio?.Closed(plane.Clusters.TryGet(clusterName, out var used) ? used.Model.Service : null, result.BytesToDownstream, result.BytesFromDownstream);
         if (result.Outcome == TcpProxyOutcome.UpstreamConnectFailed)
         {
             Log.TcpConnectFailed(logger, plan.ListenerName, clusterName, result.ConnectFailures);
@@ -210,7 +214,7 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
     });
 
     /// <summary>Load-balances and connects a TCP upstream within the cluster's connect timeout; a failure counts against the host (outlier detection) and the cluster.</summary>
-    private async ValueTask<Stream> ConnectUpstreamAsync(string clusterName, ConnectionFacts facts, CancellationToken cancellationToken)
+    private async ValueTask<Stream> ConnectUpstreamAsync(string clusterName, ConnectionFacts facts, Telemetry.TcpConnectionMetrics? istio, CancellationToken cancellationToken)
     {
         if (!plane.Clusters.TryGet(clusterName, out var cluster))
         {
@@ -227,6 +231,7 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
             await socket.ConnectAsync(endpoint.Host, endpoint.Port, timeout.Token);
             Interlocked.Increment(ref cluster.Stats.UpstreamCxTotal);
             endpoint.ReportOutcome(UpstreamOutcome.Success);
+            istio?.Opened(cluster.Model.Service, endpoint.Workload);
             return new NetworkStream(socket, ownsSocket: true);
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException)

@@ -12,7 +12,7 @@ namespace Meshwork.Proxy.Runtime;
 /// anything changes; then it is put in force and the listeners are re-bound to match.
 /// Endpoint churn reaches only the clusters, never listeners or routes.
 /// </summary>
-internal sealed class DataPlane(ProxyOptions options, ClusterSet clusters, UpstreamOptions upstream, StatsStore stats) : IConfigConsumer
+internal sealed class DataPlane(ProxyOptions options, ClusterSet clusters, UpstreamOptions upstream, StatsStore stats, Telemetry.MeshTelemetry? telemetry = null) : IConfigConsumer
 {
     private volatile RoutingSnapshot _routing = RoutingSnapshot.Empty;
     private volatile ListenerSnapshot _listeners = ListenerSnapshot.Empty;
@@ -31,7 +31,7 @@ internal sealed class DataPlane(ProxyOptions options, ClusterSet clusters, Upstr
     public object Prepare(AppliedConfig next, string typeUrl) => typeUrl switch
     {
         ConfigApplier.RouteType => new Prepared(RoutingSnapshot.Build(next, _routing), null, null),
-        ConfigApplier.ListenerType => new Prepared(null, ListenerSnapshot.Build(next, _listeners, options, stats), null),
+        ConfigApplier.ListenerType => new Prepared(null, ListenerSnapshot.Build(next, _listeners, options, stats, telemetry), null),
         ConfigApplier.ClusterType or ConfigApplier.EndpointType => new Prepared(null, null, ClusterSet.Compile(Dictionary(next.Clusters), Dictionary(next.Endpoints), upstream)),
         _ => new Prepared(null, null, null),
     };

@@ -66,7 +66,7 @@ internal sealed class ListenerSnapshot
 
     public FrozenDictionary<string, CompiledListener> Listeners { get; }
 
-    public static ListenerSnapshot Build(AppliedConfig config, ListenerSnapshot previous, ProxyOptions options, StatsStore stats)
+    public static ListenerSnapshot Build(AppliedConfig config, ListenerSnapshot previous, ProxyOptions options, StatsStore stats, Telemetry.MeshTelemetry? telemetry = null)
     {
         var listeners = new Dictionary<string, CompiledListener>(StringComparer.Ordinal);
         var bound = new Dictionary<IPEndPoint, string>();
@@ -79,7 +79,7 @@ internal sealed class ListenerSnapshot
 
             var compiled = previous.Listeners.TryGetValue(name, out var old) && ReferenceEquals(old.Source, resource)
                 ? old
-                : Compile(resource, options, stats);
+                : Compile(resource, options, stats, telemetry);
             if (bound.TryGetValue(compiled.BindAt, out var other))
             {
                 throw new ProxyConfigException($"listener \"{name}\": address {compiled.BindAt} is already taken by listener \"{other}\"");
@@ -118,7 +118,7 @@ internal sealed class ListenerSnapshot
         return new IPEndPoint(address, (int)socket.PortValue);
     }
 
-    private static CompiledListener Compile(AppliedResource<Listener> resource, ProxyOptions options, StatsStore stats)
+    private static CompiledListener Compile(AppliedResource<Listener> resource, ProxyOptions options, StatsStore stats, Telemetry.MeshTelemetry? telemetry)
     {
         var listener = resource.Resource;
         var plan = ListenerPlan.Compile(listener);
@@ -127,7 +127,7 @@ internal sealed class ListenerSnapshot
         foreach (var http in plan.Plans.OfType<HttpChainPlan>())
         {
             var inline = http.InlineRoutes != null ? RouteTable.Compile(http.InlineRoutes) : null;
-            managers[http] = new HttpManager(http.Manager, inline, http.RdsRouteName, listener.Name, inbound, stats);
+            managers[http] = new HttpManager(http.Manager, inline, http.RdsRouteName, listener.Name, inbound, stats, telemetry);
         }
 
         var rbac = new Dictionary<ChainPlan, RbacFilter[]>(ReferenceEqualityComparer.Instance);

@@ -14,24 +14,15 @@ internal sealed class IstioMetrics
     private readonly ConcurrentDictionary<StandardLabels, HttpSeries> _http = new();
     private readonly ConcurrentDictionary<StandardLabels, TcpSeries> _tcp = new();
 
-    public void RecordRequest(StandardLabels labels, double durationMs, long requestBytes, long responseBytes)
-    {
-        var series = _http.GetOrAdd(labels, static _ => new HttpSeries());
-        Interlocked.Increment(ref series.Requests);
-        series.Duration.Record(durationMs);
-        series.RequestBytes.Record(requestBytes);
-        series.ResponseBytes.Record(responseBytes);
-    }
+    public void RecordRequest(StandardLabels labels, double durationMs, long requestBytes, long responseBytes) =>
+        Http(labels).Record(durationMs, requestBytes, responseBytes);
 
-    public void ConnectionOpened(StandardLabels labels) => Interlocked.Increment(ref Tcp(labels).Opened);
+    /// <summary>The series of one label combination, created on first use; callers may keep it and record into it directly.</summary>
+    public HttpSeries Http(StandardLabels labels) => _http.GetOrAdd(labels, static _ => new HttpSeries());
 
-    public void ConnectionClosed(StandardLabels labels, long sent, long received)
-    {
-        var series = Tcp(labels);
-        Interlocked.Increment(ref series.Closed);
-        Interlocked.Add(ref series.Sent, sent);
-        Interlocked.Add(ref series.Received, received);
-    }
+    public void ConnectionOpened(StandardLabels labels) => Tcp(labels).Open();
+
+    public void ConnectionClosed(StandardLabels labels, long sent, long received) => Tcp(labels).Close(sent, received);
 
     public long RequestCount(StandardLabels labels) => _http.TryGetValue(labels, out var series) ? Interlocked.Read(ref series.Requests) : 0;
 
@@ -42,71 +33,133 @@ internal sealed class IstioMetrics
         return text.ToString();
     }
 
+    /// <summary>Every family with observations (a metric a Telemetry override drops never has any, so it is absent).</summary>
     public void WritePrometheus(StringBuilder text)
     {
         var http = _http.ToArray();
-        if (http.Length > 0)
-        {
-            text.Append("# TYPE istio_requests_total counter\n");
-            foreach (var (labels, series) in http)
-            {
-                text.Append("istio_requests_total{");
-                labels.WriteTo(text);
-                text.Append("} ").Append(Interlocked.Read(ref series.Requests)).Append('\n');
-            }
-
-            WriteHistograms(text, http, "istio_request_duration_milliseconds", s => s.Duration);
-            WriteHistograms(text, http, "istio_request_bytes", s => s.RequestBytes);
-            WriteHistograms(text, http, "istio_response_bytes", s => s.ResponseBytes);
-        }
+        WriteFamily(text, http, "istio_requests_total", "counter", s => Interlocked.Read(ref s.Requests) > 0, (t, name, labels, s) => Sample(t, name, labels, Interlocked.Read(ref s.Requests)));
+        WriteHistograms(text, http, "istio_request_duration_milliseconds", s => s.Duration);
+        WriteHistograms(text, http, "istio_request_bytes", s => s.RequestBytes);
+        WriteHistograms(text, http, "istio_response_bytes", s => s.ResponseBytes);
 
         var tcp = _tcp.ToArray();
-        if (tcp.Length > 0)
-        {
-            WriteCounters(text, tcp, "istio_tcp_connections_opened_total", s => ref s.Opened);
-            WriteCounters(text, tcp, "istio_tcp_connections_closed_total", s => ref s.Closed);
-            WriteCounters(text, tcp, "istio_tcp_sent_bytes_total", s => ref s.Sent);
-            WriteCounters(text, tcp, "istio_tcp_received_bytes_total", s => ref s.Received);
-        }
+        WriteFamily(text, tcp, "istio_tcp_connections_opened_total", "counter", s => Interlocked.Read(ref s.Opened) > 0, (t, name, labels, s) => Sample(t, name, labels, Interlocked.Read(ref s.Opened)));
+        WriteFamily(text, tcp, "istio_tcp_connections_closed_total", "counter", s => Interlocked.Read(ref s.Closed) > 0, (t, name, labels, s) => Sample(t, name, labels, Interlocked.Read(ref s.Closed)));
+        WriteFamily(text, tcp, "istio_tcp_sent_bytes_total", "counter", s => Volatile.Read(ref s.SentOn), (t, name, labels, s) => Sample(t, name, labels, Interlocked.Read(ref s.Sent)));
+        WriteFamily(text, tcp, "istio_tcp_received_bytes_total", "counter", s => Volatile.Read(ref s.ReceivedOn), (t, name, labels, s) => Sample(t, name, labels, Interlocked.Read(ref s.Received)));
     }
 
-    private TcpSeries Tcp(StandardLabels labels) => _tcp.GetOrAdd(labels, static _ => new TcpSeries());
+    public TcpSeries Tcp(StandardLabels labels) => _tcp.GetOrAdd(labels, static _ => new TcpSeries());
 
-    private static void WriteHistograms(StringBuilder text, KeyValuePair<StandardLabels, HttpSeries>[] all, string name, Func<HttpSeries, Histogram> pick)
+    private static void WriteHistograms(StringBuilder text, KeyValuePair<StandardLabels, HttpSeries>[] all, string name, Func<HttpSeries, Histogram> pick) =>
+        WriteFamily(text, all, name, "histogram", s => pick(s).Count > 0, (t, n, labels, s) => pick(s).WriteTo(t, n, labels));
+
+    private static void WriteFamily<T>(StringBuilder text, KeyValuePair<StandardLabels, T>[] all, string name, string type, Func<T, bool> shown, Action<StringBuilder, string, StandardLabels, T> write)
     {
-        text.Append("# TYPE ").Append(name).Append(" histogram\n");
+        var typed = false;
         foreach (var (labels, series) in all)
         {
-            pick(series).WriteTo(text, name, labels);
+            if (!shown(series))
+            {
+                continue;
+            }
+
+            if (!typed)
+            {
+                text.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+                typed = true;
+            }
+
+            write(text, name, labels, series);
         }
     }
 
-    private delegate ref long Field(TcpSeries series);
-
-    private static void WriteCounters(StringBuilder text, KeyValuePair<StandardLabels, TcpSeries>[] all, string name, Field field)
+    private static void Sample(StringBuilder text, string name, StandardLabels labels, long value)
     {
-        text.Append("# TYPE ").Append(name).Append(" counter\n");
-        foreach (var (labels, series) in all)
-        {
-            text.Append(name).Append('{');
-            labels.WriteTo(text);
-            text.Append("} ").Append(Interlocked.Read(ref field(series))).Append('\n');
-        }
+        text.Append(name).Append('{');
+        labels.WriteTo(text);
+        text.Append("} ").Append(value).Append('\n');
     }
 
-    private sealed class HttpSeries
+    /// <summary>One HTTP label combination's counter and histograms.</summary>
+    internal sealed class HttpSeries
     {
         public long Requests;
         public readonly Histogram Duration = new();
         public readonly Histogram RequestBytes = new();
         public readonly Histogram ResponseBytes = new();
+
+        public void Record(double durationMs, long requestBytes, long responseBytes, StandardMetric dropped = StandardMetric.None)
+        {
+            if (dropped == StandardMetric.None)
+            {
+                Interlocked.Increment(ref Requests);
+                Duration.Record(durationMs);
+                RequestBytes.Record(requestBytes);
+                ResponseBytes.Record(responseBytes);
+                return;
+            }
+
+            if ((dropped & StandardMetric.RequestsTotal) == 0)
+            {
+                Interlocked.Increment(ref Requests);
+            }
+
+            if ((dropped & StandardMetric.RequestDuration) == 0)
+            {
+                Duration.Record(durationMs);
+            }
+
+            if ((dropped & StandardMetric.RequestBytes) == 0)
+            {
+                RequestBytes.Record(requestBytes);
+            }
+
+            if ((dropped & StandardMetric.ResponseBytes) == 0)
+            {
+                ResponseBytes.Record(responseBytes);
+            }
+        }
     }
 
-    private sealed class TcpSeries
+    /// <summary>One TCP label combination's four counters.</summary>
+    internal sealed class TcpSeries
     {
         public long Opened;
         public long Closed;
         public long Sent;
         public long Received;
+
+        /// <summary>Set when a connection was recorded with the byte counters on, so a connection that moved no bytes still shows them (0).</summary>
+        public bool SentOn;
+        public bool ReceivedOn;
+
+        public void Open(StandardMetric dropped = StandardMetric.None)
+        {
+            if ((dropped & StandardMetric.TcpOpened) == 0)
+            {
+                Interlocked.Increment(ref Opened);
+            }
+        }
+
+        public void Close(long sent, long received, StandardMetric dropped = StandardMetric.None)
+        {
+            if ((dropped & StandardMetric.TcpClosed) == 0)
+            {
+                Interlocked.Increment(ref Closed);
+            }
+
+            if ((dropped & StandardMetric.TcpSentBytes) == 0)
+            {
+                SentOn = true;
+                Interlocked.Add(ref Sent, sent);
+            }
+
+            if ((dropped & StandardMetric.TcpReceivedBytes) == 0)
+            {
+                ReceivedOn = true;
+                Interlocked.Add(ref Received, received);
+            }
+        }
     }
 }

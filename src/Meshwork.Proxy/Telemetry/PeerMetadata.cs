@@ -7,9 +7,11 @@ namespace Meshwork.Proxy.Telemetry;
 /// Who a proxy's workload is, as Istio's metadata exchange carries it between sidecars in the
 /// <c>x-envoy-peer-metadata</c> header (a base64 protobuf Struct of node metadata) and
 /// <c>x-envoy-peer-metadata-id</c> (the node id), with the canonical service and revision derived
-/// from labels as Istio derives them. Only the fields the standard labels read are carried.
+/// from labels as Istio derives them. Only the fields the standard labels read are carried, and
+/// the service account (Istio's node metadata SERVICE_ACCOUNT), which names the peer's identity.
+/// Instances are compared by reference on the request path: one per distinct header value.
 /// </summary>
-internal sealed record PeerMetadata(string Workload, string Namespace, IReadOnlyDictionary<string, string> Labels, string Cluster)
+internal sealed record PeerMetadata(string Workload, string Namespace, IReadOnlyDictionary<string, string> Labels, string Cluster, string? ServiceAccount = null)
 {
     public const string Header = "x-envoy-peer-metadata";
     public const string IdHeader = "x-envoy-peer-metadata-id";
@@ -36,6 +38,36 @@ internal sealed record PeerMetadata(string Workload, string Namespace, IReadOnly
         : Labels.TryGetValue("version", out revision) ? revision
         : "latest";
 
+    /// <summary>
+    /// The workload Istio's endpoint metadata names in compressed form,
+    /// <c>istio.workload: "NAME;NAMESPACE;CANONICAL_NAME;CANONICAL_REVISION;CLUSTER"</c> (what its
+    /// stats filter falls back to without an exchange); app and version are not in it.
+    /// </summary>
+    public static PeerMetadata? FromEndpointMetadata(Envoy.Config.Core.V3.Metadata? metadata)
+    {
+        if (metadata?.FilterMetadata.TryGetValue("istio", out var istio) != true
+            || !istio.Fields.TryGetValue("workload", out var value)
+            || value.StringValue.Split(';') is not { Length: >= 2 } parts
+            || parts[0].Length == 0)
+        {
+            return null;
+        }
+
+        string Part(int i) => i < parts.Length ? parts[i] : string.Empty;
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (Part(2).Length > 0)
+        {
+            labels["service.istio.io/canonical-name"] = Part(2);
+        }
+
+        if (Part(3).Length > 0)
+        {
+            labels["service.istio.io/canonical-revision"] = Part(3);
+        }
+
+        return new PeerMetadata(parts[0], parts[1].Length > 0 ? parts[1] : StandardLabels.Unknown, labels, Part(4).Length > 0 ? Part(4) : DefaultCluster);
+    }
+
     /// <summary>The header value for this workload (computed once per proxy).</summary>
     public string Encode()
     {
@@ -55,6 +87,11 @@ internal sealed record PeerMetadata(string Workload, string Namespace, IReadOnly
                 ["LABELS"] = Value.ForStruct(labels),
             },
         };
+        if (ServiceAccount != null)
+        {
+            metadata.Fields["SERVICE_ACCOUNT"] = Value.ForString(ServiceAccount);
+        }
+
         return Convert.ToBase64String(metadata.ToByteArray());
     }
 
@@ -85,7 +122,8 @@ internal sealed record PeerMetadata(string Workload, string Namespace, IReadOnly
                 Text(metadata, "WORKLOAD_NAME") ?? Text(metadata, "NAME") ?? StandardLabels.Unknown,
                 Text(metadata, "NAMESPACE") ?? StandardLabels.Unknown,
                 labels,
-                Text(metadata, "CLUSTER_ID") ?? StandardLabels.Unknown);
+                Text(metadata, "CLUSTER_ID") ?? StandardLabels.Unknown,
+                Text(metadata, "SERVICE_ACCOUNT"));
         }
         catch (Exception e) when (e is FormatException or InvalidProtocolBufferException)
         {

@@ -13,6 +13,20 @@ internal readonly record struct RequestFacts(
 internal sealed record DestinationService(string Host, string Name, string Namespace)
 {
     public static readonly DestinationService Unknown = new(StandardLabels.Unknown, StandardLabels.Unknown, StandardLabels.Unknown);
+
+    /// <summary>The first entry of Istio's cluster metadata <c>istio.services: [{host, name, namespace}]</c>, or null.</summary>
+    public static DestinationService? FromClusterMetadata(Envoy.Config.Core.V3.Metadata? metadata)
+    {
+        if (metadata?.FilterMetadata.TryGetValue("istio", out var istio) != true
+            || !istio.Fields.TryGetValue("services", out var services)
+            || services.ListValue?.Values.FirstOrDefault()?.StructValue is not { } first)
+        {
+            return null;
+        }
+
+        string Field(string name) => first.Fields.TryGetValue(name, out var value) && value.StringValue.Length > 0 ? value.StringValue : StandardLabels.Unknown;
+        return new DestinationService(Field("host"), Field("name"), Field("namespace"));
+    }
 }
 
 /// <summary>

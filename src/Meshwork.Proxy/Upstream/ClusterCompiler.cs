@@ -83,7 +83,12 @@ internal static class ClusterCompiler
                 _ => AddressFamily.Unspecified,
             },
             Positive(cluster.CleanupInterval, TimeSpan.FromSeconds(5), where + ": cleanup_interval"),
-            null);
+            null)
+        {
+            Service = Telemetry.DestinationService.FromClusterMetadata(cluster.Metadata),
+            MeshExternal = cluster.Metadata?.FilterMetadata.TryGetValue("istio", out var istio) == true
+                && istio.Fields.TryGetValue("external", out var external) && external.BoolValue,
+        };
 
         if (discovery is UpstreamDiscovery.Static or UpstreamDiscovery.StrictDns or UpstreamDiscovery.LogicalDns)
         {

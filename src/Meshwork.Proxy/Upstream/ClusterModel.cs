@@ -34,7 +34,14 @@ internal sealed record ClusterModel(
     TimeSpan DnsRefreshRate,
     System.Net.Sockets.AddressFamily DnsFamily,
     TimeSpan OriginalDstCleanupInterval,
-    EndpointAssignment? InlineEndpoints);
+    EndpointAssignment? InlineEndpoints)
+{
+    /// <summary>The first service of Istio's <c>istio.services</c> cluster metadata (destination_service*), or null when none is named.</summary>
+    public Telemetry.DestinationService? Service { get; init; }
+
+    /// <summary>Istio's <c>istio.external</c>: the cluster leads outside the mesh (no peer metadata goes there).</summary>
+    public bool MeshExternal { get; init; }
+}
 
 /// <param name="PanicThresholdPercent">Below this share of healthy hosts a priority level balances over all its hosts (0 turns panic mode off).</param>
 /// <param name="LocalityWeighted">Pick a locality by its weight first (common_lb_config.locality_weighted_lb_config).</param>

@@ -12,7 +12,7 @@ namespace Meshwork.Proxy.Upstream;
 /// <param name="ConfiguredHealthy">EDS health HEALTHY or UNKNOWN (Envoy's "healthy"); others are never picked unless in panic.</param>
 /// <param name="Group">Index into <see cref="EndpointAssignment.Groups"/>.</param>
 /// <param name="Transport">Index into the cluster's <see cref="ClusterModel.Transports"/>.</param>
-internal sealed record EndpointSpec(string Host, int Port, uint Weight, bool ConfiguredHealthy, HealthStatus Health, int Group, int Transport);
+internal sealed record EndpointSpec(string Host, int Port, uint Weight, bool ConfiguredHealthy, HealthStatus Health, int Group, int Transport, Telemetry.PeerMetadata? Workload = null);
 
 /// <summary>One LocalityLbEndpoints entry: its locality, weight (0 = unset) and priority.</summary>
 internal sealed record LocalityGroupSpec(UpstreamLocality Locality, uint Weight, uint Priority);
@@ -90,7 +90,8 @@ internal static class EndpointCompiler
                     health is HealthStatus.Unknown or HealthStatus.Healthy,
                     health,
                     g,
-                    TransportFor(cluster, lb.Metadata)));
+                    TransportFor(cluster, lb.Metadata),
+                    Telemetry.PeerMetadata.FromEndpointMetadata(lb.Metadata)));
             }
         }
 

@@ -202,6 +202,7 @@ public sealed partial class UpstreamCluster : IDisposable
             {
                 LocalityGroup = spec.Group,
                 LocalityWeight = group.Weight,
+                Workload = spec.Workload,
             };
         }
 

@@ -98,6 +98,9 @@ public sealed class UpstreamEndpoint
         }
     }
 
+    /// <summary>The server workload Istio's endpoint metadata names (<c>istio.workload</c>), for metrics when no peer metadata is exchanged.</summary>
+    internal Telemetry.PeerMetadata? Workload { get; init; }
+
     /// <summary>Index of the LocalityLbEndpoints entry the endpoint came from (locality-weighted picking groups by it).</summary>
     internal int LocalityGroup { get; init; }
 

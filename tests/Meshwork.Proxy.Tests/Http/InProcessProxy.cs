@@ -32,7 +32,9 @@ internal sealed class InProcessProxy : IAsyncDisposable
     {
         var collection = new ServiceCollection();
         collection.AddLogging();
-        collection.AddSingleton(new ProxyOptions { DiscoveryAddress = "127.0.0.1:1", Workload = "test", Ip = IPAddress.Loopback, DrainDuration = TimeSpan.Zero });
+        var options = new ProxyOptions { DiscoveryAddress = "127.0.0.1:1", Workload = "test", Ip = IPAddress.Loopback, DrainDuration = TimeSpan.Zero, Labels = new Dictionary<string, string> { ["app"] = "test", ["version"] = "v1" } };
+        collection.AddSingleton(options);
+        collection.AddSingleton(new Meshwork.Proxy.Telemetry.MeshTelemetry(options));
         collection.AddSingleton(TimeProvider.System);
         collection.AddSingleton<Func<double>>(Random.Shared.NextDouble);
         collection.AddSingleton<StatsStore>();
@@ -103,6 +105,9 @@ internal sealed class InProcessProxy : IAsyncDisposable
         probe.Start();
         return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
+
+    /// <summary>The proxy's Istio metrics and identity.</summary>
+    public Meshwork.Proxy.Telemetry.MeshTelemetry Telemetry => _services.GetRequiredService<Meshwork.Proxy.Telemetry.MeshTelemetry>();
 
     public async ValueTask DisposeAsync()
     {

@@ -43,6 +43,7 @@ public sealed class ListenerGenerator : IResourceGenerator
 
         var (client, server) = Logs(snapshot, proxy);
         var tracing = proxy.IsProxylessGrpc ? HcmTracing.ProxyTracing.None : HcmTracing.For(snapshot, proxy);
+        var metrics = proxy.IsProxylessGrpc ? null : TelemetryMetrics.For(snapshot, proxy);
         return listeners
             .Where(l => names == null || proxy.IsProxylessGrpc || names.Contains(l.Name))
             .OrderBy(l => l.Name, StringComparer.Ordinal)
@@ -50,6 +51,11 @@ public sealed class ListenerGenerator : IResourceGenerator
             {
                 AccessLogs.AddTo(l, inboundNames.Contains(l.Name) ? server : client);
                 HcmTracing.AddTo(l, tracing);
+                if (!proxy.IsProxylessGrpc)
+                {
+                    TelemetryFilters.AddTo(l, gateway: proxy.Type == ProxyType.Router, metrics);
+                }
+
                 return new GeneratedResource(l.Name, Any.Pack(l));
             })
             .ToList();
@@ -92,7 +98,7 @@ public sealed class ListenerGenerator : IResourceGenerator
     /// The config kinds a sidecar's listeners are never built from (Istio's skippedLdsConfigs for
     /// sidecars): Gateways bind gateways' listeners only. RequestAuthentication (the inbound jwt_authn
     /// filter), PeerAuthentication (the inbound chains' mTLS mode), AuthorizationPolicy (the inbound
-    /// RBAC filters) and Telemetry (access logs, the HCMs' tracing) are read.
+    /// RBAC filters) and Telemetry (access logs, the HCMs' tracing, the stats filters' metric overrides) are read.
     /// </summary>
     private static readonly IReadOnlySet<string> SidecarKindsNotRead = new HashSet<string>(StringComparer.Ordinal)
     {

@@ -45,7 +45,7 @@ public class AuthorizationListenerTests
         var snapshot = RouteTestMesh.Snapshot(RouteTestMesh.Service("web"), [Web]);
 
         Assert.Empty(RbacFilters(snapshot));
-        Assert.Equal(["envoy.filters.http.fault", "envoy.filters.http.cors", "envoy.filters.http.router"], InboundManager(snapshot).HttpFilters.Select(f => f.Name));
+        Assert.Equal(["istio.metadata_exchange", "envoy.filters.http.fault", "envoy.filters.http.cors", "istio.stats", "envoy.filters.http.router"], InboundManager(snapshot).HttpFilters.Select(f => f.Name));
     }
 
     [Fact]
@@ -82,7 +82,7 @@ public class AuthorizationListenerTests
         var snapshot = RouteTestMesh.Snapshot(RouteTestMesh.Service("web") + Jwt + Policy("deny", "default", "DENY"), [Web]);
 
         Assert.Equal(
-            ["envoy.filters.http.jwt_authn", "envoy.filters.http.rbac", "envoy.filters.http.fault", "envoy.filters.http.cors", "envoy.filters.http.router"],
+            ["istio.metadata_exchange", "envoy.filters.http.jwt_authn", "envoy.filters.http.rbac", "envoy.filters.http.fault", "envoy.filters.http.cors", "istio.stats", "envoy.filters.http.router"],
             InboundManager(snapshot).HttpFilters.Select(f => f.Name));
     }
 

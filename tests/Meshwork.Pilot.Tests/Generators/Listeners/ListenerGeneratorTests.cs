@@ -49,7 +49,7 @@ public class ListenerGeneratorTests
         var manager = listener.FilterChains.Single().Filters.Single().TypedConfig.Unpack<HttpConnectionManager>();
         Assert.True(manager.HttpProtocolOptions.AllowAbsoluteUrl);
         Assert.Equal("outbound", manager.Rds.RouteConfigName);
-        Assert.Equal(["envoy.filters.http.fault", "envoy.filters.http.cors", "envoy.filters.http.router"], manager.HttpFilters.Select(f => f.Name));
+        Assert.Equal(["istio.metadata_exchange", "envoy.filters.http.fault", "envoy.filters.http.cors", "istio.stats", "envoy.filters.http.router"], manager.HttpFilters.Select(f => f.Name));
     }
 
     [Fact]
@@ -99,7 +99,7 @@ public class ListenerGeneratorTests
 
         Assert.True(new ListenerGenerator().Concerns(peer, Mongo, snapshot));
         Assert.True(new ListenerGenerator().Concerns(authz, Mongo, snapshot));
-        Assert.True(new ListenerGenerator().Concerns(telemetry, Mongo, snapshot)); // access logs
+        Assert.True(new ListenerGenerator().Concerns(telemetry, Mongo, snapshot)); // access logs and metric overrides
         Assert.False(new ListenerGenerator().Concerns(gateway, Mongo, snapshot));
     }
 

@@ -43,8 +43,8 @@ public sealed class RequestAuthenticationFilterTests
 
         var manager = InboundManager(snapshot, Httpbin);
 
-        Assert.Equal(["envoy.filters.http.jwt_authn", "envoy.filters.http.fault", "envoy.filters.http.cors", "envoy.filters.http.router"], manager.HttpFilters.Select(f => f.Name));
-        var config = manager.HttpFilters[0].TypedConfig.Unpack<JwtAuthentication>();
+        Assert.Equal(["istio.metadata_exchange", "envoy.filters.http.jwt_authn", "envoy.filters.http.fault", "envoy.filters.http.cors", "istio.stats", "envoy.filters.http.router"], manager.HttpFilters.Select(f => f.Name));
+        var config = manager.HttpFilters[1].TypedConfig.Unpack<JwtAuthentication>();
         var provider = config.Providers["origins-0"];
         Assert.Equal("testing@secure.istio.io", provider.Issuer);
         Assert.Equal("""{"keys":[]}""", provider.LocalJwks.InlineString);
@@ -66,7 +66,7 @@ public sealed class RequestAuthenticationFilterTests
             + Policy("other-ns", "bar", string.Empty, "c-issuer");
         var snapshot = RouteTestMesh.Snapshot(yaml, [Httpbin]);
 
-        var config = InboundManager(snapshot, Httpbin).HttpFilters[0].TypedConfig.Unpack<JwtAuthentication>();
+        var config = InboundManager(snapshot, Httpbin).HttpFilters.Single(f => f.Name == "envoy.filters.http.jwt_authn").TypedConfig.Unpack<JwtAuthentication>();
 
         Assert.Equal(["a-issuer", "b-issuer"], new[] { config.Providers["origins-0"].Issuer, config.Providers["origins-1"].Issuer });
         // Several providers: any one of them, or each "it or nothing" (Istio's outer OR over an inner AND).
@@ -96,8 +96,8 @@ public sealed class RequestAuthenticationFilterTests
         var unfetched = RouteTestMesh.Snapshot(yaml, [Httpbin]);
         var fetched = unfetched with { Jwks = new Dictionary<string, string> { ["http://127.0.0.1:1/jwks.json"] = """{"keys":["fetched"]}""" } };
 
-        var before = InboundManager(unfetched, Httpbin).HttpFilters[0].TypedConfig.Unpack<JwtAuthentication>().Providers["origins-0"];
-        var after = InboundManager(fetched, Httpbin).HttpFilters[0].TypedConfig.Unpack<JwtAuthentication>().Providers["origins-0"];
+        var before = InboundManager(unfetched, Httpbin).HttpFilters.Single(f => f.Name == "envoy.filters.http.jwt_authn").TypedConfig.Unpack<JwtAuthentication>().Providers["origins-0"];
+        var after = InboundManager(fetched, Httpbin).HttpFilters.Single(f => f.Name == "envoy.filters.http.jwt_authn").TypedConfig.Unpack<JwtAuthentication>().Providers["origins-0"];
 
         Assert.Equal(RequestAuthenticationFilter.UnreachableJwks, before.LocalJwks.InlineString);
         Assert.Equal("""{"keys":["fetched"]}""", after.LocalJwks.InlineString);
