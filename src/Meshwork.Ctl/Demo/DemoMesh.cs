@@ -20,7 +20,7 @@ internal sealed class DemoMesh : IAsyncDisposable
     public const string GatewayNamespace = "istio-system";
     public const int GatewayPort = 8080;
 
-    private static readonly string[] BaseFiles = ["services.yaml", "bookinfo-gateway.yaml", "destination-rule-all.yaml"];
+    private static readonly string[] BaseFiles = ["services.yaml", "bookinfo-gateway.yaml", "destination-rule-all.yaml", "destination-rule-productpage.yaml"];
 
     private static readonly (string Name, string Service, string Version)[] Bookinfo =
     [
@@ -146,8 +146,12 @@ internal sealed class DemoMesh : IAsyncDisposable
         };
     }
 
-    /// <summary>Puts a task step's files in force (the previous step's are removed) and returns when meshd has them (the caller waits for the data path).</summary>
-    public void Apply(IReadOnlyList<string> taskFiles)
+    /// <summary>
+    /// Puts a task step's files in force: the previous step's are removed, base files it replaced
+    /// come back, and <paramref name="replaces"/> (a base file defining the same resources as the
+    /// step) is taken out while the step is in force. meshd picks the change up from the directory.
+    /// </summary>
+    public void Apply(IReadOnlyList<string> taskFiles, string? replaces = null)
     {
         foreach (var file in _applied)
         {
@@ -155,6 +159,16 @@ internal sealed class DemoMesh : IAsyncDisposable
         }
 
         _applied.Clear();
+        foreach (var file in BaseFiles.Where(f => f != replaces && !File.Exists(Path.Combine(ConfigDirectory, f))))
+        {
+            File.Copy(Path.Combine(Samples, file), Path.Combine(ConfigDirectory, file));
+        }
+
+        if (replaces != null)
+        {
+            File.Delete(Path.Combine(ConfigDirectory, replaces));
+        }
+
         foreach (var file in taskFiles)
         {
             File.Copy(Path.Combine(Samples, "tasks", file), Path.Combine(ConfigDirectory, file), overwrite: true);
@@ -162,15 +176,15 @@ internal sealed class DemoMesh : IAsyncDisposable
         }
     }
 
-    /// <summary>What a proxy's admin /stats/prometheus says, summed over istio_requests_total series whose labels contain <paramref name="labelPart"/>.</summary>
-    public static async Task<long> RequestsAsync(LocalWorkload proxy, string labelPart)
+    /// <summary>A proxy's counter from its admin /stats/prometheus: <paramref name="metric"/> summed over the series whose labels contain <paramref name="labelPart"/>.</summary>
+    public static async Task<long> CounterAsync(LocalWorkload proxy, string metric, string labelPart)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var text = await http.GetStringAsync(new Uri($"http://127.0.0.1:{proxy.AdminPort.ToString(CultureInfo.InvariantCulture)}/stats/prometheus"));
         long sum = 0;
         foreach (var line in text.Split('\n'))
         {
-            if (line.StartsWith("istio_requests_total{", StringComparison.Ordinal) && line.Contains(labelPart, StringComparison.Ordinal)
+            if (line.StartsWith(metric + "{", StringComparison.Ordinal) && line.Contains(labelPart, StringComparison.Ordinal)
                 && long.TryParse(line[(line.LastIndexOf(' ') + 1)..], NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
             {
                 sum += value;

@@ -9,6 +9,7 @@ namespace Meshwork.Ctl.Demo;
 internal sealed class DemoTour(DemoMesh mesh, IDemoView view, Func<CancellationToken, Task>? pause)
 {
     private static readonly TimeSpan Convergence = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan IdleGap = TimeSpan.FromSeconds(2);
 
     /// <summary>Runs <paramref name="scenario"/>'s steps in order; the reasons of the steps that failed (empty when all held).</summary>
     public async Task<List<string>> RunAsync(DemoScenario scenario, CancellationToken cancellationToken)
@@ -38,7 +39,7 @@ internal sealed class DemoTour(DemoMesh mesh, IDemoView view, Func<CancellationT
 
     private async Task<string?> RunStepAsync(DemoStep step, CancellationToken cancellationToken)
     {
-        mesh.Apply(step.Files);
+        mesh.Apply(step.Files, step.Replaces);
         var deadline = DateTime.UtcNow + Convergence;
         while (true)
         {
@@ -49,6 +50,10 @@ internal sealed class DemoTour(DemoMesh mesh, IDemoView view, Func<CancellationT
                 view.Outcome(step, outcome, failure);
                 return failure;
             }
+
+            // Pooled connections keep the inbound policy they were accepted under; idle for longer
+            // than the sample's 1 s idle timeout, they close, and the next measurement opens new ones.
+            await Task.Delay(IdleGap, cancellationToken);
         }
     }
 
