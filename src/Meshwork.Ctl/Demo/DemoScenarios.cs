@@ -96,7 +96,7 @@ internal static class DemoScenarios
             new("Allow nothing", "An empty AuthorizationPolicy in namespace default: every workload denies every request; the gateway gets 403 \"RBAC: access denied\".", ["authorization-allow-nothing.yaml"],
                 [new("anonymous", 10, 2)],
                 o => Only(o["anonymous"], "denied (RBAC)")),
-            new("productpage for the gateway", "productpage may be read (GET) by the gateway's identity; details and reviews still deny productpage.", ["authorization-allow-nothing.yaml", "authorization-productpage-viewer.yaml"],
+            new("productpage for GET", "productpage may be read (GET) by anyone (Istio's productpage-viewer); details and reviews still deny productpage.", ["authorization-allow-nothing.yaml", "authorization-productpage-viewer.yaml"],
                 [new("anonymous", 10, 2)],
                 o => Only(o["anonymous"], $"{PageView.DetailsUnavailable}, {PageView.ReviewsUnavailable}")),
             new("details and reviews for productpage", "details and reviews may be read by productpage's identity; ratings still denies reviews.", ["authorization-allow-nothing.yaml", "authorization-productpage-viewer.yaml", "authorization-details-reviews-viewer.yaml"],
