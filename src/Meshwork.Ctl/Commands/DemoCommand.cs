@@ -31,7 +31,8 @@ internal static class DemoCommand
           authorization      allow nothing (403 RBAC: access denied); then allow, service by service
         Interactive: pauses for Enter between steps and keeps Bookinfo running after the tour until
         Ctrl-C. --no-interactive: plain text, no pauses; exits 0 when every expectation held, 1 with
-        the reasons when not. Logs are in a temporary directory (printed), removed on exit.
+        the reasons when not. Logs are in a temporary directory (printed), removed on exit unless an
+        expectation failed.
         """;
 
     public static Command Create(TextReader stdin, TextWriter stdout, TextWriter stderr)
@@ -124,6 +125,12 @@ internal static class DemoCommand
             foreach (var failure in failures)
             {
                 await stderr.WriteLineAsync($"meshctl demo: expectation failed: {failure}");
+            }
+
+            if (failures.Count > 0)
+            {
+                mesh.KeepLogs = true;
+                await stderr.WriteLineAsync($"meshctl demo: the logs are kept in {mesh.LogDirectory}");
             }
 
             view.Line(failures.Count == 0 ? "meshctl demo: every expectation held" : $"meshctl demo: {failures.Count} expectation(s) failed");

@@ -51,6 +51,9 @@ internal sealed class DemoMesh : IAsyncDisposable
 
     public OrphanGuard Guard { get; }
 
+    /// <summary>Keep the temporary directory (its logs) on exit: set when an expectation failed, so the reason can be looked up.</summary>
+    public bool KeepLogs { get; set; }
+
     public int XdsPort { get; private set; }
 
     public LocalWorkload Gateway { get; private set; } = null!;
@@ -262,7 +265,7 @@ internal sealed class DemoMesh : IAsyncDisposable
         return port;
     }
 
-    /// <summary>Stops the apps and sidecars (in parallel), then meshd; the temporary directory is removed.</summary>
+    /// <summary>Stops the apps and sidecars (in parallel), then meshd; the temporary directory is removed unless <see cref="KeepLogs"/>.</summary>
     public async ValueTask DisposeAsync()
     {
         await Task.WhenAll(_workloads.Select(w => w.StopAsync()));
@@ -282,6 +285,11 @@ internal sealed class DemoMesh : IAsyncDisposable
         }
 
         Guard.Dispose();
+        if (KeepLogs)
+        {
+            return;
+        }
+
         try
         {
             Directory.Delete(Root, recursive: true);
