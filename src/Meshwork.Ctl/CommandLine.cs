@@ -14,7 +14,7 @@ public static class CommandLine
     public const int Usage = 2;
 
     /// <summary>Commands that handle SIGINT and SIGTERM themselves.</summary>
-    private static readonly string[] OwnSignals = ["run"];
+    private static readonly string[] OwnSignals = ["run", "demo"];
 
     public static async Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr)
     {
@@ -26,6 +26,7 @@ public static class CommandLine
             BenchCommand.Create(stdout, stderr),
             TokenCommand.Create(stdout, stderr),
             RunCommand.Create(stdout, stderr),
+            DemoCommand.Create(stdin, stdout, stderr),
             ExperimentalCommand.Create(stdout, stderr),
             VersionCommand.Create(stdout),
         };

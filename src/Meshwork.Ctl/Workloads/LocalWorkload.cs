@@ -109,7 +109,8 @@ internal sealed class LocalWorkload
 
         try
         {
-            _app = Process.Start(start) ?? throw new WorkloadException($"cannot start {Spec.Command[0]}");
+            _app = Spec.AppLog != null && !OperatingSystem.IsWindows() ? LoggedProcess.Start(start, Spec.AppLog)
+                : Process.Start(start) ?? throw new WorkloadException($"cannot start {Spec.Command[0]}");
         }
         catch (System.ComponentModel.Win32Exception e)
         {
@@ -231,14 +232,7 @@ internal sealed class LocalWorkload
     {
         if (spec.ProxyLog != "-" && !OperatingSystem.IsWindows())
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(spec.ProxyLog))!);
-            var shell = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardInput = true };
-            foreach (var arg in (string[])["-c", "exec \"$@\" >\"$0\" 2>&1", spec.ProxyLog, start.FileName, .. start.ArgumentList])
-            {
-                shell.ArgumentList.Add(arg);
-            }
-
-            return Process.Start(shell)!;
+            return LoggedProcess.Start(start, spec.ProxyLog);
         }
 
         start.RedirectStandardOutput = true;

@@ -38,6 +38,9 @@ internal sealed record WorkloadSpec
     /// <summary>Where the sidecar's output goes: a file path, or "-" for meshctl's stderr with a prefix on every line.</summary>
     public required string ProxyLog { get; init; }
 
+    /// <summary>Where the app's output goes: a file path, or null for meshctl's own stdout and stderr.</summary>
+    public string? AppLog { get; init; }
+
     /// <summary>How long the app waits for its sidecar's first config before it starts anyway.</summary>
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
