@@ -23,7 +23,7 @@ public sealed record AdapterContext
 /// <summary>Builds a handler's adapter from its compiled-adapter name and params; the one place adapter names are known.</summary>
 public sealed class AdapterFactory(AdapterContext context)
 {
-    public static IReadOnlyList<string> Names { get; } = ["denier", "listchecker", "memquota", "prometheus", "stdio", "noop"];
+    public static IReadOnlyList<string> Names { get; } = ["denier", "listchecker", "memquota", "redisquota", "prometheus", "stdio", "noop"];
 
     public AdapterContext Context { get; } = context;
 
@@ -32,6 +32,7 @@ public sealed class AdapterFactory(AdapterContext context)
         "denier" => DenierAdapter.Create(handlerName, parameters),
         "listchecker" => ListCheckerAdapter.Create(handlerName, parameters, Context),
         "memquota" => MemQuotaAdapter.Create(handlerName, parameters, Context.Time),
+        "redisquota" => RedisQuotaAdapter.Create(handlerName, parameters, Context.Time),
         "prometheus" => PrometheusAdapter.Create(handlerName, parameters, Context.Metrics),
         "stdio" => StdioAdapter.Create(handlerName, parameters, Context),
         "noop" => new NoopAdapter(handlerName),

@@ -21,8 +21,7 @@ public class SnapshotCompilerTests
             using var runtime = new MixerRuntime(new AdapterContext { Metrics = Metrics.NewCustomRegistry(), Log = TextWriter.Null });
             var diagnostics = runtime.Update(Samples.Load("config/attributes.yaml", file));
             var unexpected = diagnostics.Where(d =>
-                !d.Message.Contains("adapter \"redisquota\" is not available", StringComparison.Ordinal)
-                && !d.Message.Contains("adapter \"kubernetesenv\" is not available", StringComparison.Ordinal)
+                !d.Message.Contains("adapter \"kubernetesenv\" is not available", StringComparison.Ordinal)
                 && !d.Message.Contains("not found in namespace", StringComparison.Ordinal));
             Assert.True(!unexpected.Any(), $"{file}:\n{string.Join("\n", unexpected)}");
         }
