@@ -69,6 +69,8 @@ public static class XdsJson
         global::Envoy.Type.V3.SemanticVersionReflection.Descriptor,
         global::Google.Rpc.StatusReflection.Descriptor,
         global::Istio.V1.Auth.CaReflection.Descriptor,
+        global::Istio.Mixer.V1.AttributesReflection.Descriptor,
+        global::Istio.Mixer.V1.MixerReflection.Descriptor,
         global::Xds.Core.V3.ContextParamsReflection.Descriptor,
     ];
 
