@@ -27,6 +27,7 @@ public sealed class MemQuotaAdapter : IQuotaAdapter
     /// <summary>A quota's limit and its overrides, in order: the first override whose dimensions all match applies.</summary>
     private sealed record QuotaLimit(long MaxAmount, TimeSpan ValidDuration, IReadOnlyList<(IReadOnlyDictionary<string, string> Dimensions, long MaxAmount, TimeSpan ValidDuration)> Overrides);
 
+    /// <summary>One counter's current window; mutated under its own lock, so distinct counters never contend.</summary>
     private sealed class Window
     {
         public DateTimeOffset Start;

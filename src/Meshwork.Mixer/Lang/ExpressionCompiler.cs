@@ -33,6 +33,7 @@ public sealed class ExpressionCompiler(IReadOnlyDictionary<string, AttributeType
         return new CompiledExpression(text, expected ?? typed.Type, eval);
     }
 
+    /// <summary>A checked sub-expression: its type, its closure, and its value when it is a literal (for compile-time conversions).</summary>
     internal sealed record Typed(AttributeType Type, Func<AttributeReader, object?> Eval, object? Constant = null);
 
     internal static object Box(bool b) => b ? True : False;
