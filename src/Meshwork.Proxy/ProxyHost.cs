@@ -81,6 +81,13 @@ public static partial class ProxyHost
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton<MirrorSender>();
         builder.Services.AddSingleton<UpstreamCaller>();
+        builder.Services.AddSingleton(Tracing.TracerIdentity.From(options));
+        builder.Services.AddSingleton(sp => new Tracing.SpanExporter(
+            sp.GetRequiredService<ClusterSet>(), sp.GetRequiredService<Tracing.TracerIdentity>(), sp.GetRequiredService<StatsStore>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<Tracing.SpanExporter>>()));
+        builder.Services.AddSingleton(sp => new Tracing.RequestTracer(
+            sp.GetRequiredService<Tracing.TracerIdentity>(), sp.GetRequiredService<Tracing.SpanExporter>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<Func<double>>(), static () => (ulong)Random.Shared.NextInt64(long.MinValue, long.MaxValue)));
         builder.Services.AddSingleton<RequestPath>();
         builder.Services.AddSingleton<ConnectionDispatcher>();
         builder.Services.AddSingleton<IHttpApplication<HttpContext>>(sp => new ProxyHttpApplication(sp.GetRequiredService<RequestPath>().HandleAsync));

@@ -18,7 +18,9 @@ using Istio.V1.Auth;
 using Meshwork.Xds.Protos.Tests.Support;
 using CommonFault = Envoy.Extensions.Filters.Common.Fault.V3;
 using CoreHttp = Envoy.Config.Core.V3.HttpProtocolOptions;
+using Auth = Envoy.Service.Auth.V3;
 using CorsFilter = Envoy.Extensions.Filters.Http.Cors.V3;
+using ExtAuthz = Envoy.Extensions.Filters.Http.ExtAuthz.V3;
 using RouteCors = Envoy.Config.Route.V3.CorsPolicy;
 using UpstreamHttp = Envoy.Extensions.Upstreams.Http.V3;
 
@@ -134,6 +136,44 @@ public class FieldNumberTests
         ("PreviousPrioritiesConfig.update_frequency", 1, () => new PreviousPrioritiesConfig { UpdateFrequency = 2 }),
         ("Http1ProtocolOptions.allow_absolute_url", 1, () => new Http1ProtocolOptions { AllowAbsoluteUrl = true }),
         ("RetryPolicy.host_selection_retry_max_attempts", 6, () => new RetryPolicy { HostSelectionRetryMaxAttempts = 5 }),
+        ("ExtAuthz.grpc_service", 1, () => new ExtAuthz.ExtAuthz { GrpcService = new GrpcService() }),
+        ("ExtAuthz.http_service", 3, () => new ExtAuthz.ExtAuthz { HttpService = new ExtAuthz.HttpService() }),
+        ("ExtAuthz.failure_mode_allow", 2, () => new ExtAuthz.ExtAuthz { FailureModeAllow = true }),
+        ("ExtAuthz.with_request_body", 5, () => new ExtAuthz.ExtAuthz { WithRequestBody = new ExtAuthz.BufferSettings() }),
+        ("ExtAuthz.status_on_error", 7, () => new ExtAuthz.ExtAuthz { StatusOnError = new Envoy.Type.V3.HttpStatus() }),
+        ("ExtAuthz.include_peer_certificate", 10, () => new ExtAuthz.ExtAuthz { IncludePeerCertificate = true }),
+        ("ExtAuthz.transport_api_version", 12, () => new ExtAuthz.ExtAuthz { TransportApiVersion = ApiVersion.V3 }),
+        ("ExtAuthz.stat_prefix", 13, () => new ExtAuthz.ExtAuthz { StatPrefix = "s" }),
+        ("ExtAuthz.filter_enabled_metadata", 14, () => new ExtAuthz.ExtAuthz { FilterEnabledMetadata = new MetadataMatcher() }),
+        ("ExtAuthz.allowed_headers", 17, () => new ExtAuthz.ExtAuthz { AllowedHeaders = new ListStringMatcher() }),
+        ("BufferSettings.pack_as_bytes", 3, () => new ExtAuthz.BufferSettings { PackAsBytes = true }),
+        ("HttpService.path_prefix", 2, () => new ExtAuthz.HttpService { PathPrefix = "/p" }),
+        ("HttpService.authorization_request", 7, () => new ExtAuthz.HttpService { AuthorizationRequest = new ExtAuthz.AuthorizationRequest() }),
+        ("HttpService.authorization_response", 8, () => new ExtAuthz.HttpService { AuthorizationResponse = new ExtAuthz.AuthorizationResponse() }),
+        ("AuthorizationRequest.headers_to_add", 2, () => new ExtAuthz.AuthorizationRequest { HeadersToAdd = { new HeaderValue() } }),
+        ("AuthorizationResponse.allowed_client_headers", 2, () => new ExtAuthz.AuthorizationResponse { AllowedClientHeaders = new ListStringMatcher() }),
+        ("AuthorizationResponse.allowed_upstream_headers_to_append", 3, () => new ExtAuthz.AuthorizationResponse { AllowedUpstreamHeadersToAppend = new ListStringMatcher() }),
+        ("AuthorizationResponse.allowed_client_headers_on_success", 4, () => new ExtAuthz.AuthorizationResponse { AllowedClientHeadersOnSuccess = new ListStringMatcher() }),
+        ("CheckResponse.denied_response", 2, () => new Auth.CheckResponse { DeniedResponse = new Auth.DeniedHttpResponse() }),
+        ("CheckResponse.ok_response", 3, () => new Auth.CheckResponse { OkResponse = new Auth.OkHttpResponse() }),
+        ("OkHttpResponse.headers_to_remove", 5, () => new Auth.OkHttpResponse { HeadersToRemove = { "x" } }),
+        ("AttributeContext.request", 4, () => new Auth.AttributeContext { Request = new Auth.AttributeContext.Types.Request() }),
+        ("AttributeContext.HttpRequest.protocol", 10, () => new Auth.AttributeContext.Types.HttpRequest { Protocol = "HTTP/1.1" }),
+        ("HttpConnectionManager.Tracing.custom_tags", 8, () => new HttpConnectionManager.Types.Tracing { CustomTags = { new Envoy.Type.Tracing.V3.CustomTag() } }),
+        ("HttpConnectionManager.Tracing.spawn_upstream_span", 10, () => new HttpConnectionManager.Types.Tracing { SpawnUpstreamSpan = true }),
+        ("ZipkinConfig.collector_endpoint_version", 5, () => new Envoy.Config.Trace.V3.ZipkinConfig { CollectorEndpointVersion = Envoy.Config.Trace.V3.ZipkinConfig.Types.CollectorEndpointVersion.HttpJson }),
+        ("ZipkinConfig.collector_hostname", 6, () => new Envoy.Config.Trace.V3.ZipkinConfig { CollectorHostname = "zipkin" }),
+        ("ZipkinConfig.collector_service", 9, () => new Envoy.Config.Trace.V3.ZipkinConfig { CollectorService = new HttpService() }),
+        ("OpenTelemetryConfig.http_service", 3, () => new Envoy.Config.Trace.V3.OpenTelemetryConfig { HttpService = new HttpService() }),
+        ("OpenTelemetryConfig.service_name", 2, () => new Envoy.Config.Trace.V3.OpenTelemetryConfig { ServiceName = "a.default" }),
+        ("CustomTag.request_header", 4, () => new Envoy.Type.Tracing.V3.CustomTag { RequestHeader = new Envoy.Type.Tracing.V3.CustomTag.Types.Header() }),
+        ("CustomTag.response_header", 6, () => new Envoy.Type.Tracing.V3.CustomTag { ResponseHeader = new Envoy.Type.Tracing.V3.CustomTag.Types.Header() }),
+        ("HttpService.request_headers_to_add", 2, () => new HttpService { RequestHeadersToAdd = { new HeaderValueOption() } }),
+        ("otlp Span.flags", 16, () => new OpenTelemetry.Proto.Trace.V1.Span { Flags = 1 }),
+        ("otlp Span.status", 15, () => new OpenTelemetry.Proto.Trace.V1.Span { Status = new OpenTelemetry.Proto.Trace.V1.Status() }),
+        ("otlp Span.parent_span_id", 4, () => new OpenTelemetry.Proto.Trace.V1.Span { ParentSpanId = ByteString.CopyFrom(1) }),
+        ("otlp Status.code", 3, () => new OpenTelemetry.Proto.Trace.V1.Status { Code = OpenTelemetry.Proto.Trace.V1.Status.Types.StatusCode.Error }),
+        ("otlp AnyValue.bytes_value", 7, () => new OpenTelemetry.Proto.Common.V1.AnyValue { BytesValue = ByteString.CopyFrom(1) }),
     ];
 
     public static TheoryData<string, int> FieldsAndNumbers()

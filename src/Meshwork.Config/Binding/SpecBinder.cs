@@ -31,6 +31,12 @@ public sealed class SpecBinder
     /// </summary>
     public bool IgnoreUnknownFields { get; init; }
 
+    /// <summary>
+    /// Accept an integer written as a quoted string (<c>port: "8000"</c>), as protobuf's JSON mapping
+    /// does; Istio's documented MeshConfig examples quote ports.
+    /// </summary>
+    public bool AcceptQuotedIntegers { get; init; }
+
     /// <summary>The unknown fields passed over under <see cref="IgnoreUnknownFields"/>.</summary>
     public IReadOnlyList<BindIssue> Ignored => _ignored;
 
@@ -123,7 +129,9 @@ public sealed class SpecBinder
             : type == typeof(uint) ? (BigInteger.Zero, (BigInteger)uint.MaxValue, "a non-negative integer")
             : type == typeof(long) ? ((BigInteger)long.MinValue, (BigInteger)long.MaxValue, "an integer")
             : (BigInteger.Zero, (BigInteger)ulong.MaxValue, "a non-negative integer");
-        if (node is not ScalarNode scalar || scalar.Kind != ScalarKind.Int || !ScalarResolver.TryParseInt(scalar.Value, out var value))
+        if (node is not ScalarNode scalar
+            || (scalar.Kind != ScalarKind.Int && !(AcceptQuotedIntegers && scalar.Kind == ScalarKind.String))
+            || !ScalarResolver.TryParseInt(scalar.Value, out var value))
         {
             return Mismatch(node, path, expected);
         }

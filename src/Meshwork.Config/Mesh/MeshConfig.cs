@@ -145,6 +145,8 @@ public sealed record TracingConfig
     public double Sampling { get; init; }
 
     public ZipkinTracing? Zipkin { get; init; }
+
+    public uint MaxPathTagLength { get; init; }
 }
 
 public sealed record ZipkinTracing
@@ -183,6 +185,27 @@ public sealed record OpenTelemetryProvider
     public uint Port { get; init; }
 
     public uint MaxTagLength { get; init; }
+
+    /// <summary>Export OTLP over HTTP (protobuf) to this path; without it, OTLP over gRPC (as Istio).</summary>
+    public OpenTelemetryHttp? Http { get; init; }
+
+    public OpenTelemetryGrpc? Grpc { get; init; }
+}
+
+/// <summary>MeshConfig.ExtensionProvider.HttpService of the OpenTelemetry provider.</summary>
+public sealed record OpenTelemetryHttp
+{
+    public string Path { get; init; } = string.Empty;
+
+    [Duration]
+    public TimeSpan? Timeout { get; init; }
+}
+
+/// <summary>MeshConfig.ExtensionProvider.GrpcService of the OpenTelemetry provider.</summary>
+public sealed record OpenTelemetryGrpc
+{
+    [Duration]
+    public TimeSpan? Timeout { get; init; }
 }
 
 public sealed record ZipkinProvider
@@ -194,6 +217,9 @@ public sealed record ZipkinProvider
     public uint MaxTagLength { get; init; }
 
     public string Path { get; init; } = string.Empty;
+
+    /// <summary>64-bit trace ids for new traces (Istio's default is 128-bit).</summary>
+    public bool Enable64bitTraceId { get; init; }
 }
 
 public sealed record PrometheusProvider
@@ -216,6 +242,10 @@ public sealed record FileAccessLogFormat
     public ValueMap<string, string>? Labels { get; init; }
 }
 
+/// <summary>
+/// MeshConfig.ExtensionProvider.EnvoyExternalAuthorizationHttpProvider: an HTTP ext_authz server that
+/// CUSTOM AuthorizationPolicies delegate to. <c>service</c> is a hostname or <c>NAMESPACE/HOSTNAME</c>.
+/// </summary>
 public sealed record ExtAuthzHttpProvider
 {
     public string Service { get; init; } = string.Empty;
@@ -229,13 +259,26 @@ public sealed record ExtAuthzHttpProvider
 
     public bool FailOpen { get; init; }
 
+    /// <summary>The status answered when the server cannot be reached or fails (a number as a string, Istio's form); empty means 403.</summary>
+    public string StatusOnError { get; init; } = string.Empty;
+
+    /// <summary>Istio's deprecated name of <see cref="IncludeRequestHeadersInCheck"/>, used only when that is empty.</summary>
+    public ValueList<string> IncludeHeadersInCheck { get; init; }
+
     public ValueList<string> IncludeRequestHeadersInCheck { get; init; }
+
+    public ValueMap<string, string> IncludeAdditionalHeadersInCheck { get; init; }
+
+    public ExtAuthzRequestBody? IncludeRequestBodyInCheck { get; init; }
 
     public ValueList<string> HeadersToUpstreamOnAllow { get; init; }
 
     public ValueList<string> HeadersToDownstreamOnDeny { get; init; }
+
+    public ValueList<string> HeadersToDownstreamOnAllow { get; init; }
 }
 
+/// <summary>MeshConfig.ExtensionProvider.EnvoyExternalAuthorizationGrpcProvider: a gRPC ext_authz server (<c>envoy.service.auth.v3.Authorization</c>).</summary>
 public sealed record ExtAuthzGrpcProvider
 {
     public string Service { get; init; } = string.Empty;
@@ -246,6 +289,20 @@ public sealed record ExtAuthzGrpcProvider
     public TimeSpan? Timeout { get; init; }
 
     public bool FailOpen { get; init; }
+
+    public string StatusOnError { get; init; } = string.Empty;
+
+    public ExtAuthzRequestBody? IncludeRequestBodyInCheck { get; init; }
+}
+
+/// <summary>MeshConfig.ExtensionProvider.EnvoyExternalAuthorizationRequestBody: send the request body (buffered up to a limit) with the check.</summary>
+public sealed record ExtAuthzRequestBody
+{
+    public uint MaxRequestBytes { get; init; }
+
+    public bool AllowPartialMessage { get; init; }
+
+    public bool PackAsBytes { get; init; }
 }
 
 /// <summary>MeshConfig.DefaultProviders: providers used when no Telemetry resource names one.</summary>

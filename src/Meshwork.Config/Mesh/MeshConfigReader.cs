@@ -3,6 +3,7 @@ using Meshwork.Config.Diagnostics;
 using Meshwork.Config.Loading;
 using Meshwork.Config.Reading;
 using Meshwork.Config.Validation;
+using Meshwork.Config.Values;
 
 namespace Meshwork.Config.Mesh;
 
@@ -53,7 +54,7 @@ public static class MeshConfigReader
         }
 
         var lines = new LineMap { DefaultLine = documents[0].Line };
-        var binder = new SpecBinder(lines) { IgnoreUnknownFields = true };
+        var binder = new SpecBinder(lines) { IgnoreUnknownFields = true, AcceptQuotedIntegers = true };
         var config = binder.Bind<MeshConfig>(documents[0].Root!, string.Empty) ?? MeshConfig.Default;
         var diagnostics = new List<ConfigDiagnostic>();
         diagnostics.AddRange(binder.Issues.Select(i => new ConfigDiagnostic(Severity.Error, file, i.Line, i.Message) { Resource = Resource, Path = i.Path }));
@@ -120,6 +121,57 @@ public static class MeshConfigReader
             if (service != null && Checks.Port(port) is { } portError)
             {
                 yield return (path, portError);
+            }
+
+            foreach (var problem in ExtAuthzProblems(provider, path))
+            {
+                yield return problem;
+            }
+        }
+    }
+
+    /// <summary>Istio's buildExtAuthzHTTP/GRPC checks that need no registry: statusOnError, pathPrefix and header wildcards.</summary>
+    private static IEnumerable<(string Path, string Message)> ExtAuthzProblems(ExtensionProvider provider, string path)
+    {
+        var (kind, statusOnError) = provider switch
+        {
+            { EnvoyExtAuthzHttp: { } p } => ("envoyExtAuthzHttp", p.StatusOnError),
+            { EnvoyExtAuthzGrpc: { } p } => ("envoyExtAuthzGrpc", p.StatusOnError),
+            _ => (null, string.Empty),
+        };
+        if (kind == null)
+        {
+            yield break;
+        }
+
+        if (statusOnError.Length > 0 && !ExtAuthzStatus.IsSupported(statusOnError))
+        {
+            yield return ($"{path}.{kind}.statusOnError", $"unsupported statusOnError \"{statusOnError}\": expected an HTTP status code such as \"403\"");
+        }
+
+        if (provider.EnvoyExtAuthzHttp is not { } http)
+        {
+            yield break;
+        }
+
+        if (http.PathPrefix.Length > 0 && !http.PathPrefix.StartsWith('/'))
+        {
+            yield return ($"{path}.{kind}.pathPrefix", $"pathPrefix must begin with `/`, found: \"{http.PathPrefix}\"");
+        }
+
+        var lists = new (string Field, ValueList<string> Values)[]
+        {
+            ("includeRequestHeadersInCheck", http.IncludeRequestHeadersInCheck),
+            ("includeHeadersInCheck", http.IncludeHeadersInCheck),
+            ("headersToUpstreamOnAllow", http.HeadersToUpstreamOnAllow),
+            ("headersToDownstreamOnDeny", http.HeadersToDownstreamOnDeny),
+            ("headersToDownstreamOnAllow", http.HeadersToDownstreamOnAllow),
+        };
+        foreach (var (field, values) in lists)
+        {
+            if (values.Contains("*"))
+            {
+                yield return ($"{path}.{kind}.{field}", "a single wildcard (\"*\") is not supported, change it to either prefix or suffix match");
             }
         }
     }

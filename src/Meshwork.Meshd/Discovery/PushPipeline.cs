@@ -26,6 +26,7 @@ public sealed partial class PushPipeline(
     private readonly List<IDisposable> _subscriptions = [];
     private Debouncer? _debouncer;
     private long _version;
+    private HashSet<string> _reportedProblems = [];
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -36,7 +37,9 @@ public sealed partial class PushPipeline(
         _subscriptions.Add(registry.Subscribe(OnRegistryChange));
         // A key set fetched or changed: RequestAuthentication's filters carry the keys inline.
         jwks.OnChanged(() => _debouncer.Enqueue(PushRequest.ForConfig([$"{ResourceKinds.RequestAuthentication.Kind}/-/jwks"], time.GetUtcNow())));
-        server.SetSnapshot(Build());
+        var snapshot = Build();
+        ReportProblems(snapshot);
+        server.SetSnapshot(snapshot);
         return Task.CompletedTask;
     }
 
@@ -88,8 +91,25 @@ public sealed partial class PushPipeline(
     {
         var snapshot = Build();
         Log.Pushing(logger, snapshot.Version, request.Full ? "full" : "incremental", server.Connections.Count, string.Join(",", request.Reasons.Select(r => $"{r.Key}:{r.Value}")));
+        if (request.Full)
+        {
+            ReportProblems(snapshot);
+        }
+
         server.Push(snapshot, request);
         return Task.CompletedTask;
+    }
+
+    /// <summary>Logs, once each, what config cannot do as written (a CUSTOM policy whose provider is unusable fails closed).</summary>
+    private void ReportProblems(MeshSnapshot snapshot)
+    {
+        var problems = Pilot.Generators.Authorization.ExtAuthzProviders.Problems(snapshot).ToHashSet(StringComparer.Ordinal);
+        foreach (var problem in problems.Where(p => !_reportedProblems.Contains(p)))
+        {
+            Log.ConfigProblem(logger, problem);
+        }
+
+        _reportedProblems = problems;
     }
 
     private MeshSnapshot Build() => new(Interlocked.Increment(ref _version), mesh, store.Current, registry.Current) { Jwks = jwks.Current };
@@ -98,5 +118,8 @@ public sealed partial class PushPipeline(
     {
         [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "push v{Version} ({Kind}) to {Proxies} proxies, triggers {Reasons}")]
         public static partial void Pushing(ILogger logger, long version, string kind, int proxies, string reasons);
+
+        [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "{Problem}")]
+        public static partial void ConfigProblem(ILogger logger, string problem);
     }
 }

@@ -39,7 +39,13 @@ internal sealed class RbacFilter
         _notLogged = counter(rulesPrefix + "rbac.not_logged");
         _shadowAllowed = counter(shadowPrefix + "rbac.shadow_allowed");
         _shadowDenied = counter(shadowPrefix + "rbac.shadow_denied");
+        ShadowRulesStatPrefix = shadowPrefix;
     }
+
+    /// <summary>Prefix of the stats and of the dynamic metadata keys the shadow rules write (Istio's <c>istio_ext_authz_</c> for CUSTOM).</summary>
+    public string ShadowRulesStatPrefix { get; }
+
+    public bool HasShadowRules => _shadow != null;
 
     /// <summary>The HTTP filter, counting under <c>http.{managerPrefix}.</c>.</summary>
     public static RbacFilter CompileHttp(HttpRbac config, string where, StatsStore stats, string managerPrefix) =>
@@ -57,12 +63,22 @@ internal sealed class RbacFilter
     }
 
     /// <summary>Evaluates shadow then enforced rules; false means deny (403 for HTTP, close for TCP).</summary>
-    public bool Allows(in AuthorizationInput input, out string? deniedBy)
+    public bool Allows(in AuthorizationInput input, out string? deniedBy) => Allows(input, out deniedBy, out _);
+
+    /// <summary>
+    /// As <see cref="Allows(in AuthorizationInput, out string?)"/>, with what the shadow rules decided
+    /// (Envoy's <c>shadow_effective_policy_id</c> and <c>shadow_engine_result</c> metadata): the
+    /// policy that matched, or none, and whether they allowed; default when there are no shadow rules.
+    /// </summary>
+    public bool Allows(in AuthorizationInput input, out string? deniedBy, out ShadowDecision shadow)
     {
         deniedBy = null;
+        shadow = default;
         if (_shadow != null)
         {
-            (_shadow.Allows(input, out _) ? _shadowAllowed : _shadowDenied).Increment();
+            var shadowAllowed = _shadow.Allows(input, out var shadowPolicy);
+            (shadowAllowed ? _shadowAllowed : _shadowDenied).Increment();
+            shadow = new ShadowDecision(true, shadowAllowed, shadowPolicy);
         }
 
         if (_rules == null)
@@ -88,3 +104,6 @@ internal sealed class RbacFilter
         return false;
     }
 }
+
+/// <summary>What shadow rules decided for one request: whether they ran, allowed, and the policy that matched (null: none).</summary>
+internal readonly record struct ShadowDecision(bool Evaluated, bool Allowed, string? Policy);

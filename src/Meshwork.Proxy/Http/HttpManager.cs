@@ -4,7 +4,6 @@ using Meshwork.Proxy.Authorization;
 using Meshwork.Proxy.Routing;
 using Meshwork.Proxy.Runtime;
 using Meshwork.Proxy.Stats;
-using HttpRbac = Envoy.Extensions.Filters.Http.Rbac.V3.RBAC;
 
 namespace Meshwork.Proxy.Http;
 
@@ -83,7 +82,7 @@ internal sealed class HttpManagerStats(StatsStore store, string prefix)
 /// One HTTP connection manager as the request path needs it, compiled when its listener arrives:
 /// where its routes come from (inline, or an RDS table looked up in the current routing snapshot
 /// so a route change never touches the listener), how it treats forwarding headers, how it
-/// normalizes paths, its RBAC filters, and its stats.
+/// normalizes paths, its RBAC and ext_authz filters, and its stats.
 /// </summary>
 internal sealed class HttpManager
 {
@@ -102,8 +101,9 @@ internal sealed class HttpManager
         ClientCert = new ClientCertForwarding(manager);
         Stats = new HttpManagerStats(stats, StatPrefix);
         Paths = PathNormalizer.From(manager);
-        Rbac = CompileRbac(manager, listenerName, stats, StatPrefix);
+        Authorization = AuthorizationChain.Compile(manager, listenerName, stats, StatPrefix);
         AccessLogs = Telemetry.AccessLogPlan.CompileAll(manager.AccessLog, $"listener \"{listenerName}\": http_connection_manager");
+        Tracing = global::Meshwork.Proxy.Tracing.TracingPlan.Compile(manager.Tracing, $"listener \"{listenerName}\": http_connection_manager");
         var jwt = manager.HttpFilters.FirstOrDefault(f => f.Name == JwtAuthnPlan.FilterName);
         JwtAuthn = jwt?.TypedConfig != null ? JwtAuthnPlan.Compile(jwt.TypedConfig, $"listener \"{listenerName}\"") : null;
     }
@@ -111,11 +111,17 @@ internal sealed class HttpManager
     /// <summary>The path normalization every request gets before routing and authorization.</summary>
     public PathNormalizer Paths { get; }
 
-    /// <summary>The RBAC filters of the HTTP filter chain, in order (Istio: AUDIT, DENY, ALLOW); other filters are read where they act (routes).</summary>
-    public RbacFilter[] Rbac { get; }
+    /// <summary>The RBAC and ext_authz filters of the HTTP filter chain, in order (Istio: CUSTOM, AUDIT, DENY, ALLOW); other filters are read where they act (routes).</summary>
+    public AuthorizationChain Authorization { get; }
+
+    /// <summary>The RBAC filters alone, in order.</summary>
+    public RbacFilter[] Rbac => Authorization.Rbac;
 
     /// <summary>The manager's access logs (Envoy's file logger), empty when none is configured.</summary>
     public IReadOnlyList<Telemetry.AccessLogPlan> AccessLogs { get; }
+
+    /// <summary>The manager's tracer (Envoy's HCM tracing with a provider), or null when it traces nothing.</summary>
+    public global::Meshwork.Proxy.Tracing.TracingPlan? Tracing { get; }
 
     /// <summary>The jwt_authn filter (a RequestAuthentication), or null when the manager has none.</summary>
     public JwtAuthnPlan? JwtAuthn { get; }
@@ -144,29 +150,6 @@ internal sealed class HttpManager
     public ClientCertForwarding ClientCert { get; }
 
     public HttpManagerStats Stats { get; }
-
-    private static RbacFilter[] CompileRbac(HttpConnectionManager manager, string listenerName, StatsStore stats, string statPrefix)
-    {
-        var filters = new List<RbacFilter>();
-        for (var i = 0; i < manager.HttpFilters.Count; i++)
-        {
-            var filter = manager.HttpFilters[i];
-            if (filter.Name != RbacFilter.HttpName)
-            {
-                continue;
-            }
-
-            var where = $"listener \"{listenerName}\": http_filters[{i}] \"{filter.Name}\"";
-            if (filter.TypedConfig == null || !filter.TypedConfig.Is(HttpRbac.Descriptor))
-            {
-                throw new ProxyConfigException($"{where}: typed_config must be {HttpRbac.Descriptor.FullName}");
-            }
-
-            filters.Add(RbacFilter.CompileHttp(filter.TypedConfig.Unpack<HttpRbac>(), where, stats, statPrefix));
-        }
-
-        return filters.ToArray();
-    }
 
     /// <summary>The route table in force for this manager: its own, or the named RDS table (null until it arrives: requests get 404 NR, as Envoy answers before RDS warms).</summary>
     public RouteTable? Routes(RoutingSnapshot routing) => InlineRoutes ?? (RdsName != null ? routing.Find(RdsName) : null);

@@ -10,8 +10,9 @@ namespace Meshwork.Proxy.Http;
 /// <summary>
 /// The steps of the request path that come before routing in an Istio inbound sidecar: the
 /// connection manager's path normalization (so routes, RBAC and the upstream all see one path) and
-/// the RBAC filters. Each answers the request itself when it stops it: 400 for a rejected path, a
-/// 307 to the unescaped path, 403 <c>RBAC: access denied</c>.
+/// the RBAC and ext_authz filters. Each answers the request itself when it stops it: 400 for a
+/// rejected path, a 307 to the unescaped path, 403 <c>RBAC: access denied</c>, or the external
+/// authorizer's answer.
 /// </summary>
 internal static class RequestAuthorization
 {
@@ -68,20 +69,56 @@ internal static class RequestAuthorization
         return normalized;
     }
 
-    /// <summary>Runs the manager's RBAC filters in order; false when one denied (the 403 is written).</summary>
-    public static async ValueTask<bool> AuthorizeAsync(HttpContext context, HttpManager manager, HttpConnectionState connection, string path)
+    /// <summary>
+    /// Runs the manager's RBAC and ext_authz filters in order; false when one stopped the request (its
+    /// answer is written). RBAC shadow decisions travel to the ext_authz gates in metadata slots.
+    /// </summary>
+    public static async ValueTask<bool> AuthorizeAsync(HttpContext context, HttpManager manager, HttpConnectionState connection, string path, ExtAuthzCaller extAuthz, RequestOutcome outcome)
     {
-        if (manager.Rbac.Length == 0)
+        var steps = manager.Authorization.Steps;
+        if (steps.Length == 0)
         {
             return true;
         }
 
         var input = InputFor(context, manager, connection, path);
-        foreach (var filter in manager.Rbac)
+        var metadata = default(MetadataSlots);
+        foreach (var step in steps)
         {
-            if (!filter.Allows(input, out _))
+            if (step.Rbac is { } rbac)
             {
-                await LocalReply.WriteAsync(context, StatusCodes.Status403Forbidden, RbacFilter.DeniedBody);
+                if (!rbac.Allows(input, out _, out var shadow))
+                {
+                    await LocalReply.WriteAsync(context, StatusCodes.Status403Forbidden, RbacFilter.DeniedBody);
+                    return false;
+                }
+
+                if (shadow.Evaluated)
+                {
+                    // Envoy writes the effective policy only when one matched; the engine result always.
+                    if (step.PolicySlot >= 0 && shadow.Policy != null)
+                    {
+                        metadata[step.PolicySlot] = shadow.Policy;
+                    }
+
+                    if (step.ResultSlot >= 0)
+                    {
+                        metadata[step.ResultSlot] = shadow.Allowed ? "allowed" : "denied";
+                    }
+                }
+
+                continue;
+            }
+
+            var filter = step.ExtAuthz!;
+            if (filter.EnabledBy is { } gate && !gate.Matches(step.GateSlot >= 0 ? metadata[step.GateSlot] : null))
+            {
+                filter.Disabled.Increment();
+                continue;
+            }
+
+            if (!await extAuthz.CheckAsync(context, filter, connection, outcome))
+            {
                 return false;
             }
         }

@@ -2,6 +2,7 @@ using Meshwork.Proxy.Authn;
 using Meshwork.Proxy.Listeners;
 using Meshwork.Proxy.Routing;
 using Meshwork.Proxy.Runtime;
+using Meshwork.Proxy.Tracing;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 
@@ -10,13 +11,14 @@ namespace Meshwork.Proxy.Http;
 /// <summary>
 /// The HTTP request path in one place, in the order a request meets it (Envoy's filter chain of
 /// an Istio sidecar): request id, forwarding and client certificate headers → path normalization →
-/// jwt_authn → RBAC → route match → fault → CORS → the route's action (direct response, redirect, or
+/// jwt_authn → RBAC and ext_authz → route match → fault → CORS → the route's action (direct response, redirect, or
 /// upstream with retries) → stats and access log.
 /// Everything it consults was compiled when config arrived; it only reads snapshots.
 /// </summary>
-internal sealed partial class RequestPath(DataPlane plane, UpstreamCaller upstream, TimeProvider time, Func<double> random, ILoggerFactory loggers)
+internal sealed partial class RequestPath(DataPlane plane, UpstreamCaller upstream, TimeProvider time, Func<double> random, ILoggerFactory loggers, RequestTracer tracer)
 {
     private readonly ILogger _access = loggers.CreateLogger("mesh-proxy.access");
+    private readonly ExtAuthzCaller _extAuthz = new(plane, time);
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -63,6 +65,7 @@ internal sealed partial class RequestPath(DataPlane plane, UpstreamCaller upstre
             }
 
             LogAccess(context, manager, outcome, status, elapsed);
+            tracer.Finish(context, outcome, status, elapsed);
         }
     }
 
@@ -91,11 +94,12 @@ internal sealed partial class RequestPath(DataPlane plane, UpstreamCaller upstre
         var request = context.Request;
         ForwardingHeaders.Apply(context, manager, connection.IsTls);
         manager.ClientCert.Apply(request.Headers, connection.Peer);
+        tracer.Start(context, manager);
 
         // The connection manager normalizes the path; then, as in Istio's inbound chain, jwt_authn and the RBAC filters run ahead of routing.
         if (await RequestAuthorization.NormalizePathAsync(context, manager) is not { } path
             || (manager.JwtAuthn is { } jwt && !await AuthenticateAsync(context, jwt, manager.Stats))
-            || !await RequestAuthorization.AuthorizeAsync(context, manager, connection, path))
+            || !await RequestAuthorization.AuthorizeAsync(context, manager, connection, path, _extAuthz, outcome))
         {
             return;
         }
@@ -112,6 +116,7 @@ internal sealed partial class RequestPath(DataPlane plane, UpstreamCaller upstre
 
         var route = match.Value.Route;
         outcome.RouteName = route.Name;
+        RequestTracer.Name(context, route.Operation);
         var forwards = route.Kind is RouteActionKind.Cluster or RouteActionKind.WeightedClusters or RouteActionKind.ClusterHeader;
         var choice = forwards ? route.PickCluster(request, random()) : null;
         outcome.Cluster = choice?.Name;
@@ -198,7 +203,7 @@ internal sealed partial class RequestPath(DataPlane plane, UpstreamCaller upstre
     }
 
     /// <summary>The path and query as received (still encoded), which is what goes upstream when nothing rewrites it.</summary>
-    private static string RequestTarget(HttpRequest request)
+    internal static string RequestTarget(HttpRequest request)
     {
         var raw = request.HttpContext.Features.Get<IHttpRequestFeature>()?.RawTarget;
         if (raw is { Length: > 0 } && raw[0] == '/')
@@ -267,8 +272,9 @@ internal static class ForwardingHeaders
     public static void Apply(HttpContext context, HttpManager manager, bool tls)
     {
         var headers = context.Request.Headers;
-        // Envoy regenerates an id only for external requests at the edge; in local mode every peer is internal, so: when missing.
-        if (manager.GenerateRequestId && !headers.ContainsKey("x-request-id"))
+        // Envoy's edge request (use_remote_address, an external peer) gets a fresh id unless preserve_external_request_id; others keep theirs.
+        var edge = manager.UseRemoteAddress && !manager.PreserveExternalRequestId && !IsInternal(context.Connection.RemoteIpAddress);
+        if (manager.GenerateRequestId && (edge || !headers.ContainsKey("x-request-id")))
         {
             headers["x-request-id"] = Guid.NewGuid().ToString();
         }
@@ -288,5 +294,30 @@ internal static class ForwardingHeaders
         {
             headers["x-forwarded-proto"] = scheme;
         }
+    }
+
+    /// <summary>Envoy's default internal addresses (no internal_address_config): loopback, RFC 1918 and IPv6 unique local.</summary>
+    public static bool IsInternal(System.Net.IPAddress? address)
+    {
+        if (address == null)
+        {
+            return false;
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (System.Net.IPAddress.IsLoopback(address))
+        {
+            return true;
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out var length);
+        return length == 4
+            ? bytes[0] == 10 || (bytes[0] == 172 && (bytes[1] & 0xF0) == 16) || (bytes[0] == 192 && bytes[1] == 168)
+            : (bytes[0] & 0xFE) == 0xFC;
     }
 }

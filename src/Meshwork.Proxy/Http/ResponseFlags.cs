@@ -55,6 +55,9 @@ public enum ResponseFlags
 
     /// <summary>DPE: downstream protocol error.</summary>
     DownstreamProtocolError = 1 << 14,
+
+    /// <summary>UAEX: the external authorization service denied the request (or failed, without failure_mode_allow).</summary>
+    UnauthorizedExternalService = 1 << 15,
 }
 
 public static class ResponseFlagCodes
@@ -76,6 +79,7 @@ public static class ResponseFlagCodes
         (ResponseFlags.NoClusterFound, "NC"),
         (ResponseFlags.UpstreamProtocolError, "UPE"),
         (ResponseFlags.DownstreamProtocolError, "DPE"),
+        (ResponseFlags.UnauthorizedExternalService, "UAEX"),
     ];
 
     public static IEnumerable<(ResponseFlags Flag, string Code)> All => Codes;

@@ -67,6 +67,31 @@ public sealed class AccessLogTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Request_WithoutRequestId_TheClientSidecarsGeneratedIdInBothLinesAndAtTheApp()
+    {
+        var marker = string.Empty;
+        var response = await MeshHarness.UntilAsync(
+            _client,
+            () => new HttpRequestMessage(HttpMethod.Get, $"http://web.default.svc.cluster.local:9080/generated?n={marker = Guid.NewGuid().ToString("N")}"),
+            (r, _) => r.StatusCode == HttpStatusCode.OK,
+            "a request to web");
+        var received = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("headers").GetProperty("x-request-id").GetString()!;
+
+        string[] lines = [];
+        await MeshHarness.Eventually(
+            () =>
+            {
+                lines = File.Exists(_textLog) ? File.ReadAllLines(_textLog).Where(l => l.Contains(marker, StringComparison.Ordinal)).ToArray() : [];
+                return Task.FromResult(lines.Length >= 2);
+            },
+            "both sidecars' lines",
+            () => File.Exists(_textLog) ? File.ReadAllText(_textLog) : "(no log file)");
+
+        Assert.True(Guid.TryParse(received, out _), received);
+        Assert.All(lines, line => Assert.Contains($" \"{received}\" ", line, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Connection_ThroughATcpProxy_LogsOneLineWithItsBytesWhenItCloses()
     {
         // The raw service's port is TCP: its sidecar relays bytes (tcp_proxy), whatever they are.

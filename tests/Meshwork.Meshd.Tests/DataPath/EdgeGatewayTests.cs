@@ -63,6 +63,16 @@ public sealed class EdgeGatewayMesh : IAsyncLifetime
               - match: [{port: 8444, sniHosts: [secure.example.com]}]
                 route:
                 - destination: {host: secure.default.svc.cluster.local, port: {number: 9443}}
+            ---
+            apiVersion: security.istio.io/v1
+            kind: AuthorizationPolicy
+            metadata: {name: ingress-deny, namespace: default}
+            spec:
+              selector: {matchLabels: {istio: ingressgateway}}
+              action: DENY
+              rules:
+              - to: [{operation: {paths: ["/admin/*"]}}]
+              - from: [{source: {ipBlocks: ["127.0.0.10/32"]}}]
 
             """;
         Mesh = await MeshHarness.StartAsync(
@@ -96,12 +106,12 @@ public sealed class EdgeGatewayMesh : IAsyncLifetime
 public sealed class EdgeGatewayTests(EdgeGatewayMesh mesh) : IClassFixture<EdgeGatewayMesh>
 {
     /// <summary>A client whose connections go to the gateway's <paramref name="port"/> from 127.0.0.9, whatever host the URL names (so Host and SNI can be a public name).</summary>
-    private HttpClient GatewayClient(int port, Func<X509Certificate2?, bool>? acceptCertificate = null) => new(new SocketsHttpHandler
+    private HttpClient GatewayClient(int port, Func<X509Certificate2?, bool>? acceptCertificate = null, string from = "127.0.0.9") => new(new SocketsHttpHandler
     {
         ConnectCallback = async (_, cancellationToken) =>
         {
             var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            socket.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.9"), 0));
+            socket.Bind(new IPEndPoint(IPAddress.Parse(from), 0));
             await socket.ConnectAsync(IPAddress.Parse(mesh.Gateway.Ip), port, cancellationToken);
             return new NetworkStream(socket, ownsSocket: true);
         },
@@ -152,6 +162,26 @@ public sealed class EdgeGatewayTests(EdgeGatewayMesh mesh) : IClassFixture<EdgeG
         // use_remote_address: the gateway appends the peer it saw; the sidecar behind it keeps the header as received.
         Assert.Equal("203.0.113.7,127.0.0.9", headers.GetProperty("x-forwarded-for").GetString());
         Assert.Equal("http", headers.GetProperty("x-forwarded-proto").GetString());
+    }
+
+    [Fact]
+    public async Task Gateway_AuthorizationPolicyOnTheGateway_DeniesPathAndSourceWith403()
+    {
+        using var http = GatewayClient(8080);
+        await GetJsonAsync(http, "http://web.example.com:8080/open");
+
+        using var admin = await http.GetAsync("http://web.example.com:8080/admin/users");
+        Assert.Equal(HttpStatusCode.Forbidden, admin.StatusCode);
+        Assert.Equal("RBAC: access denied", await admin.Content.ReadAsStringAsync());
+
+        using var blocked = GatewayClient(8080, from: "127.0.0.10");
+        using var denied = await blocked.GetAsync("http://web.example.com:8080/open");
+        Assert.Equal(HttpStatusCode.Forbidden, denied.StatusCode);
+
+        // TLS-terminated HTTPS servers carry the same filters.
+        using var https = GatewayClient(8443, certificate => certificate?.Thumbprint == mesh.GatewayCertificate.Certificate.Thumbprint);
+        using var secureAdmin = await https.GetAsync("https://web.example.com:8443/admin/x");
+        Assert.Equal(HttpStatusCode.Forbidden, secureAdmin.StatusCode);
     }
 
     [Fact]

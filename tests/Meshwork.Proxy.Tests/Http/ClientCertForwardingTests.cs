@@ -239,23 +239,10 @@ public sealed class ClientCertForwardingTests : IAsyncLifetime
 
     private static Filter Manager(Mode mode)
     {
-        var routes = new RouteConfiguration
-        {
-            Name = "inbound",
-            VirtualHosts =
-            {
-                new VirtualHost
-                {
-                    Name = "inbound",
-                    Domains = { "*" },
-                    Routes = { new Route { Name = "default", Match = new RouteMatch { Prefix = "/" }, Route_ = new RouteAction { Cluster = "app" } } },
-                },
-            },
-        };
         var manager = new HttpConnectionManager
         {
             StatPrefix = "inbound",
-            RouteConfig = routes,
+            RouteConfig = InProcessProxy.CatchAllRoutes("app"),
             HttpFilters = { new HttpFilter { Name = "envoy.filters.http.router", TypedConfig = Any.Pack(new Envoy.Extensions.Filters.Http.Router.V3.Router()) } },
             ForwardClientCertDetails = mode,
             SetCurrentClientCertDetails = new HttpConnectionManager.Types.SetCurrentClientCertDetails { Subject = true, Uri = true, Dns = true },

@@ -42,6 +42,13 @@ internal sealed class InProcessProxy : IAsyncDisposable
         collection.AddHttpForwarder();
         collection.AddSingleton<MirrorSender>();
         collection.AddSingleton<UpstreamCaller>();
+        collection.AddSingleton(new Meshwork.Proxy.Tracing.TracerIdentity("sidecar~127.0.0.1~test.default~default.svc.cluster.local", string.Empty, "test.default", "127.0.0.1"));
+        collection.AddSingleton(sp => new Meshwork.Proxy.Tracing.SpanExporter(
+            sp.GetRequiredService<ClusterSet>(), sp.GetRequiredService<Meshwork.Proxy.Tracing.TracerIdentity>(), sp.GetRequiredService<StatsStore>(), TimeProvider.System,
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<Meshwork.Proxy.Tracing.SpanExporter>>()));
+        collection.AddSingleton(sp => new Meshwork.Proxy.Tracing.RequestTracer(
+            sp.GetRequiredService<Meshwork.Proxy.Tracing.TracerIdentity>(), sp.GetRequiredService<Meshwork.Proxy.Tracing.SpanExporter>(), TimeProvider.System,
+            sp.GetRequiredService<Func<double>>(), static () => (ulong)Random.Shared.NextInt64(long.MinValue, long.MaxValue)));
         collection.AddSingleton<RequestPath>();
         collection.AddSingleton<ConnectionDispatcher>();
         collection.AddSingleton<IHttpApplication<HttpContext>>(sp => new ProxyHttpApplication(sp.GetRequiredService<RequestPath>().HandleAsync));
@@ -62,6 +69,32 @@ internal sealed class InProcessProxy : IAsyncDisposable
 
         return proxy;
     }
+
+    /// <summary>The proxy's stats store, to read a counter (<c>http.PREFIX.NAME</c> as the admin API prints it).</summary>
+    public long Counter(string scope, string scopeName, string stat) => _services.GetRequiredService<StatsStore>().Counter(scope, scopeName, stat).Value;
+
+    /// <summary>An inline route table named "inbound" sending every request to <paramref name="cluster"/>, as Pilot's inbound table does.</summary>
+    public static Envoy.Config.Route.V3.RouteConfiguration CatchAllRoutes(string cluster) => new()
+    {
+        Name = "inbound",
+        VirtualHosts =
+        {
+            new Envoy.Config.Route.V3.VirtualHost
+            {
+                Name = "inbound",
+                Domains = { "*" },
+                Routes =
+                {
+                    new Envoy.Config.Route.V3.Route
+                    {
+                        Name = "default",
+                        Match = new Envoy.Config.Route.V3.RouteMatch { Prefix = "/" },
+                        Route_ = new Envoy.Config.Route.V3.RouteAction { Cluster = cluster },
+                    },
+                },
+            },
+        },
+    };
 
     /// <summary>A loopback port nobody listens on now (bound once and released), for a listener's address.</summary>
     public static int FreePort()

@@ -15,7 +15,11 @@ namespace Meshwork.Pilot.Generators.Authorization;
 /// Policies of one action merge into one filter, a policy named <c>ns[NS]-policy[NAME]-rule[i]</c> per
 /// rule; an ALLOW filter whose policies are all empty (a policy without rules) denies everything;
 /// no ALLOW policy means no ALLOW filter (allow all). Dry-run policies go to the shadow rules.
-/// CUSTOM policies come first; Meshwork has no ext_authz filter yet, so they are enforced as Istio
+/// CUSTOM policies come first (CUSTOM → DENY → ALLOW, as Istio): with a usable provider, as Istio's
+/// shape: an RBAC filter whose shadow rules are the CUSTOM rules (stat prefix <c>istio_ext_authz_</c>,
+/// so their match is written to metadata) then the ext_authz filter, enabled by that metadata, so the
+/// provider is asked only about requests the rules match. Without a usable provider (unknown, mixed,
+/// service not found), and always on TCP ports (no network ext_authz), they are enforced as Istio
 /// enforces a CUSTOM policy whose provider it cannot use: a DENY of the requests their rules match
 /// (fail closed, never silently allowed).
 /// </summary>
@@ -31,7 +35,19 @@ internal static class AuthorizationFilters
 
     public static IEnumerable<HttpFilter> Http(AuthorizationScope scope, string trustDomain)
     {
-        foreach (var (action, policies) in Ordered(scope))
+        if (scope.Custom.Count > 0 && scope.ExtAuthz?.Filter is { } extAuthz)
+        {
+            // Dry-run CUSTOM policies are left out: asking the provider would enforce its answer.
+            var enforced = scope.Custom.Where(p => !p.DryRun).ToList();
+            if (enforced.Count > 0)
+            {
+                var shadow = new HttpRbac { ShadowRules = Rules(enforced, Rbac.Types.Action.Deny, trustDomain, forTcp: false, viaProvider: true), ShadowRulesStatPrefix = ExtAuthzProviders.ShadowRulesStatPrefix };
+                yield return new HttpFilter { Name = HttpFilterName, TypedConfig = Any.Pack(shadow) };
+                yield return new HttpFilter { Name = ExtAuthzProviders.FilterName, TypedConfig = Any.Pack(extAuthz) };
+            }
+        }
+
+        foreach (var (action, policies) in Ordered(scope, customAsDeny: scope.ExtAuthz?.Filter == null))
         {
             var (rules, shadow) = Build(policies, action, trustDomain, forTcp: false);
             var config = new HttpRbac { Rules = rules };
@@ -47,7 +63,7 @@ internal static class AuthorizationFilters
 
     public static IEnumerable<Filter> Network(AuthorizationScope scope, string trustDomain)
     {
-        foreach (var (action, policies) in Ordered(scope))
+        foreach (var (action, policies) in Ordered(scope, customAsDeny: true))
         {
             var (rules, shadow) = Build(policies, action, trustDomain, forTcp: true);
             var config = new NetworkRbac { Rules = rules, StatPrefix = TcpStatPrefix };
@@ -61,9 +77,9 @@ internal static class AuthorizationFilters
         }
     }
 
-    private static IEnumerable<(Rbac.Types.Action Action, IReadOnlyList<SelectedPolicy> Policies)> Ordered(AuthorizationScope scope)
+    private static IEnumerable<(Rbac.Types.Action Action, IReadOnlyList<SelectedPolicy> Policies)> Ordered(AuthorizationScope scope, bool customAsDeny)
     {
-        if (scope.Custom.Count > 0)
+        if (customAsDeny && scope.Custom.Count > 0)
         {
             yield return (Rbac.Types.Action.Deny, scope.Custom);
         }
@@ -92,7 +108,7 @@ internal static class AuthorizationFilters
         return (enforced.Count > 0 ? Rules(enforced, action, trustDomain, forTcp) : null, dryRun.Count > 0 ? Rules(dryRun, action, trustDomain, forTcp) : null);
     }
 
-    private static Rbac Rules(IReadOnlyList<SelectedPolicy> policies, Rbac.Types.Action action, string trustDomain, bool forTcp)
+    private static Rbac Rules(IReadOnlyList<SelectedPolicy> policies, Rbac.Types.Action action, string trustDomain, bool forTcp, bool viaProvider = false)
     {
         var rbac = new Rbac { Action = action };
         foreach (var policy in policies)
@@ -103,7 +119,10 @@ internal static class AuthorizationFilters
                 if (translated != null)
                 {
                     var name = $"ns[{policy.Namespace}]-policy[{policy.Name}]-rule[{i}]";
-                    rbac.Policies.Add(policy.Spec.Action == AuthorizationAction.Custom ? $"istio-ext-authz-{name}-deny-due-to-bad-CUSTOM-action" : name, translated);
+                    var key = policy.Spec.Action != AuthorizationAction.Custom ? name
+                        : viaProvider ? $"{ExtAuthzProviders.MatchPrefix}-{name}"
+                        : $"{ExtAuthzProviders.MatchPrefix}-{name}-deny-due-to-bad-CUSTOM-action";
+                    rbac.Policies.Add(key, translated);
                 }
             }
         }
@@ -114,7 +133,7 @@ internal static class AuthorizationFilters
     private static string ShadowPrefix(Rbac.Types.Action action) =>
         action == Rbac.Types.Action.Deny ? "istio_dry_run_deny_" : "istio_dry_run_allow_";
 
-    /// <summary>Puts the RBAC filters after jwt_authn (whose verified identity they read) and before fault, CORS and the router.</summary>
+    /// <summary>Puts the RBAC (and ext_authz) filters after jwt_authn (whose verified identity they read) and before fault, CORS and the router.</summary>
     public static void Insert(HttpConnectionManager manager, IEnumerable<HttpFilter> filters)
     {
         var at = 0;

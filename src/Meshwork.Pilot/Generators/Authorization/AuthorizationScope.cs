@@ -23,6 +23,9 @@ internal sealed record AuthorizationScope(
 {
     public bool IsEmpty => Custom.Count == 0 && Deny.Count == 0 && Allow.Count == 0 && Audit.Count == 0;
 
+    /// <summary>The ext_authz filter the CUSTOM policies delegate to, or the error that makes them fail closed; null without CUSTOM policies.</summary>
+    public ExtAuthzResolution? ExtAuthz { get; init; }
+
     public static AuthorizationScope For(MeshSnapshot snapshot, ProxyNode proxy)
     {
         var root = snapshot.Mesh.EffectiveRootNamespace;
@@ -34,11 +37,15 @@ internal sealed record AuthorizationScope(
             .ThenBy(p => p.Resource.Name, StringComparer.Ordinal)
             .Select(p => new SelectedPolicy(p.Resource.Namespace, p.Resource.Name, p.Spec, IsDryRun(p.Resource)))
             .ToList();
+        var custom = selected.Where(p => p.Spec.Action == AuthorizationAction.Custom).ToList();
         return new AuthorizationScope(
-            selected.Where(p => p.Spec.Action == AuthorizationAction.Custom).ToList(),
+            custom,
             selected.Where(p => p.Spec.Action == AuthorizationAction.Deny).ToList(),
             selected.Where(p => p.Spec.Action == AuthorizationAction.Allow).ToList(),
-            selected.Where(p => p.Spec.Action == AuthorizationAction.Audit).ToList());
+            selected.Where(p => p.Spec.Action == AuthorizationAction.Audit).ToList())
+        {
+            ExtAuthz = custom.Count > 0 ? ExtAuthzProviders.Resolve(snapshot, custom) : null,
+        };
     }
 
     /// <summary>An empty selector selects every workload in scope; otherwise every label must be on the workload.</summary>

@@ -41,11 +41,17 @@ public static class EndpointMetadata
     /// <summary>Istio's compressed workload label; the canonical revision is left out when it is the default <c>latest</c>; there are no cluster ids in Meshwork.</summary>
     public static string Workload(ServiceEndpoint endpoint)
     {
-        var name = FirstLabel(endpoint, CanonicalNameLabels) ?? endpoint.WorkloadName;
-        var revision = FirstLabel(endpoint, CanonicalRevisionLabels) ?? string.Empty;
+        var name = CanonicalName(endpoint.Labels) ?? endpoint.WorkloadName;
+        var revision = CanonicalRevision(endpoint.Labels) ?? string.Empty;
         return $"{endpoint.WorkloadName};{endpoint.WorkloadNamespace};{name};{(revision == "latest" ? string.Empty : revision)};";
     }
 
-    private static string? FirstLabel(ServiceEndpoint endpoint, string[] keys) =>
-        keys.Select(k => endpoint.Labels.TryGetValue(k, out var v) && v.Length > 0 ? v : null).FirstOrDefault(v => v != null);
+    /// <summary>The canonical service of a workload from its labels (as Istio's injector derives it), or null.</summary>
+    public static string? CanonicalName(Meshwork.Config.Values.ValueMap<string, string> labels) => FirstLabel(labels, CanonicalNameLabels);
+
+    /// <summary>The canonical revision of a workload from its labels, or null.</summary>
+    public static string? CanonicalRevision(Meshwork.Config.Values.ValueMap<string, string> labels) => FirstLabel(labels, CanonicalRevisionLabels);
+
+    private static string? FirstLabel(Meshwork.Config.Values.ValueMap<string, string> labels, string[] keys) =>
+        keys.Select(k => labels.TryGetValue(k, out var v) && v.Length > 0 ? v : null).FirstOrDefault(v => v != null);
 }

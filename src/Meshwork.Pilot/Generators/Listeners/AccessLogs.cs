@@ -65,10 +65,10 @@ internal static class AccessLogs
         return new AccessLog { Name = FileLogger, TypedConfig = Any.Pack(new FileAccessLog { Path = mesh.AccessLogFile, LogFormat = format }) };
     }
 
-    /// <summary>Adds <paramref name="log"/> to every HCM and tcp_proxy of <paramref name="listener"/>.</summary>
-    public static void AddTo(Listener listener, AccessLog? log)
+    /// <summary>Adds <paramref name="logs"/> to every HCM and tcp_proxy of <paramref name="listener"/>.</summary>
+    public static void AddTo(Listener listener, IReadOnlyList<AccessLog> logs)
     {
-        if (log == null)
+        if (logs.Count == 0)
         {
             return;
         }
@@ -77,19 +77,19 @@ internal static class AccessLogs
         {
             if (filter.TypedConfig?.TryUnpack<HttpConnectionManager>(out var manager) == true)
             {
-                manager.AccessLog.Add(log);
+                manager.AccessLog.Add(logs);
                 filter.TypedConfig = Any.Pack(manager);
             }
             else if (filter.TypedConfig?.TryUnpack<TcpProxy>(out var tcp) == true)
             {
-                tcp.AccessLog.Add(log);
+                tcp.AccessLog.Add(logs);
                 filter.TypedConfig = Any.Pack(tcp);
             }
         }
 
         if (listener.ApiListener?.ApiListener_?.TryUnpack<HttpConnectionManager>(out var api) == true)
         {
-            api.AccessLog.Add(log);
+            api.AccessLog.Add(logs);
             listener.ApiListener.ApiListener_ = Any.Pack(api);
         }
     }

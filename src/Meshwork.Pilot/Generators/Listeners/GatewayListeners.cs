@@ -2,6 +2,7 @@ using Envoy.Config.Core.V3;
 using Envoy.Config.Listener.V3;
 using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
 using Meshwork.Config.Networking;
+using Meshwork.Pilot.Generators.Authorization;
 using Meshwork.Pilot.Generators.Gateways;
 using Meshwork.Pilot.Generators.Routes;
 using Meshwork.Pilot.Model;
@@ -21,6 +22,10 @@ internal static class GatewayListeners
     {
         var virtualServices = BoundVirtualService.All(snapshot).Where(v => v.IsVisibleTo(proxy.Namespace)).ToList();
         var jwt = RequestAuthenticationFilter.For(snapshot, proxy);
+        // AuthorizationPolicies selecting the gateway's workload (e.g. istio: ingressgateway in its
+        // namespace, or mesh-wide ones) guard its HTTP servers as they guard a sidecar's inbound.
+        var authorization = AuthorizationScope.For(snapshot, proxy);
+        var rbac = AuthorizationFilters.Http(authorization, snapshot.Mesh.EffectiveTrustDomain).ToList();
         foreach (var port in MergedGateway.For(snapshot, proxy))
         {
             var listener = new Listener
@@ -34,6 +39,7 @@ internal static class GatewayListeners
             {
                 var manager = HttpConnectionManagers.Gateway(statPrefix, port.Servers[0].RouteName, snapshot.Mesh);
                 RequestAuthenticationFilter.AddTo(manager, jwt);
+                AuthorizationFilters.Insert(manager, rbac);
                 listener.FilterChains.Add(new FilterChain { Filters = { HttpConnectionManagers.AsFilter(manager) } });
             }
             else
@@ -41,7 +47,7 @@ internal static class GatewayListeners
                 var sniHandled = new HashSet<string>(StringComparer.Ordinal);
                 foreach (var server in port.Servers)
                 {
-                    listener.FilterChains.AddRange(ServerChains(snapshot, proxy, server, statPrefix, virtualServices, sniHandled, jwt));
+                    listener.FilterChains.AddRange(ServerChains(snapshot, proxy, server, statPrefix, virtualServices, sniHandled, jwt, rbac));
                 }
             }
 
@@ -55,13 +61,14 @@ internal static class GatewayListeners
         }
     }
 
-    private static IEnumerable<FilterChain> ServerChains(MeshSnapshot snapshot, ProxyNode proxy, GatewayServer server, string statPrefix, IReadOnlyList<BoundVirtualService> virtualServices, HashSet<string> sniHandled, HttpFilter? jwt)
+    private static IEnumerable<FilterChain> ServerChains(MeshSnapshot snapshot, ProxyNode proxy, GatewayServer server, string statPrefix, IReadOnlyList<BoundVirtualService> virtualServices, HashSet<string> sniHandled, HttpFilter? jwt, IReadOnlyList<HttpFilter> rbac)
     {
         switch (server.Kind)
         {
             case ServerKind.HttpsTerminated:
                 var manager = HttpConnectionManagers.Gateway(server.Server.Name.Length > 0 ? server.Server.Name : statPrefix, server.RouteName, snapshot.Mesh);
                 RequestAuthenticationFilter.AddTo(manager, jwt);
+                AuthorizationFilters.Insert(manager, rbac);
                 yield return SniChain(server.SniHosts, server.Server.Tls, HttpConnectionManagers.AsFilter(manager));
                 break;
             case ServerKind.TlsTerminated:

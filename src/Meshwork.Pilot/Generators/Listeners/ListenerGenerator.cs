@@ -21,6 +21,7 @@ public sealed class ListenerGenerator : IResourceGenerator
     public IReadOnlyList<GeneratedResource> Generate(MeshSnapshot snapshot, ProxyNode proxy, IReadOnlySet<string>? names)
     {
         IEnumerable<Listener> listeners;
+        var inboundNames = new HashSet<string>(StringComparer.Ordinal);
         if (proxy.IsProxylessGrpc)
         {
             listeners = ProxylessListeners.Build(snapshot, proxy, names);
@@ -36,19 +37,44 @@ public sealed class ListenerGenerator : IResourceGenerator
 
             // Inbound claims names first: a port the workload serves is never also an outbound listener.
             var inbound = SidecarInboundListeners.Build(snapshot, proxy, address, taken).ToList();
+            inboundNames.UnionWith(inbound.Select(l => l.Name));
             listeners = inbound.Concat(SidecarOutboundListeners.Build(snapshot, proxy, address, taken).ToList());
         }
 
-        var log = proxy.IsProxylessGrpc ? null : AccessLogs.For(snapshot.Mesh);
+        var (client, server) = Logs(snapshot, proxy);
+        var tracing = proxy.IsProxylessGrpc ? HcmTracing.ProxyTracing.None : HcmTracing.For(snapshot, proxy);
         return listeners
             .Where(l => names == null || proxy.IsProxylessGrpc || names.Contains(l.Name))
             .OrderBy(l => l.Name, StringComparer.Ordinal)
             .Select(l =>
             {
-                AccessLogs.AddTo(l, log);
+                AccessLogs.AddTo(l, inboundNames.Contains(l.Name) ? server : client);
+                HcmTracing.AddTo(l, tracing);
                 return new GeneratedResource(l.Name, Any.Pack(l));
             })
             .ToList();
+    }
+
+    /// <summary>
+    /// The access logs of the client side (outbound and gateway listeners, as Istio classes gateways)
+    /// and the server side (inbound): the Telemetry API's when it speaks of access logging, else
+    /// MeshConfig's accessLogFile. Proxyless gRPC clients log nothing.
+    /// </summary>
+    private static (IReadOnlyList<Envoy.Config.Accesslog.V3.AccessLog> Client, IReadOnlyList<Envoy.Config.Accesslog.V3.AccessLog> Server) Logs(MeshSnapshot snapshot, ProxyNode proxy)
+    {
+        if (proxy.IsProxylessGrpc)
+        {
+            return ([], []);
+        }
+
+        var client = TelemetryAccessLogs.For(snapshot, proxy, Config.Telemetry.WorkloadMode.Client);
+        if (client == null)
+        {
+            IReadOnlyList<Envoy.Config.Accesslog.V3.AccessLog> legacy = AccessLogs.For(snapshot.Mesh) is { } log ? [log] : [];
+            return (legacy, legacy);
+        }
+
+        return (client, TelemetryAccessLogs.For(snapshot, proxy, Config.Telemetry.WorkloadMode.Server) ?? []);
     }
 
     /// <summary>Listeners change only with config or services (full pushes); an endpoint-only push never rebuilds them.</summary>
@@ -65,12 +91,12 @@ public sealed class ListenerGenerator : IResourceGenerator
     /// <summary>
     /// The config kinds a sidecar's listeners are never built from (Istio's skippedLdsConfigs for
     /// sidecars): Gateways bind gateways' listeners only. RequestAuthentication (the inbound jwt_authn
-    /// filter), PeerAuthentication (the inbound chains' mTLS mode) and AuthorizationPolicy (the inbound
-    /// RBAC filters) are read.
+    /// filter), PeerAuthentication (the inbound chains' mTLS mode), AuthorizationPolicy (the inbound
+    /// RBAC filters) and Telemetry (access logs, the HCMs' tracing) are read.
     /// </summary>
     private static readonly IReadOnlySet<string> SidecarKindsNotRead = new HashSet<string>(StringComparer.Ordinal)
     {
-        ResourceKinds.Gateway.Kind, ResourceKinds.Telemetry.Kind,
+        ResourceKinds.Gateway.Kind,
     };
 
     private static readonly IReadOnlySet<string> SidecarKindsNotReadWithoutTcp = new HashSet<string>(SidecarKindsNotRead, StringComparer.Ordinal)

@@ -89,16 +89,18 @@ public class ListenerGeneratorTests
     }
 
     [Fact]
-    public void Concerns_PeerAuthenticationOrAuthorizationPolicyChange_RebuildsSidecarListenersButTelemetryDoesNot()
+    public void Concerns_PeerAuthenticationAuthorizationPolicyOrTelemetryChange_RebuildsSidecarListenersButGatewayDoesNot()
     {
         var peer = PushRequest.ForConfig(["PeerAuthentication/istio-system/default"], DateTimeOffset.UnixEpoch);
         var authz = PushRequest.ForConfig(["AuthorizationPolicy/default/deny"], DateTimeOffset.UnixEpoch);
         var telemetry = PushRequest.ForConfig(["Telemetry/default/logs"], DateTimeOffset.UnixEpoch);
+        var gateway = PushRequest.ForConfig(["Gateway/default/edge"], DateTimeOffset.UnixEpoch);
         var snapshot = RouteTestMesh.Snapshot(RouteTestMesh.Service("reviews"), [Mongo]);
 
         Assert.True(new ListenerGenerator().Concerns(peer, Mongo, snapshot));
         Assert.True(new ListenerGenerator().Concerns(authz, Mongo, snapshot));
-        Assert.False(new ListenerGenerator().Concerns(telemetry, Mongo, snapshot));
+        Assert.True(new ListenerGenerator().Concerns(telemetry, Mongo, snapshot)); // access logs
+        Assert.False(new ListenerGenerator().Concerns(gateway, Mongo, snapshot));
     }
 
     [Fact]
