@@ -15,10 +15,11 @@ public static class MeshdCommand
         var monitoring = new Option<string>("--monitoring-address") { Description = "Where /ready, /metrics and /debug/* are served (IP:PORT).", DefaultValueFactory = _ => "127.0.0.1:15014" };
         var meshConfig = new Option<string?>("--mesh-config") { Description = "A MeshConfig YAML file (Istio's mesh settings)." };
         var trustDomain = new Option<string?>("--trust-domain") { Description = "The trust domain (default: the mesh config's, else cluster.local)." };
-        var root = new RootCommand("meshd: the Meshwork control plane (config, registry, Pilot)") { configDirs, xds, secure, caDir, monitoring, meshConfig, trustDomain };
+        var mixer = new Option<string>("--mixer-address") { Description = "Where the Mixer API (Check/Report) is served over plaintext HTTP/2 (IP:PORT, Istio's 9091), or 'off'.", DefaultValueFactory = _ => "off" };
+        var root = new RootCommand("meshd: the Meshwork control plane (config, registry, Pilot)") { configDirs, xds, secure, caDir, monitoring, meshConfig, trustDomain, mixer };
         root.SetAction(async (parse, cancellationToken) =>
         {
-            if (!TryBind(parse, configDirs, xds, secure, caDir, monitoring, meshConfig, trustDomain, out var options, out var problem))
+            if (!TryBind(parse, configDirs, xds, secure, caDir, monitoring, meshConfig, trustDomain, mixer, out var options, out var problem))
             {
                 await Console.Error.WriteLineAsync($"meshd: {problem}");
                 return 2;
@@ -37,7 +38,7 @@ public static class MeshdCommand
         return await result.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
 
-    private static bool TryBind(ParseResult parse, Option<string[]> configDirs, Option<string> xds, Option<string> secure, Option<string> caDir, Option<string> monitoring, Option<string?> meshConfig, Option<string?> trustDomain, out MeshdOptions options, out string? problem)
+    private static bool TryBind(ParseResult parse, Option<string[]> configDirs, Option<string> xds, Option<string> secure, Option<string> caDir, Option<string> monitoring, Option<string?> meshConfig, Option<string?> trustDomain, Option<string> mixer, out MeshdOptions options, out string? problem)
     {
         options = new MeshdOptions();
         problem = null;
@@ -66,10 +67,18 @@ public static class MeshdCommand
             return false;
         }
 
-        var ports = new[] { xdsEndpoint, monitoringEndpoint, secureEndpoint }.Where(e => e is { Port: > 0 }).ToList();
+        IPEndPoint? mixerEndpoint = null;
+        var mixerText = parse.GetValue(mixer)!;
+        if (mixerText != "off" && !MeshdOptions.TryParseAddress(mixerText, out mixerEndpoint, out error))
+        {
+            problem = "--mixer-address: " + error;
+            return false;
+        }
+
+        var ports = new[] { xdsEndpoint, monitoringEndpoint, secureEndpoint, mixerEndpoint }.Where(e => e is { Port: > 0 }).ToList();
         if (ports.Distinct().Count() != ports.Count)
         {
-            problem = "--xds-address, --secure-address and --monitoring-address must differ";
+            problem = "--xds-address, --secure-address, --monitoring-address and --mixer-address must differ";
             return false;
         }
 
@@ -86,6 +95,7 @@ public static class MeshdCommand
             XdsAddress = xdsEndpoint,
             MonitoringAddress = monitoringEndpoint,
             SecureAddress = secureEndpoint,
+            MixerAddress = mixerEndpoint,
             CaDirectory = parse.GetValue(caDir)!,
             MeshConfigFile = meshFile,
             TrustDomain = parse.GetValue(trustDomain),

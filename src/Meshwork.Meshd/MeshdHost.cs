@@ -9,7 +9,11 @@ using Meshwork.Pilot.Xds;
 using Meshwork.Registry.AutoRegistration;
 using Meshwork.Registry.Publishing;
 using Meshwork.Meshd.Monitoring;
+using Meshwork.Meshd.Policy;
 using Meshwork.Meshd.Security;
+using Meshwork.Mixer.Adapters;
+using Meshwork.Mixer.Runtime;
+using Meshwork.Mixer.Service;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Meshwork.Meshd;
@@ -80,6 +84,10 @@ public static partial class MeshdHost
         {
             kestrel.Listen(options.XdsAddress, listen => listen.Protocols = HttpProtocols.Http2);
             kestrel.Listen(options.MonitoringAddress, listen => listen.Protocols = HttpProtocols.Http1);
+            if (options.MixerAddress is { } mixer)
+            {
+                kestrel.Listen(mixer, listen => listen.Protocols = HttpProtocols.Http2);
+            }
             if (options.SecureAddress is { } secure && ca != null)
             {
                 // meshd's serving certificate comes from the mesh CA, as istiod's does; clients trust root-cert.pem.
@@ -128,6 +136,12 @@ public static partial class MeshdHost
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JwksResolver>());
         builder.Services.AddHostedService<PushPipeline>();
         builder.Services.AddRouting();
+        if (options.MixerAddress != null)
+        {
+            // Prometheus-adapter series land in the default registry, which the monitoring port's /metrics serves.
+            builder.Services.AddSingleton(sp => new MixerRuntime(new AdapterContext { Time = sp.GetRequiredService<TimeProvider>() }));
+            builder.Services.AddHostedService<MixerConfigFeed>();
+        }
 
         var app = builder.Build();
         string[] adsHosts = options.SecureAddress is { } tls ? [$"*:{options.XdsAddress.Port}", $"*:{tls.Port}"] : [$"*:{options.XdsAddress.Port}"];
@@ -136,6 +150,11 @@ public static partial class MeshdHost
         {
             // Certificates are only ever handed out over TLS, as istiod does on 15012.
             app.MapGrpcService<CertificateService>().RequireHost($"*:{caPort.Port}");
+        }
+
+        if (options.MixerAddress is { } mixerPort)
+        {
+            app.MapGrpcService<MixerGrpcService>().RequireHost($"*:{mixerPort.Port}");
         }
 
         MonitoringEndpoints.Map(app, options.MonitoringAddress.Port);

@@ -21,6 +21,9 @@ public sealed record MeshdOptions
     /// <summary><c>/ready</c>, <c>/metrics</c> and <c>/debug/*</c> (Istio's 15014).</summary>
     public IPEndPoint MonitoringAddress { get; init; } = new(IPAddress.Loopback, 15014);
 
+    /// <summary>The Mixer API (istio.mixer.v1 Check/Report over plaintext HTTP/2, Istio's 9091); null (the default) when off.</summary>
+    public IPEndPoint? MixerAddress { get; init; }
+
     public string? MeshConfigFile { get; init; }
 
     /// <summary>Overrides the mesh config's trust domain when set.</summary>

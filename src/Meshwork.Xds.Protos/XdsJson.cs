@@ -79,6 +79,8 @@ public static class XdsJson
         global::Istio.Http.PeerMetadata.ConfigReflection.Descriptor,
         global::Istio.Stats.ConfigReflection.Descriptor,
         global::Istio.V1.Auth.CaReflection.Descriptor,
+        global::Istio.Mixer.V1.AttributesReflection.Descriptor,
+        global::Istio.Mixer.V1.MixerReflection.Descriptor,
         global::OpenTelemetry.Proto.Collector.Trace.V1.TraceServiceReflection.Descriptor,
         global::OpenTelemetry.Proto.Common.V1.CommonReflection.Descriptor,
         global::OpenTelemetry.Proto.Resource.V1.ResourceReflection.Descriptor,

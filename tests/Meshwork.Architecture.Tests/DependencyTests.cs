@@ -17,7 +17,7 @@ public class DependencyTests
         ["Meshwork.Registry"] = ["Meshwork.Config"],
         ["Meshwork.Pilot"] = ["Meshwork.Config", "Meshwork.Registry", "Meshwork.Xds.Protos"],
         ["Meshwork.Citadel"] = ["Meshwork.Config", "Meshwork.Xds.Protos"],
-        ["Meshwork.Mixer"] = ["Meshwork.Config"],
+        ["Meshwork.Mixer"] = ["Meshwork.Config", "Meshwork.Xds.Protos"],
         ["Meshwork.Meshd"] = ["Meshwork.Config", "Meshwork.Xds.Protos", "Meshwork.Registry", "Meshwork.Pilot", "Meshwork.Citadel", "Meshwork.Mixer"],
         ["Meshwork.Proxy"] = ["Meshwork.Config", "Meshwork.Xds.Protos"],
         ["Meshwork.Ctl"] = ["Meshwork.Config", "Meshwork.Xds.Protos", "Meshwork.Registry", "Meshwork.Pilot", "Meshwork.Citadel", "Meshwork.Mixer"],

@@ -76,6 +76,34 @@ public sealed class ValidateCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Validate_IstioMixerSamples_AllLoad()
+    {
+        const string samples = "/work/shared/istio-samples/mixer";
+        Assert.True(Directory.Exists(samples), $"{samples} is missing");
+        var (exit, stdout, stderr) = await Run("validate", "-f", samples);
+        Assert.True(exit == 0, stdout + stderr);
+        Assert.Matches(@"^OK: \d+ resources in \d+ files", stdout);
+        Assert.DoesNotContain("warning", stdout);
+    }
+
+    [Fact]
+    public async Task Validate_MixerRuleWithoutHandler_IsLocatedError()
+    {
+        var file = Write("rule.yaml", """
+            apiVersion: config.istio.io/v1alpha2
+            kind: rule
+            metadata:
+              name: deny
+            spec:
+              actions:
+              - instances: [nothing]
+            """);
+        var (exit, stdout, _) = await Run("validate", "-f", file);
+        Assert.Equal(1, exit);
+        Assert.Contains($"{file}:7: rule default/deny: spec.actions[0].handler: required: the handler that receives the instances", stdout);
+    }
+
+    [Fact]
     public async Task Validate_Directory_ReadsYamlYmlAndJsonRecursively()
     {
         Write("a.yaml", GoodRule);

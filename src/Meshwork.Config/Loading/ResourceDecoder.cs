@@ -67,7 +67,9 @@ internal sealed class ResourceDecoder(string file, List<ConfigResource> resource
         }
 
         var spec = mapping["spec"] is { } specNode ? binder.Bind(kind.SpecType, specNode, "spec") : null;
-        spec ??= Activator.CreateInstance(kind.SpecType)!;
+        spec ??= kind.SpecType == typeof(RawValue)
+            ? new RawValue(new MappingNode([], mapping.Line, mapping.Column))
+            : Activator.CreateInstance(kind.SpecType)!;
         foreach (var (key, _) in mapping.Entries)
         {
             if (!EnvelopeFields.Contains(key.Value))
@@ -140,8 +142,7 @@ internal sealed class ResourceDecoder(string file, List<ConfigResource> resource
     /// <summary>Istio kinds that exist upstream but are not modelled here.</summary>
     private static readonly HashSet<string> KnownElsewhere =
     [
-        "EnvoyFilter", "ProxyConfig", "WasmPlugin", "ServiceEntryStatus", "handler", "instance", "rule", "attributemanifest",
-        "QuotaSpec", "QuotaSpecBinding", "HTTPAPISpec", "HTTPAPISpecBinding", "adapter", "template", "IstioOperator", "MeshConfig",
+        "EnvoyFilter", "ProxyConfig", "WasmPlugin", "ServiceEntryStatus", "HTTPAPISpec", "HTTPAPISpecBinding", "adapter", "template", "IstioOperator", "MeshConfig",
     ];
 
     private static IEnumerable<ConfigDiagnostic> CheckMetadata(ObjectMeta metadata, MappingNode mapping, LineMap lines, string label)

@@ -15,6 +15,7 @@ public static class ConfigValidator
         .. Networking.NetworkingRules.All,
         .. Security.SecurityRules.All,
         .. Telemetry.TelemetryRules.All,
+        .. Mixer.MixerRules.All,
     ];
 
     public static IReadOnlyList<ConfigDiagnostic> Validate(ConfigResource resource)

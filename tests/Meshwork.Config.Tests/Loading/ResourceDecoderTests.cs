@@ -33,6 +33,9 @@ public class ResourceDecoderTests
             "networking.istio.io/ServiceEntry", "networking.istio.io/WorkloadEntry", "networking.istio.io/WorkloadGroup",
             "networking.istio.io/Sidecar", "security.istio.io/PeerAuthentication", "security.istio.io/RequestAuthentication",
             "security.istio.io/AuthorizationPolicy", "telemetry.istio.io/Telemetry",
+            "config.istio.io/handler", "config.istio.io/instance", "config.istio.io/rule", "config.istio.io/attributemanifest",
+            "config.istio.io/QuotaSpec", "config.istio.io/QuotaSpecBinding",
+            .. ResourceKinds.MixerAdapterKinds.Concat(ResourceKinds.MixerTemplateKinds).Select(k => "config.istio.io/" + k),
         ];
 
         Assert.Equal(expected, ResourceKinds.All.Select(k => $"{k.Group}/{k.Kind}"));
