@@ -151,7 +151,7 @@ internal static class RequestAuthorization
             path,
 
             // The verified client certificate's identity (TD/ns/NS/sa/SA) on an mTLS connection, else none.
-            PeerPrincipal: connection.Peer?.Principal,
+            PeerPrincipal: connection.Peer?.Uri, // the URI SAN, scheme included, as Envoy matches principal_name
 
             // What jwt_authn verified (RequestAuthentication), as Istio's authn filter hands it to RBAC.
             RequestIdentity: context.Features.Get<RequestOrigin>() is { } origin

@@ -137,7 +137,7 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
 
             downstream = tls.SslStream;
             peer = tls.Peer;
-            peerPrincipal = peer?.Principal;
+            peerPrincipal = peer?.Uri; // Envoy matches principal_name against the URI SAN, scheme included
         }
 
         // Evaluated once, before any upstream connection (stricter than Envoy's first-byte check: a

@@ -33,7 +33,30 @@ public sealed class StrictMesh : IAsyncLifetime
             spec:
               mtls: {mode: STRICT}
             """;
-        Mesh = await MeshHarness.StartAsync(("services.yaml", HttpMeshes.Service("web", "app: web")), ("strict.yaml", Strict));
+
+        // Only sleep's identity may call web, and not on one path: every request of these tests is
+        // authorized by the principal its sidecar's certificate proves.
+        const string Principals = """
+            apiVersion: security.istio.io/v1
+            kind: AuthorizationPolicy
+            metadata: {name: web-callers, namespace: default}
+            spec:
+              selector: {matchLabels: {app: web}}
+              action: ALLOW
+              rules:
+              - from: [{source: {principals: ["cluster.local/ns/default/sa/sleep"]}}]
+            ---
+            apiVersion: security.istio.io/v1
+            kind: AuthorizationPolicy
+            metadata: {name: web-private, namespace: default}
+            spec:
+              selector: {matchLabels: {app: web}}
+              action: DENY
+              rules:
+              - from: [{source: {principals: ["cluster.local/ns/default/sa/sleep"]}}]
+                to: [{operation: {paths: ["/private"]}}]
+            """;
+        Mesh = await MeshHarness.StartAsync(("services.yaml", HttpMeshes.Service("web", "app: web")), ("strict.yaml", Strict), ("principals.yaml", Principals));
         var app = await Mesh.AddBackendAsync("web");
         Server = Start("web", "web", [$"9080=127.0.0.1:{app.Port}"], await TokenFileAsync("web"));
         Client = Start("sleep", "sleep", [], await TokenFileAsync("sleep"));
@@ -109,6 +132,21 @@ public sealed class MutualTlsMeshTests(StrictMesh mesh) : IClassFixture<StrictMe
         Assert.Contains("By=spiffe://cluster.local/ns/default/sa/web", xfcc);
         Assert.Contains("URI=spiffe://cluster.local/ns/default/sa/sleep", xfcc);
         Assert.DoesNotContain("sa/admin", xfcc);
+    }
+
+    [Fact]
+    public async Task AuthorizationPolicy_SourcePrincipals_MatchTheIdentityTheClientSidecarProves()
+    {
+        using var http = mesh.Client.AppClient(TimeSpan.FromSeconds(10));
+
+        // ALLOW from principal sleep admits the fixture's requests (every test here relies on it);
+        // DENY from principal sleep on /private refuses this one.
+        using var allowed = await http.SendAsync(StrictMesh.Get());
+        using var denied = await http.GetAsync("http://web.default.svc.cluster.local:9080/private");
+
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, denied.StatusCode);
+        Assert.Equal("RBAC: access denied", await denied.Content.ReadAsStringAsync());
     }
 
     [Fact]
