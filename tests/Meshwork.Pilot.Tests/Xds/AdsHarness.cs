@@ -99,6 +99,23 @@ public sealed class AdsHarness : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits until the server has recorded a NACK of <paramref name="typeUrl"/> (a NACK is processed after the reader has sent it).</summary>
+    public async Task<string> WaitNackedAsync(string typeUrl)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var nack = Server.Connections.Select(c => c.Watched.TryGetValue(typeUrl, out var w) ? w.LastNack : null).FirstOrDefault(n => n != null);
+            if (nack != null)
+            {
+                return nack;
+            }
+
+            Assert.True(clock.ElapsedMilliseconds < 10_000, $"the server did not record a NACK of {typeUrl}");
+            await Task.Delay(10);
+        }
+    }
+
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, object> _queues = new();
 
     /// <summary>

@@ -111,8 +111,8 @@ public sealed class DeltaStreamTests : IAsyncLifetime
         var first = await _ads.NextAsync(call.ResponseStream);
 
         await call.RequestStream.WriteAsync(new DeltaDiscoveryRequest { TypeUrl = TypeUrls.Cluster, ResponseNonce = first.Nonce, ErrorDetail = new Google.Rpc.Status { Code = 3, Message = "no thanks" } });
+        Assert.Equal("no thanks", await _ads.WaitNackedAsync(TypeUrls.Cluster));
         await _ads.AssertSilentAsync(call.ResponseStream);
-
         Assert.Equal("no thanks", Assert.Single(_ads.Server.Connections).Watched[TypeUrls.Cluster].LastNack);
     }
 }

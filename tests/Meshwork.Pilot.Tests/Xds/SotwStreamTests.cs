@@ -129,6 +129,7 @@ public sealed class SotwStreamTests : IAsyncLifetime
             ResponseNonce = second.Nonce,
             ErrorDetail = new Google.Rpc.Status { Code = 14, Message = "xDS response validation errors: [resource index 0: bad cluster]" },
         });
+        await _ads.WaitNackedAsync(TypeUrls.Cluster);
         await _ads.AssertSilentAsync(call.ResponseStream);
 
         var watch = Assert.Single(_ads.Server.Connections).Watched[TypeUrls.Cluster];
