@@ -86,6 +86,14 @@ internal sealed class HttpManagerStats(StatsStore store, string prefix)
 /// </summary>
 internal sealed class HttpManager
 {
+    private volatile bool _retired;
+
+    /// <summary>Whether a listener change replaced this manager: its connections are draining.</summary>
+    public bool Retired => _retired;
+
+    /// <summary>Marks this manager replaced; requests still arriving on its connections close them after their response.</summary>
+    public void Retire() => _retired = true;
+
     public HttpManager(HttpConnectionManager manager, RouteTable? inline, string? rdsName, string listenerName, bool inbound, StatsStore stats, Telemetry.MeshTelemetry? telemetry = null)
     {
         ListenerName = listenerName;

@@ -31,6 +31,13 @@ internal sealed partial class RequestPath(DataPlane plane, UpstreamCaller upstre
         }
 
         var manager = connection.Manager;
+        if (manager.Retired)
+        {
+            // The listener changed since this connection opened: close it after this response (HTTP/1.1
+            // Connection: close, HTTP/2 GOAWAY), so the client's next request meets the new filters.
+            context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionLifetimeNotificationFeature>()?.RequestClose();
+        }
+
         var stats = manager.Stats;
         stats.RqTotal.Increment();
         stats.RqActive.Increment();

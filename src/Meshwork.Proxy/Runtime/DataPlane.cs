@@ -51,8 +51,32 @@ internal sealed class DataPlane(ProxyOptions options, ClusterSet clusters, Upstr
 
         if (change.Listeners != null)
         {
+            var previous = _listeners;
             _listeners = change.Listeners;
+            RetireReplaced(previous, change.Listeners);
             _ = Host?.ReconcileAsync(change.Listeners);
+        }
+    }
+
+    /// <summary>
+    /// Drains what a listener change replaced, as Envoy drains the connections of a changed filter
+    /// chain: connections still served by a replaced listener's HTTP managers close after their
+    /// next response, so new policy (RBAC, ext_authz, authentication) reaches keep-alive clients
+    /// instead of waiting for them to hang up. Unchanged listeners are reused and keep their connections.
+    /// </summary>
+    private static void RetireReplaced(ListenerSnapshot previous, ListenerSnapshot next)
+    {
+        foreach (var (name, old) in previous.Listeners)
+        {
+            if (next.Listeners.TryGetValue(name, out var current) && ReferenceEquals(current, old))
+            {
+                continue;
+            }
+
+            foreach (var manager in old.Managers.Values)
+            {
+                manager.Retire();
+            }
         }
     }
 
