@@ -58,7 +58,7 @@ public sealed class ExpressionCompiler(IReadOnlyDictionary<string, AttributeType
         long => AttributeType.Int64,
         double => AttributeType.Double,
         bool => AttributeType.Bool,
-        _ => AttributeType.Unspecified,
+        _ => AttributeType.ValueTypeUnspecified,
     };
 
     private Typed Attribute(AttributeRef a)

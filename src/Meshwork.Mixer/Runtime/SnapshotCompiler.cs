@@ -25,7 +25,7 @@ public sealed class SnapshotCompiler(AdapterFactory adapters)
             {
                 if (info != null)
                 {
-                    manifest[name] = (AttributeType)(int)info.ValueType;
+                    manifest[name] = info.ValueType;
                 }
             }
         }

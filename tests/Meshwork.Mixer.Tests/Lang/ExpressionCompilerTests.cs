@@ -1,6 +1,7 @@
 using System.Net;
 using Meshwork.Mixer.Attributes;
 using Meshwork.Mixer.Lang;
+using AttributeType = Meshwork.Config.Mixer.AttributeValueType;
 
 namespace Meshwork.Mixer.Tests.Lang;
 
