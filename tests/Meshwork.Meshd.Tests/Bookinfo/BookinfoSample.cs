@@ -69,7 +69,7 @@ public sealed class BookinfoSample : IAsyncLifetime
         : page.Contains("Book Reviews", StringComparison.Ordinal) ? "v1"
         : "error";
 
-    public string Diagnostics() => string.Join("\n", _runs.Select(r => $"--- {r.ProxyLog} ---\n{r.Output}\n{Tail(r.SidecarOutput)}")) + "\n--- meshd ---\n" + Mesh.Meshd.Output;
+    public string Diagnostics() => string.Join("\n", _runs.Select(r => $"--- {r.ProxyLog}{(r.HasExited ? $" (meshctl exited with {r.ExitCode})" : string.Empty)} ---\n{r.Output}\n{Tail(r.SidecarOutput)}")) + "\n--- meshd ---\n" + Mesh.Meshd.Output;
 
     public async Task DisposeAsync()
     {
