@@ -71,7 +71,8 @@ public sealed class EdgeGatewayMesh : IAsyncLifetime
               selector: {matchLabels: {istio: ingressgateway}}
               action: DENY
               rules:
-              - to: [{operation: {paths: ["/admin/*"]}}]
+              # Scoped to the HTTP ports: on TCP servers a DENY ignores its HTTP-only fields (fail closed).
+              - to: [{operation: {ports: ["8080", "8443"], paths: ["/admin/*"]}}]
               - from: [{source: {ipBlocks: ["127.0.0.10/32"]}}]
 
             """;
@@ -231,5 +232,25 @@ public sealed class EdgeGatewayTests(EdgeGatewayMesh mesh) : IClassFixture<EdgeG
 
         // The app itself terminated TLS (the certificate check above accepts only the backend's).
         Assert.StartsWith("secure HTTP/1.1 GET /end/to/end", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Gateway_AuthorizationPolicyOnTheGateway_ClosesDeniedTcpConnections()
+    {
+        using var allowed = GatewayClient(8444, certificate => certificate?.Thumbprint == mesh.BackendCertificate.Certificate.Thumbprint);
+        await MeshHarness.Eventually(
+            async () =>
+            {
+                using var response = await allowed.GetAsync("https://secure.example.com:8444/allowed");
+                return response.StatusCode == HttpStatusCode.OK;
+            },
+            "passthrough from an allowed source",
+            () => mesh.Gateway.Output);
+
+        // The same passthrough server from the denied source: the network RBAC filter closes the
+        // connection before any byte reaches the backend, so the TLS handshake cannot finish.
+        using var blocked = GatewayClient(8444, certificate => certificate?.Thumbprint == mesh.BackendCertificate.Certificate.Thumbprint, from: "127.0.0.10");
+        await Assert.ThrowsAsync<HttpRequestException>(() => blocked.GetAsync("https://secure.example.com:8444/denied"));
+        Assert.True(await MeshHarness.StatAtLeastAsync(mesh.Gateway, "tcp.rbac.denied", 1) >= 1, await MeshHarness.StatsAsync(mesh.Gateway));
     }
 }

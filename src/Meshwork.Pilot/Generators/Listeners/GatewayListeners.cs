@@ -14,7 +14,9 @@ namespace Meshwork.Pilot.Generators.Listeners;
 /// <c>ADDRESS_PORT</c>. Plain HTTP ports have one HCM on the table <c>http.PORT</c>; HTTPS servers
 /// that terminate TLS get a chain each, matched by SNI, with their own TLS context and table;
 /// PASSTHROUGH servers get a chain per TLS route match (by SNI) to tcp_proxy; TCP servers (and TLS
-/// terminated for TCP) take the first TCP route that applies. A port with no chain has no listener.
+/// terminated for TCP) take the first TCP route that applies. AuthorizationPolicies selecting the
+/// gateway guard every chain: HTTP RBAC in the HCMs, network RBAC ahead of each tcp_proxy.
+/// A port with no chain has no listener.
 /// </summary>
 internal static class GatewayListeners
 {
@@ -26,6 +28,9 @@ internal static class GatewayListeners
         // namespace, or mesh-wide ones) guard its HTTP servers as they guard a sidecar's inbound.
         var authorization = AuthorizationScope.For(snapshot, proxy);
         var rbac = AuthorizationFilters.Http(authorization, snapshot.Mesh.EffectiveTrustDomain).ToList();
+        // Their TCP servers (plain, TLS-terminated and passthrough) get the network RBAC filters ahead
+        // of tcp_proxy, as Istio's gateway builds them (BuildTCP): a denied connection is closed.
+        var tcpRbac = AuthorizationFilters.Network(authorization, snapshot.Mesh.EffectiveTrustDomain).ToList();
         foreach (var port in MergedGateway.For(snapshot, proxy))
         {
             var listener = new Listener
@@ -47,7 +52,7 @@ internal static class GatewayListeners
                 var sniHandled = new HashSet<string>(StringComparer.Ordinal);
                 foreach (var server in port.Servers)
                 {
-                    listener.FilterChains.AddRange(ServerChains(snapshot, proxy, server, statPrefix, virtualServices, sniHandled, jwt, rbac));
+                    listener.FilterChains.AddRange(ServerChains(snapshot, proxy, server, statPrefix, virtualServices, sniHandled, jwt, rbac, tcpRbac));
                 }
             }
 
@@ -61,7 +66,7 @@ internal static class GatewayListeners
         }
     }
 
-    private static IEnumerable<FilterChain> ServerChains(MeshSnapshot snapshot, ProxyNode proxy, GatewayServer server, string statPrefix, IReadOnlyList<BoundVirtualService> virtualServices, HashSet<string> sniHandled, HttpFilter? jwt, IReadOnlyList<HttpFilter> rbac)
+    private static IEnumerable<FilterChain> ServerChains(MeshSnapshot snapshot, ProxyNode proxy, GatewayServer server, string statPrefix, IReadOnlyList<BoundVirtualService> virtualServices, HashSet<string> sniHandled, HttpFilter? jwt, IReadOnlyList<HttpFilter> rbac, IReadOnlyList<Filter> tcpRbac)
     {
         switch (server.Kind)
         {
@@ -69,24 +74,24 @@ internal static class GatewayListeners
                 var manager = HttpConnectionManagers.Gateway(server.Server.Name.Length > 0 ? server.Server.Name : statPrefix, server.RouteName, snapshot.Mesh);
                 RequestAuthenticationFilter.AddTo(manager, jwt);
                 AuthorizationFilters.Insert(manager, rbac);
-                yield return SniChain(server.SniHosts, server.Server.Tls, HttpConnectionManagers.AsFilter(manager));
+                yield return SniChain(server.SniHosts, server.Server.Tls, [HttpConnectionManagers.AsFilter(manager)]);
                 break;
             case ServerKind.TlsTerminated:
                 if (TcpRoute(snapshot, proxy, server, virtualServices) is { } terminated)
                 {
-                    yield return SniChain(server.SniHosts, server.Server.Tls, terminated);
+                    yield return SniChain(server.SniHosts, server.Server.Tls, [.. tcpRbac, terminated]);
                 }
 
                 break;
             case ServerKind.Tcp:
                 if (TcpRoute(snapshot, proxy, server, virtualServices) is { } tcp)
                 {
-                    yield return new FilterChain { Filters = { tcp } };
+                    yield return new FilterChain { Filters = { tcpRbac, tcp } };
                 }
 
                 break;
             case ServerKind.TlsPassthrough:
-                foreach (var chain in PassthroughChains(snapshot, proxy, server, virtualServices, sniHandled))
+                foreach (var chain in PassthroughChains(snapshot, proxy, server, virtualServices, sniHandled, tcpRbac))
                 {
                     yield return chain;
                 }
@@ -95,9 +100,9 @@ internal static class GatewayListeners
         }
     }
 
-    private static FilterChain SniChain(IReadOnlyList<string> sniHosts, ServerTlsSettings? tls, Filter filter)
+    private static FilterChain SniChain(IReadOnlyList<string> sniHosts, ServerTlsSettings? tls, IEnumerable<Filter> filters)
     {
-        var chain = new FilterChain { Filters = { filter } };
+        var chain = new FilterChain { Filters = { filters } };
         if (sniHosts.Count > 0)
         {
             chain.FilterChainMatch = new FilterChainMatch { ServerNames = { sniHosts } };
@@ -133,7 +138,7 @@ internal static class GatewayListeners
     }
 
     /// <summary>Istio's buildGatewayNetworkFiltersFromTLSRoutes: a chain per TLS route match, by its SNI hosts; an SNI set already served on the port is skipped.</summary>
-    private static IEnumerable<FilterChain> PassthroughChains(MeshSnapshot snapshot, ProxyNode proxy, GatewayServer server, IReadOnlyList<BoundVirtualService> virtualServices, HashSet<string> sniHandled)
+    private static IEnumerable<FilterChain> PassthroughChains(MeshSnapshot snapshot, ProxyNode proxy, GatewayServer server, IReadOnlyList<BoundVirtualService> virtualServices, HashSet<string> sniHandled, IReadOnlyList<Filter> tcpRbac)
     {
         foreach (var virtualService in Bound(server, virtualServices))
         {
@@ -151,7 +156,7 @@ internal static class GatewayListeners
                     var filter = NetworkFilters.TcpProxy(tls.Route, server.Port, virtualService.Name, virtualService.Namespace, h => GatewayRouteTables.ServiceFor(snapshot, proxy, h, virtualService.Namespace));
                     if (filter != null)
                     {
-                        yield return SniChain(match.SniHosts.ToList(), null, filter);
+                        yield return SniChain(match.SniHosts.ToList(), null, [.. tcpRbac, filter]);
                     }
                 }
             }
