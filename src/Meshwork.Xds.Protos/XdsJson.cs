@@ -48,6 +48,7 @@ public static class XdsJson
         global::Envoy.Extensions.Filters.Http.Rbac.V3.RbacReflection.Descriptor,
         global::Envoy.Extensions.Filters.Http.Router.V3.RouterReflection.Descriptor,
         global::Envoy.Extensions.Filters.Listener.TlsInspector.V3.TlsInspectorReflection.Descriptor,
+        global::Envoy.Extensions.Filters.Network.ExtAuthz.V3.ExtAuthzReflection.Descriptor,
         global::Envoy.Extensions.Filters.Network.HttpConnectionManager.V3.HttpConnectionManagerReflection.Descriptor,
         global::Envoy.Extensions.Filters.Network.Rbac.V3.RbacReflection.Descriptor,
         global::Envoy.Extensions.Filters.Network.TcpProxy.V3.TcpProxyReflection.Descriptor,

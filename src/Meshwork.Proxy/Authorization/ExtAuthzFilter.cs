@@ -214,11 +214,11 @@ internal sealed class MetadataGate
     /// <summary>The key under <c>envoy.filters.http.rbac</c> the gate reads.</summary>
     public string Key { get; }
 
-    public static MetadataGate Compile(MetadataMatcher matcher, string where)
+    public static MetadataGate Compile(MetadataMatcher matcher, string where, string rbacFilter = RbacFilter.HttpName)
     {
-        if (matcher.Filter != RbacFilter.HttpName)
+        if (matcher.Filter != rbacFilter)
         {
-            throw new ProxyConfigException($"{where}.filter: only \"{RbacFilter.HttpName}\" metadata is available, got \"{matcher.Filter}\"");
+            throw new ProxyConfigException($"{where}.filter: only \"{rbacFilter}\" metadata is available, got \"{matcher.Filter}\"");
         }
 
         if (matcher.Path.Count != 1 || matcher.Path[0].Key.Length == 0)

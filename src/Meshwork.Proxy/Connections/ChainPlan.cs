@@ -13,6 +13,12 @@ public abstract record ChainPlan(string ListenerName, string ChainLabel, Downstr
     /// <summary>The <c>envoy.filters.network.rbac</c> filters ahead of the terminal filter, in order (compiled with the listener's stats).</summary>
     public IReadOnlyList<Envoy.Extensions.Filters.Network.Rbac.V3.RBAC> RbacFilters { get; init; } = [];
 
+    /// <summary>The <c>envoy.filters.network.ext_authz</c> filter, if any, and how many RBAC filters run before it (Istio: the CUSTOM shadow rules).</summary>
+    public Envoy.Extensions.Filters.Network.ExtAuthz.V3.ExtAuthz? ExtAuthz { get; init; }
+
+    /// <summary>Index in <see cref="RbacFilters"/> of the first RBAC filter after <see cref="ExtAuthz"/>.</summary>
+    public int ExtAuthzAt { get; init; }
+
     /// <summary>Istio's <c>istio.stats</c> network filter is in the chain: a tcp_proxy connection records the istio_tcp_* metrics.</summary>
     public bool RecordsIstioStats { get; init; }
 

@@ -1,6 +1,7 @@
 using Envoy.Config.Listener.V3;
 using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
 using EnvoyTcpProxy = Envoy.Extensions.Filters.Network.TcpProxy.V3.TcpProxy;
+using NetworkExtAuthz = Envoy.Extensions.Filters.Network.ExtAuthz.V3.ExtAuthz;
 using NetworkRbac = Envoy.Extensions.Filters.Network.Rbac.V3.RBAC;
 
 namespace Meshwork.Proxy.Connections;
@@ -16,6 +17,7 @@ public sealed class ListenerPlan
     public const string HttpConnectionManagerFilter = "envoy.filters.network.http_connection_manager";
     public const string TcpProxyFilter = "envoy.filters.network.tcp_proxy";
     public const string RbacFilter = "envoy.filters.network.rbac";
+    public const string ExtAuthzFilter = "envoy.filters.network.ext_authz";
     public const string IstioStatsFilter = "istio.stats";
 
     private static readonly string[] HttpAlpn = ["h2", "http/1.1"];
@@ -111,6 +113,8 @@ public sealed class ListenerPlan
         }
 
         var rbac = new List<NetworkRbac>();
+        NetworkExtAuthz? extAuthz = null;
+        var extAuthzAt = 0;
         var istioStats = false;
         var dropped = Telemetry.StandardMetric.None;
         for (var i = 0; i < chain.Filters.Count - 1; i++)
@@ -119,6 +123,18 @@ public sealed class ListenerPlan
             if (name == RbacFilter)
             {
                 rbac.Add(Unpack<NetworkRbac>(chain.Filters[i], $"{where}: filters[{i}]"));
+                continue;
+            }
+
+            if (name == ExtAuthzFilter)
+            {
+                if (extAuthz != null)
+                {
+                    throw new ProxyConfigException($"{where}: filters[{i}] \"{name}\": one {ExtAuthzFilter} filter per chain is supported");
+                }
+
+                extAuthz = Unpack<NetworkExtAuthz>(chain.Filters[i], $"{where}: filters[{i}]");
+                extAuthzAt = rbac.Count;
                 continue;
             }
 
@@ -131,10 +147,10 @@ public sealed class ListenerPlan
 
             throw new ProxyConfigException(name is HttpConnectionManagerFilter or TcpProxyFilter
                 ? $"{where}: filter \"{name}\" is terminal and must be the last filter"
-                : $"{where}: filter \"{name}\": unknown network filter (mesh-proxy runs only {RbacFilter} and {IstioStatsFilter} before {HttpConnectionManagerFilter} or {TcpProxyFilter})");
+                : $"{where}: filter \"{name}\": unknown network filter (mesh-proxy runs only {RbacFilter}, {ExtAuthzFilter} and {IstioStatsFilter} before {HttpConnectionManagerFilter} or {TcpProxyFilter})");
         }
 
-        return CompileTerminal(listener, label, chain, where) with { RbacFilters = rbac, RecordsIstioStats = istioStats, IstioStatsDropped = dropped };
+        return CompileTerminal(listener, label, chain, where) with { RbacFilters = rbac, ExtAuthz = extAuthz, ExtAuthzAt = extAuthzAt, RecordsIstioStats = istioStats, IstioStatsDropped = dropped };
     }
 
     private static ChainPlan CompileTerminal(string listener, string label, FilterChain chain, string where)

@@ -23,7 +23,7 @@ internal static class ExtAuthzGrpcCheck
 {
     private const string Method = "/envoy.service.auth.v3.Authorization/Check";
 
-    public static async Task<ExtAuthzAnswer> SendAsync(
+    public static Task<ExtAuthzAnswer> SendAsync(
         HttpContext context,
         ExtAuthzFilter filter,
         HttpConnectionState connection,
@@ -31,9 +31,13 @@ internal static class ExtAuthzGrpcCheck
         UpstreamEndpoint endpoint,
         HttpMessageInvoker invoker,
         TimeProvider time,
-        CancellationToken cancel)
+        CancellationToken cancel) =>
+        SendAsync(BuildRequest(context, filter, connection, body, time), filter.Authority, endpoint, invoker, cancel);
+
+    /// <summary>Sends one CheckRequest (an HTTP request's, or a connection's for the network filter) and reads the answer.</summary>
+    public static async Task<ExtAuthzAnswer> SendAsync(CheckRequest check, string authority, UpstreamEndpoint endpoint, HttpMessageInvoker invoker, CancellationToken cancel)
     {
-        var payload = BuildRequest(context, filter, connection, body, time).ToByteArray();
+        var payload = check.ToByteArray();
         var framed = new byte[5 + payload.Length];
         BinaryPrimitives.WriteUInt32BigEndian(framed.AsSpan(1), (uint)payload.Length);
         payload.CopyTo(framed, 5);
@@ -44,7 +48,7 @@ internal static class ExtAuthzGrpcCheck
             Content = new ByteArrayContent(framed),
         };
         // Without validation: Istio's authority (outbound_.9000_._.host) has underscores, which the typed setter refuses.
-        call.Headers.TryAddWithoutValidation("Host", filter.Authority);
+        call.Headers.TryAddWithoutValidation("Host", authority);
         call.Headers.TryAddWithoutValidation("te", "trailers");
         call.Content.Headers.TryAddWithoutValidation("content-type", "application/grpc");
         using var response = await invoker.SendAsync(call, cancel);
@@ -161,7 +165,7 @@ internal static class ExtAuthzGrpcCheck
         };
     }
 
-    private static Address Address(IPAddress? ip, int port) => new()
+    internal static Address Address(IPAddress? ip, int port) => new()
     {
         SocketAddress = new Envoy.Config.Core.V3.SocketAddress
         {

@@ -54,15 +54,15 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
             return;
         }
 
-        listener.NetworkRbac.TryGetValue(chain, out var rbac);
+        listener.NetworkAuthorization.TryGetValue(chain, out var authorization);
         switch (chain)
         {
             case TcpProxyChainPlan tcp:
-                await RelayAsync(connection, tcp, facts, rbac, listener.Source.Resource.TrafficDirection == Envoy.Config.Core.V3.TrafficDirection.Inbound);
+                await RelayAsync(connection, tcp, facts, authorization, listener.Source.Resource.TrafficDirection == Envoy.Config.Core.V3.TrafficDirection.Inbound);
                 return;
             case HttpChainPlan http:
                 // Compiling refuses network RBAC before a TLS-terminating HCM, so here the peer is plaintext.
-                if (rbac != null && !AllowsConnection(rbac, facts, peerPrincipal: null, listener.Name))
+                if (authorization != null && !await AllowsConnectionAsync(authorization, facts, peer: null, listener.Name))
                 {
                     return;
                 }
@@ -123,10 +123,9 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
         return result.Connection;
     }
 
-    private async Task RelayAsync(ConnectionContext connection, TcpProxyChainPlan plan, ConnectionFacts facts, RbacFilter[]? rbac, bool inbound)
+    private async Task RelayAsync(ConnectionContext connection, TcpProxyChainPlan plan, ConnectionFacts facts, NetworkAuthorization? authorization, bool inbound)
     {
         Stream downstream = new DuplexPipeStream(connection.Transport);
-        string? peerPrincipal = null;
         DownstreamPeer? peer = null;
         if (plan.Tls != null)
         {
@@ -137,12 +136,11 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
 
             downstream = tls.SslStream;
             peer = tls.Peer;
-            peerPrincipal = peer?.Uri; // Envoy matches principal_name against the URI SAN, scheme included
         }
 
         // Evaluated once, before any upstream connection (stricter than Envoy's first-byte check: a
         // server-first protocol gets nothing either); the peer is the verified mTLS client, if any.
-        if (rbac != null && !AllowsConnection(rbac, facts, peerPrincipal, plan.ListenerName))
+        if (authorization != null && !await AllowsConnectionAsync(authorization, facts, peer, plan.ListenerName))
         {
             await downstream.DisposeAsync();
             return;
@@ -185,20 +183,16 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
         }
     }
 
-    /// <summary>Runs a chain's network RBAC filters; on a denial the caller returns, which closes the connection.</summary>
-    private bool AllowsConnection(RbacFilter[] filters, in ConnectionFacts facts, string? peerPrincipal, string listenerName)
+    /// <summary>Runs a chain's network RBAC and ext_authz filters; on a denial the caller returns, which closes the connection.</summary>
+    private async ValueTask<bool> AllowsConnectionAsync(NetworkAuthorization authorization, ConnectionFacts facts, DownstreamPeer? peer, string listenerName)
     {
-        var input = AuthorizationInput.ForConnection(Unmapped(facts.Source), Unmapped(facts.Destination), facts.ServerName, peerPrincipal);
-        foreach (var filter in filters)
-        {
-            if (!filter.Allows(input, out var policy))
-            {
-                Log.RbacDenied(logger, listenerName, facts.Source, policy ?? "none");
-                return false;
-            }
-        }
-
-        return true;
+        // Envoy matches principal_name against the URI SAN, scheme included.
+        var input = AuthorizationInput.ForConnection(Unmapped(facts.Source), Unmapped(facts.Destination), facts.ServerName, peer?.Uri);
+        var checkFacts = facts with { Source = Unmapped(facts.Source), Destination = Unmapped(facts.Destination) };
+        return await authorization.AllowsAsync(
+            input,
+            filter => NetworkExtAuthzCall.AskAsync(plane, filter, filter.BuildRequest(checkFacts, peer, time), time),
+            policy => Log.RbacDenied(logger, listenerName, facts.Source, policy));
     }
 
     private static IPEndPoint Unmapped(IPEndPoint endpoint) =>

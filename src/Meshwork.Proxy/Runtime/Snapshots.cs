@@ -52,7 +52,7 @@ internal sealed class CompiledListener
     public required FrozenDictionary<HttpChainPlan, HttpManager> Managers { get; init; }
 
     /// <summary>Each chain's network RBAC filters, compiled (chains without any are absent).</summary>
-    public required FrozenDictionary<ChainPlan, RbacFilter[]> NetworkRbac { get; init; }
+    public required FrozenDictionary<ChainPlan, Meshwork.Proxy.Listeners.NetworkAuthorization> NetworkAuthorization { get; init; }
 
     public string Name => Source.Name;
 }
@@ -130,16 +130,20 @@ internal sealed class ListenerSnapshot
             managers[http] = new HttpManager(http.Manager, inline, http.RdsRouteName, listener.Name, inbound, stats, telemetry);
         }
 
-        var rbac = new Dictionary<ChainPlan, RbacFilter[]>(ReferenceEqualityComparer.Instance);
-        foreach (var chain in plan.Plans.Where(p => p.RbacFilters.Count > 0))
+        var authorization = new Dictionary<ChainPlan, Meshwork.Proxy.Listeners.NetworkAuthorization>(ReferenceEqualityComparer.Instance);
+        foreach (var chain in plan.Plans)
         {
-            if (chain is HttpChainPlan { Tls: not null })
+            if (chain is HttpChainPlan http && (http.Tls != null || chain.ExtAuthz != null) && (chain.RbacFilters.Count > 0 || chain.ExtAuthz != null))
             {
-                // The peer identity is only known after the handshake, inside the HTTP server; no Istio config puts RBAC here.
-                throw new ProxyConfigException($"listener \"{listener.Name}\": {chain.ChainLabel}: {ListenerPlan.RbacFilter} before a TLS-terminating {ListenerPlan.HttpConnectionManagerFilter} is not supported");
+                // The peer identity is only known after the handshake, inside the HTTP server, and an
+                // HTTP chain checks requests with the HTTP filters; no Istio config puts these here.
+                throw new ProxyConfigException($"listener \"{listener.Name}\": {chain.ChainLabel}: {ListenerPlan.RbacFilter} before a TLS-terminating {ListenerPlan.HttpConnectionManagerFilter}, and {ListenerPlan.ExtAuthzFilter} before any, are not supported");
             }
 
-            rbac[chain] = chain.RbacFilters.Select((f, i) => RbacFilter.CompileNetwork(f, $"listener \"{listener.Name}\": {chain.ChainLabel}: {ListenerPlan.RbacFilter}[{i}]", stats)).ToArray();
+            if (Meshwork.Proxy.Listeners.NetworkAuthorization.Compile(chain, listener.Name, stats) is { } compiled)
+            {
+                authorization[chain] = compiled;
+            }
         }
 
         return new CompiledListener
@@ -147,7 +151,7 @@ internal sealed class ListenerSnapshot
             Source = resource,
             BindAt = BindAddress(listener, options),
             Plan = plan,
-            NetworkRbac = rbac.ToFrozenDictionary(ReferenceEqualityComparer.Instance as IEqualityComparer<ChainPlan> ?? EqualityComparer<ChainPlan>.Default),
+            NetworkAuthorization = authorization.ToFrozenDictionary(ReferenceEqualityComparer.Instance as IEqualityComparer<ChainPlan> ?? EqualityComparer<ChainPlan>.Default),
             Managers = managers.ToFrozenDictionary(ReferenceEqualityComparer.Instance as IEqualityComparer<HttpChainPlan> ?? EqualityComparer<HttpChainPlan>.Default),
         };
     }

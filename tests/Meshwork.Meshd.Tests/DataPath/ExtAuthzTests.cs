@@ -13,7 +13,8 @@ namespace Meshwork.Meshd.Tests.DataPath;
 /// HTTP server registered by a ServiceEntry, MeshConfig providers for it (and for a service nobody
 /// listens on, fail closed and fail open), the sample's gRPC server, and CUSTOM policies on
 /// <c>/headers</c> for five workloads: web (the HTTP provider), grpc (the gRPC provider), closed and
-/// open (the dead provider without and with failOpen) and unknown (a provider MeshConfig does not define).
+/// open (the dead provider without and with failOpen) and unknown (a provider MeshConfig does not define);
+/// and tcpdb, a TCP echo service whose CUSTOM policy (the gRPC provider) checks every connection.
 /// </summary>
 public sealed class ExtAuthzMesh : IAsyncLifetime
 {
@@ -30,6 +31,9 @@ public sealed class ExtAuthzMesh : IAsyncLifetime
     public TestBackend WebApp { get; private set; } = null!;
 
     public Dictionary<string, ProxyProcess> Sidecars { get; } = [];
+
+    /// <summary>The source address the gRPC provider allows connection checks from (any other is denied).</summary>
+    public const string AllowedTcpSource = "127.0.0.9";
 
     private static string MeshConfig => """
         extensionProviders:
@@ -92,8 +96,12 @@ public sealed class ExtAuthzMesh : IAsyncLifetime
         var apps = new[] { ("web", "sample-ext-authz-http"), ("grpc", "sample-ext-authz-grpc"), ("closed", "down"), ("open", "down-open"), ("unknown", "no-such-provider") };
         Mesh = await MeshHarness.StartWithMeshConfigAsync(
             MeshConfig,
-            ("services.yaml", Provider("ext-authz", Authz.Port) + Provider("ext-authz-grpc", GrpcAuthz.Port, "GRPC") + Provider("ext-authz-down", FreePort()) + string.Join("---\n", apps.Select(a => EdgeProtocolMesh.Service(a.Item1, 9080, "HTTP")))),
-            ("policies.yaml", string.Concat(apps.Select(a => Custom(a.Item1, a.Item2)))));
+            ("services.yaml", Provider("ext-authz", Authz.Port) + Provider("ext-authz-grpc", GrpcAuthz.Port, "GRPC") + Provider("ext-authz-down", FreePort()) + string.Join("---\n", apps.Select(a => EdgeProtocolMesh.Service(a.Item1, 9080, "HTTP"))) + "---\n" + EdgeProtocolMesh.Service("tcpdb", 9000, "TCP")),
+            ("policies.yaml", string.Concat(apps.Select(a => Custom(a.Item1, a.Item2))) + Custom("tcpdb", "sample-ext-authz-grpc")));
+        GrpcAuthz.AllowedSource = AllowedTcpSource;
+        var echo = TcpEchoServer.Start();
+        _owned.Add(echo);
+        Sidecars["tcpdb"] = await EdgeProtocolMesh.StartSidecarAsync(Mesh, _owned, "tcpdb", "app=tcpdb", $"9000=127.0.0.1:{echo.Port}");
         foreach (var (app, _) in apps)
         {
             var backend = await TestBackend.StartAsync(app);
@@ -172,12 +180,18 @@ public sealed class SampleExtAuthz : IAsyncDisposable
     }
 }
 
-/// <summary>Istio's samples/extauthz gRPC server (envoy.service.auth.v3.Authorization/Check): the same decision as the HTTP one, as a CheckResponse.</summary>
+/// <summary>
+/// Istio's samples/extauthz gRPC server (envoy.service.auth.v3.Authorization/Check): the same decision
+/// as the HTTP one, as a CheckResponse; a connection check (no HTTP request) is allowed only from
+/// <see cref="AllowedSource"/>, as the sample allows by the caller's identity.
+/// </summary>
 public sealed class SampleGrpcExtAuthz : Envoy.Service.Auth.V3.Authorization.AuthorizationBase, IAsyncDisposable
 {
     private WebApplication? _app;
 
     public int Port { get; private set; }
+
+    public string? AllowedSource { get; set; }
 
     public static async Task<SampleGrpcExtAuthz> StartAsync()
     {
@@ -199,7 +213,10 @@ public sealed class SampleGrpcExtAuthz : Envoy.Service.Auth.V3.Authorization.Aut
         static Envoy.Config.Core.V3.HeaderValueOption Header(string value) =>
             new() { Header = new Envoy.Config.Core.V3.HeaderValue { Key = "x-ext-authz-check-result", Value = value } };
 
-        if (request.Attributes.Request.Http.Headers.TryGetValue("x-ext-authz", out var value) && value == "allow")
+        var allowed = request.Attributes.Request.Http is { } http
+            ? http.Headers.TryGetValue("x-ext-authz", out var value) && value == "allow"
+            : request.Attributes.Source.Address.SocketAddress.Address == AllowedSource;
+        if (allowed)
         {
             return Task.FromResult(new Envoy.Service.Auth.V3.CheckResponse
             {
@@ -330,5 +347,43 @@ public sealed class ExtAuthzTests(ExtAuthzMesh mesh) : IClassFixture<ExtAuthzMes
             () => Task.FromResult(mesh.Mesh.Meshd.Output.Contains("AuthorizationPolicy default/ext-authz-unknown: CUSTOM provider: available providers are", StringComparison.Ordinal)),
             "meshd logs the unusable provider",
             () => mesh.Mesh.Meshd.Output);
+    }
+
+    [Fact]
+    public async Task Custom_GrpcProviderOnATcpPort_ChecksEachConnectionAndClosesDeniedOnes()
+    {
+        var proxy = mesh.Sidecars["tcpdb"];
+
+        Assert.Equal("ping[eof]", await EchoFromAsync(proxy, ExtAuthzMesh.AllowedTcpSource)); // the echo app marks the half-close
+        Assert.Equal(string.Empty, await EchoFromAsync(proxy, "127.0.0.10"));
+        Assert.True(await MeshHarness.StatAtLeastAsync(proxy, "ext_authz.tcp.ok", 1) >= 1, await MeshHarness.StatsAsync(proxy));
+        Assert.True(await MeshHarness.StatAtLeastAsync(proxy, "ext_authz.tcp.denied", 1) >= 1, await MeshHarness.StatsAsync(proxy));
+    }
+
+    /// <summary>Sends "ping" to the sidecar's TCP port from <paramref name="source"/> and reads until the proxy closes; empty when nothing came back.</summary>
+    private static async Task<string> EchoFromAsync(ProxyProcess proxy, string source)
+    {
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Parse(source), 0));
+        await socket.ConnectAsync(IPAddress.Parse(proxy.Ip), 9000);
+        await socket.SendAsync("ping"u8.ToArray());
+        socket.Shutdown(SocketShutdown.Send);
+        var received = new MemoryStream();
+        var buffer = new byte[64];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        try
+        {
+            int read;
+            while ((read = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token)) > 0)
+            {
+                received.Write(buffer, 0, read);
+            }
+        }
+        catch (SocketException)
+        {
+            // A reset is a close too.
+        }
+
+        return System.Text.Encoding.UTF8.GetString(received.ToArray());
     }
 }

@@ -8,6 +8,7 @@ using Meshwork.Proxy.Http;
 using Meshwork.Proxy.Stats;
 using EnvoyTcpProxy = Envoy.Extensions.Filters.Network.TcpProxy.V3.TcpProxy;
 using HttpRbac = Envoy.Extensions.Filters.Http.Rbac.V3.RBAC;
+using NetworkExtAuthz = Envoy.Extensions.Filters.Network.ExtAuthz.V3.ExtAuthz;
 using NetworkRbac = Envoy.Extensions.Filters.Network.Rbac.V3.RBAC;
 
 namespace Meshwork.Proxy.Tests.Authorization;
@@ -30,6 +31,39 @@ public class RbacFilterPlacementTests
 
         var tcp = Assert.IsType<TcpProxyChainPlan>(plan.Plans[0]);
         Assert.Equal(2, tcp.RbacFilters.Count);
+    }
+
+    private static Filter NetworkExtAuthzFilter() => new()
+    {
+        Name = ListenerPlan.ExtAuthzFilter,
+        TypedConfig = Any.Pack(new NetworkExtAuthz
+        {
+            StatPrefix = "tcp.",
+            GrpcService = new Envoy.Config.Core.V3.GrpcService { EnvoyGrpc = new Envoy.Config.Core.V3.GrpcService.Types.EnvoyGrpc { ClusterName = "outbound|9000||authz" } },
+        }),
+    };
+
+    [Fact]
+    public void Compile_NetworkExtAuthzBetweenRbacFilters_RecordsHowManyRunBeforeIt()
+    {
+        var chain = new FilterChain { Name = "c1", Filters = { NetworkRbacFilter(), NetworkExtAuthzFilter(), NetworkRbacFilter(), NetworkRbacFilter(), TcpProxyFilter() } };
+
+        var plan = ListenerPlan.Compile(new Listener { Name = "l1", FilterChains = { chain } });
+
+        var tcp = Assert.IsType<TcpProxyChainPlan>(plan.Plans[0]);
+        Assert.Equal(3, tcp.RbacFilters.Count);
+        Assert.Equal("outbound|9000||authz", tcp.ExtAuthz?.GrpcService.EnvoyGrpc.ClusterName);
+        Assert.Equal(1, tcp.ExtAuthzAt);
+    }
+
+    [Fact]
+    public void Compile_TwoNetworkExtAuthzFilters_AreRefused()
+    {
+        var chain = new FilterChain { Name = "c1", Filters = { NetworkExtAuthzFilter(), NetworkExtAuthzFilter(), TcpProxyFilter() } };
+
+        var error = Assert.Throws<ProxyConfigException>(() => ListenerPlan.Compile(new Listener { Name = "l1", FilterChains = { chain } }));
+
+        Assert.Equal("listener \"l1\": c1: filters[1] \"envoy.filters.network.ext_authz\": one envoy.filters.network.ext_authz filter per chain is supported", error.Message);
     }
 
     [Fact]

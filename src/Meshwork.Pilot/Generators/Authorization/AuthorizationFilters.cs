@@ -19,9 +19,11 @@ namespace Meshwork.Pilot.Generators.Authorization;
 /// shape: an RBAC filter whose shadow rules are the CUSTOM rules (stat prefix <c>istio_ext_authz_</c>,
 /// so their match is written to metadata) then the ext_authz filter, enabled by that metadata, so the
 /// provider is asked only about requests the rules match. Without a usable provider (unknown, mixed,
-/// service not found), and always on TCP ports (no network ext_authz), they are enforced as Istio
-/// enforces a CUSTOM policy whose provider it cannot use: a DENY of the requests their rules match
-/// (fail closed, never silently allowed).
+/// service not found), they are enforced as Istio enforces a CUSTOM policy whose provider it cannot
+/// use: a DENY of the requests their rules match (fail closed, never silently allowed). TCP ports
+/// get the same pair as network filters (Envoy's network ext_authz, one check per connection) for a
+/// gRPC provider; an HTTP provider cannot check a connection, so there its rules deny (Istio leaves
+/// them out, which would let the traffic through unchecked).
 /// </summary>
 internal static class AuthorizationFilters
 {
@@ -63,7 +65,19 @@ internal static class AuthorizationFilters
 
     public static IEnumerable<Filter> Network(AuthorizationScope scope, string trustDomain)
     {
-        foreach (var (action, policies) in Ordered(scope, customAsDeny: true))
+        var viaProvider = scope.Custom.Count > 0 && scope.ExtAuthz?.Tcp != null;
+        if (viaProvider && scope.ExtAuthz?.Tcp is { } extAuthz)
+        {
+            var enforced = scope.Custom.Where(p => !p.DryRun).ToList();
+            if (enforced.Count > 0)
+            {
+                var shadow = new NetworkRbac { ShadowRules = Rules(enforced, Rbac.Types.Action.Deny, trustDomain, forTcp: true, viaProvider: true), ShadowRulesStatPrefix = ExtAuthzProviders.ShadowRulesStatPrefix, StatPrefix = TcpStatPrefix };
+                yield return new Filter { Name = NetworkFilterName, TypedConfig = Any.Pack(shadow) };
+                yield return new Filter { Name = ExtAuthzProviders.NetworkFilterName, TypedConfig = Any.Pack(extAuthz) };
+            }
+        }
+
+        foreach (var (action, policies) in Ordered(scope, customAsDeny: !viaProvider))
         {
             var (rules, shadow) = Build(policies, action, trustDomain, forTcp: true);
             var config = new NetworkRbac { Rules = rules, StatPrefix = TcpStatPrefix };

@@ -11,11 +11,15 @@ using Meshwork.Pilot.Model;
 using Duration = Google.Protobuf.WellKnownTypes.Duration;
 using HttpService = Envoy.Extensions.Filters.Http.ExtAuthz.V3.HttpService;
 using MeshProvider = Meshwork.Config.Mesh.ExtensionProvider;
+using NetworkExtAuthz = Envoy.Extensions.Filters.Network.ExtAuthz.V3.ExtAuthz;
 
 namespace Meshwork.Pilot.Generators.Authorization;
 
-/// <summary>The ext_authz filter for one workload's CUSTOM policies, or why none could be built (then they are enforced as a DENY).</summary>
-internal sealed record ExtAuthzResolution(ExtAuthz? Filter, string? Error);
+/// <summary>
+/// The ext_authz filters for one workload's CUSTOM policies (HTTP, and for a gRPC provider the
+/// network filter its TCP ports use), or why none could be built (then they are enforced as a DENY).
+/// </summary>
+internal sealed record ExtAuthzResolution(ExtAuthz? Filter, string? Error, NetworkExtAuthz? Tcp = null);
 
 /// <summary>
 /// Istio's authz extension provider handling (pilot/pkg/security/authz/builder/extauthz.go): the
@@ -28,6 +32,9 @@ internal sealed record ExtAuthzResolution(ExtAuthz? Filter, string? Error);
 public static class ExtAuthzProviders
 {
     public const string FilterName = "envoy.filters.http.ext_authz";
+
+    /// <summary>Envoy's network ext_authz filter, which a gRPC provider gives TCP ports.</summary>
+    public const string NetworkFilterName = "envoy.filters.network.ext_authz";
 
     /// <summary>The shadow rules' stat prefix; the RBAC filter writes its metadata keys under it.</summary>
     public const string ShadowRulesStatPrefix = "istio_ext_authz_";
@@ -76,18 +83,22 @@ public static class ExtAuthzProviders
 
         return provider switch
         {
-            { EnvoyExtAuthzHttp: { } http } => Build(snapshot, provider, http.Service, http.Port, c => Http(c, http)),
-            { EnvoyExtAuthzGrpc: { } grpc } => Build(snapshot, provider, grpc.Service, grpc.Port, c => Grpc(c, grpc)),
+            { EnvoyExtAuthzHttp: { } http } => Build(snapshot, provider, http.Service, http.Port, c => (Http(c, http), null)),
+            { EnvoyExtAuthzGrpc: { } grpc } => Build(snapshot, provider, grpc.Service, grpc.Port, c => (Grpc(c, grpc), GrpcForTcp(c, grpc))),
             _ => new ExtAuthzResolution(null, $"provider \"{name}\" is not an ext_authz provider"),
         };
     }
 
-    private static ExtAuthzResolution Build(MeshSnapshot snapshot, MeshProvider provider, string service, uint port, Func<(string Hostname, string Cluster), ExtAuthz> build)
+    private static ExtAuthzResolution Build(MeshSnapshot snapshot, MeshProvider provider, string service, uint port, Func<(string Hostname, string Cluster), (ExtAuthz Http, NetworkExtAuthz? Tcp)> build)
     {
         var (target, error) = LookupCluster(snapshot, service, port);
-        return target is { } found
-            ? new ExtAuthzResolution(build(found), null)
-            : new ExtAuthzResolution(null, $"provider \"{provider.Name}\": {error}");
+        if (target is not { } found)
+        {
+            return new ExtAuthzResolution(null, $"provider \"{provider.Name}\": {error}");
+        }
+
+        var (http, tcp) = build(found);
+        return new ExtAuthzResolution(http, null, tcp);
     }
 
     /// <summary>Istio's LookupCluster: <c>NAMESPACE/HOSTNAME</c>, or a hostname defined in exactly one namespace.</summary>
@@ -166,17 +177,29 @@ public static class ExtAuthzProviders
 
     private static ExtAuthz Grpc((string Hostname, string Cluster) target, ExtAuthzGrpcProvider provider) => new()
     {
-        GrpcService = new GrpcService
-        {
-            // '|' is not valid in a gRPC authority, and the cluster name is the default one.
-            EnvoyGrpc = new GrpcService.Types.EnvoyGrpc { ClusterName = target.Cluster, Authority = target.Cluster.Replace("|", "_.", StringComparison.Ordinal) },
-            Timeout = provider.Timeout is { } timeout ? Duration.FromTimeSpan(timeout) : DefaultTimeout,
-        },
+        GrpcService = GrpcTarget(target, provider),
         StatusOnError = Status(provider.StatusOnError),
         FailureModeAllow = provider.FailOpen,
         TransportApiVersion = ApiVersion.V3,
         FilterEnabledMetadata = EnabledByShadowRules(),
         WithRequestBody = Body(provider.IncludeRequestBodyInCheck),
+    };
+
+    /// <summary>A gRPC provider also guards TCP ports: Envoy's network ext_authz, one check per connection (an HTTP provider cannot).</summary>
+    private static NetworkExtAuthz GrpcForTcp((string Hostname, string Cluster) target, ExtAuthzGrpcProvider provider) => new()
+    {
+        StatPrefix = AuthorizationFilters.TcpStatPrefix,
+        GrpcService = GrpcTarget(target, provider),
+        FailureModeAllow = provider.FailOpen,
+        TransportApiVersion = ApiVersion.V3,
+        FilterEnabledMetadata = EnabledByShadowRules(AuthorizationFilters.NetworkFilterName),
+    };
+
+    private static GrpcService GrpcTarget((string Hostname, string Cluster) target, ExtAuthzGrpcProvider provider) => new()
+    {
+        // '|' is not valid in a gRPC authority, and the cluster name is the default one.
+        EnvoyGrpc = new GrpcService.Types.EnvoyGrpc { ClusterName = target.Cluster, Authority = target.Cluster.Replace("|", "_.", StringComparison.Ordinal) },
+        Timeout = provider.Timeout is { } timeout ? Duration.FromTimeSpan(timeout) : DefaultTimeout,
     };
 
     /// <summary>Istio's header lists: case-insensitive, <c>x-*</c> a prefix and <c>*-id</c> a suffix match.</summary>
@@ -220,9 +243,9 @@ public static class ExtAuthzProviders
         PackAsBytes = body.PackAsBytes,
     };
 
-    private static MetadataMatcher EnabledByShadowRules() => new()
+    private static MetadataMatcher EnabledByShadowRules(string rbacFilter = AuthorizationFilters.HttpFilterName) => new()
     {
-        Filter = AuthorizationFilters.HttpFilterName,
+        Filter = rbacFilter,
         Path = { new MetadataMatcher.Types.PathSegment { Key = ShadowRulesStatPrefix + "shadow_effective_policy_id" } },
         Value = new ValueMatcher { StringMatch = new StringMatcher { Prefix = MatchPrefix } },
     };
