@@ -112,7 +112,7 @@ public sealed class ListenerPlan
 
         var rbac = new List<NetworkRbac>();
         var istioStats = false;
-        var dropped = Telemetry.StandardMetric.None;
+        var overrides = Telemetry.MetricOverrides.None;
         for (var i = 0; i < chain.Filters.Count - 1; i++)
         {
             var name = chain.Filters[i].Name;
@@ -124,7 +124,7 @@ public sealed class ListenerPlan
 
             if (name == IstioStatsFilter)
             {
-                dropped = Telemetry.StandardMetricOverrides.Dropped(Unpack<Istio.Stats.PluginConfig>(chain.Filters[i], $"{where}: filters[{i}]"), $"{where}: filters[{i}] \"{name}\"");
+                overrides = Telemetry.MetricOverrides.Compile(Unpack<Istio.Stats.PluginConfig>(chain.Filters[i], $"{where}: filters[{i}]"), $"{where}: filters[{i}] \"{name}\"");
                 istioStats = true;
                 continue;
             }
@@ -134,7 +134,7 @@ public sealed class ListenerPlan
                 : $"{where}: filter \"{name}\": unknown network filter (mesh-proxy runs only {RbacFilter} and {IstioStatsFilter} before {HttpConnectionManagerFilter} or {TcpProxyFilter})");
         }
 
-        return CompileTerminal(listener, label, chain, where) with { RbacFilters = rbac, RecordsIstioStats = istioStats, IstioStatsDropped = dropped };
+        return CompileTerminal(listener, label, chain, where) with { RbacFilters = rbac, RecordsIstioStats = istioStats, IstioStatsOverrides = overrides };
     }
 
     private static ChainPlan CompileTerminal(string listener, string label, FilterChain chain, string where)
