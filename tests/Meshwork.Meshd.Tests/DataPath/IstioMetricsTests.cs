@@ -229,7 +229,7 @@ public sealed class IstioMetricsTests : IAsyncLifetime
     [Fact]
     public async Task Telemetry_TagOverridesForTheServer_RequestHostAddedAndRequestProtocolRemovedOnItsSeriesOnly()
     {
-        // Istio's "customize metrics" example: request_host from a CEL expression, request_protocol removed.
+        // Istio's "customize metrics" example (request_host, destination_port from CEL), and request_protocol removed.
         await _mesh.ApplyAsync("telemetry.yaml", """
             apiVersion: telemetry.istio.io/v1
             kind: Telemetry
@@ -240,6 +240,7 @@ public sealed class IstioMetricsTests : IAsyncLifetime
                 overrides:
                 - match: {metric: REQUEST_COUNT, mode: SERVER}
                   tagOverrides:
+                    destination_port: {value: "string(destination.port)"}
                     request_host: {value: request.host}
                     request_protocol: {operation: REMOVE}
             """);
@@ -253,6 +254,7 @@ public sealed class IstioMetricsTests : IAsyncLifetime
 
         var server = await SampleAsync(_web, "istio_requests_total", ("reporter", "destination"), ("response_code", "200"), ("request_host", "web.default.svc.cluster.local:9080"));
         Assert.False(server.Labels.ContainsKey("request_protocol"), string.Join(",", server.Labels.Keys));
+        Assert.Equal("9080", server.Labels["destination_port"]);
         Assert.Equal(("sleep", "web-v1"), (server.Labels["source_workload"], server.Labels["destination_workload"]));
         // The other metrics on the server, and everything on the client, keep Istio's labels.
         var duration = await SampleAsync(_web, "istio_request_duration_milliseconds_count", ("reporter", "destination"), ("response_code", "200"));
