@@ -6,8 +6,8 @@ namespace Meshwork.Proxy.Http;
 
 /// <summary>
 /// The HCM's access logs (MeshConfig accessLogFile, Envoy's file logger): the finished request as an
-/// <see cref="AccessLogRecord"/> (built once, shared with metric tag overrides), formatted by each configured log on the request's thread and queued
-/// to its file. Bytes are the Content-Length each way when one was declared (0 otherwise).
+/// <see cref="AccessLogRecord"/> (built once, shared with metric tag overrides), formatted by each
+/// configured log on the request's thread and queued to its file. Bytes are the Content-Length each way when one was declared (0 otherwise).
 /// </summary>
 internal static class AccessLogging
 {

@@ -8,8 +8,9 @@ namespace Meshwork.Proxy.Telemetry;
 /// Istio's two telemetry HTTP filters of one connection manager, compiled when its listener arrives:
 /// <c>istio.metadata_exchange</c> (which sides' x-envoy-peer-metadata headers are read, removed and
 /// added) and <c>istio.stats</c> (whether requests are recorded, as which reporter, whether the
-/// Host header may name the destination service, and the metric overrides). A manager without them exchanges and records
-/// nothing; with the exchange filter, the headers never pass through in either direction.
+/// Host header may name the destination service, and the metric overrides). A manager without
+/// them exchanges and records nothing; with the exchange filter, the headers never pass through in
+/// either direction.
 /// </summary>
 internal sealed class HttpTelemetryPlan
 {
