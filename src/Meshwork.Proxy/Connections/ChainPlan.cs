@@ -22,8 +22,8 @@ public abstract record ChainPlan(string ListenerName, string ChainLabel, Downstr
     /// <summary>Istio's <c>istio.stats</c> network filter is in the chain: a tcp_proxy connection records the istio_tcp_* metrics.</summary>
     public bool RecordsIstioStats { get; init; }
 
-    /// <summary>The metrics that filter's overrides drop.</summary>
-    public Telemetry.StandardMetric IstioStatsDropped { get; init; }
+    /// <summary>That filter's metric overrides: the metrics it drops and the labels it changes.</summary>
+    internal Telemetry.MetricOverrides IstioStatsOverrides { get; init; } = Telemetry.MetricOverrides.None;
 }
 
 /// <summary>

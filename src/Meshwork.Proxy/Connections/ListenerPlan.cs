@@ -116,7 +116,7 @@ public sealed class ListenerPlan
         NetworkExtAuthz? extAuthz = null;
         var extAuthzAt = 0;
         var istioStats = false;
-        var dropped = Telemetry.StandardMetric.None;
+        var overrides = Telemetry.MetricOverrides.None;
         for (var i = 0; i < chain.Filters.Count - 1; i++)
         {
             var name = chain.Filters[i].Name;
@@ -140,7 +140,7 @@ public sealed class ListenerPlan
 
             if (name == IstioStatsFilter)
             {
-                dropped = Telemetry.StandardMetricOverrides.Dropped(Unpack<Istio.Stats.PluginConfig>(chain.Filters[i], $"{where}: filters[{i}]"), $"{where}: filters[{i}] \"{name}\"");
+                overrides = Telemetry.MetricOverrides.Compile(Unpack<Istio.Stats.PluginConfig>(chain.Filters[i], $"{where}: filters[{i}]"), $"{where}: filters[{i}] \"{name}\"");
                 istioStats = true;
                 continue;
             }
@@ -150,7 +150,7 @@ public sealed class ListenerPlan
                 : $"{where}: filter \"{name}\": unknown network filter (mesh-proxy runs only {RbacFilter}, {ExtAuthzFilter} and {IstioStatsFilter} before {HttpConnectionManagerFilter} or {TcpProxyFilter})");
         }
 
-        return CompileTerminal(listener, label, chain, where) with { RbacFilters = rbac, ExtAuthz = extAuthz, ExtAuthzAt = extAuthzAt, RecordsIstioStats = istioStats, IstioStatsDropped = dropped };
+        return CompileTerminal(listener, label, chain, where) with { RbacFilters = rbac, ExtAuthz = extAuthz, ExtAuthzAt = extAuthzAt, RecordsIstioStats = istioStats, IstioStatsOverrides = overrides };
     }
 
     private static ChainPlan CompileTerminal(string listener, string label, FilterChain chain, string where)

@@ -6,16 +6,26 @@ namespace Meshwork.Proxy.Http;
 
 /// <summary>
 /// The HCM's access logs (MeshConfig accessLogFile, Envoy's file logger): the finished request as an
-/// <see cref="AccessLogRecord"/>, formatted by each configured log on the request's thread and queued
-/// to its file. Bytes are the Content-Length each way when one was declared (0 otherwise).
+/// <see cref="AccessLogRecord"/> (built once, shared with metric tag overrides), formatted by each
+/// configured log on the request's thread and queued to its file. Bytes are the Content-Length each way when one was declared (0 otherwise).
 /// </summary>
 internal static class AccessLogging
 {
-    public static void Write(HttpContext context, HttpManager manager, HttpConnectionState connection, RequestOutcome outcome, int status, DateTimeOffset start, TimeSpan elapsed)
+    public static void Write(HttpManager manager, AccessLogRecord record)
+    {
+        foreach (var log in manager.AccessLogs)
+        {
+            log.Log(record);
+        }
+    }
+
+    /// <summary>The finished request as access logs and CEL expressions (log filters, metric tag overrides) see it.</summary>
+    public static AccessLogRecord Record(HttpContext context, HttpManager manager, HttpConnectionState connection, RequestOutcome outcome, int status, DateTimeOffset start, TimeSpan elapsed)
     {
         var request = context.Request;
         var response = context.Response;
-        var record = new AccessLogRecord
+        var inbound = manager.Telemetry?.Inbound;
+        return new AccessLogRecord
         {
             StartTime = start,
             RequestHeader = name => name switch
@@ -40,11 +50,9 @@ internal static class AccessLogging
             DownstreamRemoteAddress = context.Connection.RemoteIpAddress is { } remote ? new IPEndPoint(Unmapped(remote), context.Connection.RemotePort) : null,
             RequestedServerName = connection.ServerName,
             RouteName = outcome.RouteName,
+            DownstreamPeer = inbound == true ? outcome.Peer : null,
+            UpstreamPeer = inbound == false ? outcome.Peer : null,
         };
-        foreach (var log in manager.AccessLogs)
-        {
-            log.Log(record);
-        }
     }
 
     /// <summary>Envoy prints an IPv4 peer as IPv4, whatever socket family accepted it.</summary>

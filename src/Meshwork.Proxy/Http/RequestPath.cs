@@ -67,14 +67,18 @@ internal sealed partial class RequestPath(DataPlane plane, UpstreamCaller upstre
             stats.CountStatus(status);
             stats.CountFlags(outcome.Flags);
             var elapsed = time.GetElapsedTime(started);
+            var telemetry = manager.Telemetry is { Records: true } recording ? recording : null;
+            var record = manager.AccessLogs.Count > 0 || telemetry?.Overrides.Relabelled > 0
+                ? AccessLogging.Record(context, manager, connection, outcome, status, time.GetUtcNow() - elapsed, elapsed)
+                : null;
             if (manager.AccessLogs.Count > 0)
             {
-                AccessLogging.Write(context, manager, connection, outcome, status, time.GetUtcNow() - elapsed, elapsed);
+                AccessLogging.Write(manager, record!);
             }
 
-            if (manager.Telemetry is { Records: true } telemetry)
+            if (telemetry != null)
             {
-                RequestTelemetry.Record(telemetry, context, connection, outcome, status, elapsed);
+                RequestTelemetry.Record(telemetry, context, connection, outcome, status, elapsed, record);
             }
 
             LogAccess(context, manager, outcome, status, elapsed);

@@ -75,8 +75,11 @@ internal static class RequestTelemetry
         }
     }
 
-    /// <summary>Records the finished request into its series (istio_requests_total, duration, sizes).</summary>
-    public static void Record(HttpTelemetryPlan plan, HttpContext context, HttpConnectionState connection, RequestOutcome outcome, int status, TimeSpan elapsed)
+    /// <summary>
+    /// Records the finished request into its series (istio_requests_total, duration, sizes); metrics
+    /// with tag overrides go to their own series, labelled from the request's <paramref name="record"/>.
+    /// </summary>
+    public static void Record(HttpTelemetryPlan plan, HttpContext context, HttpConnectionState connection, RequestOutcome outcome, int status, TimeSpan elapsed, AccessLogRecord? record)
     {
         var request = context.Request;
         var response = context.Response;
@@ -87,7 +90,12 @@ internal static class RequestTelemetry
             ? new HttpSeriesKey(true, outcome.Peer, service, connection.Peer != null, connection.Peer?.Uri, connection.Peer?.LocalUriSans.FirstOrDefault(), grpc, status, grpcStatus, outcome.Flags)
             : new HttpSeriesKey(false, outcome.Peer, service, outcome.UpstreamMutualTls, null, null, grpc, status, grpcStatus, outcome.Flags);
         var requestBytes = outcome.RequestBytes >= 0 ? outcome.RequestBytes : request.ContentLength ?? 0;
-        plan.Mesh.HttpSeries(key).Record(elapsed.TotalMilliseconds, requestBytes, response.ContentLength ?? 0, plan.Dropped);
+        var series = plan.Mesh.HttpSeries(key);
+        series.Record(elapsed.TotalMilliseconds, requestBytes, response.ContentLength ?? 0, plan.Dropped);
+        if (plan.Overrides.Relabelled != StandardMetric.None && record != null)
+        {
+            plan.Overrides.RecordRequest(plan.Mesh.Metrics, series.Labels, record, elapsed.TotalMilliseconds, requestBytes, response.ContentLength ?? 0);
+        }
     }
 
     /// <summary>grpc-status from the trailers (or the headers of a trailers-only answer); empty when there is none.</summary>

@@ -153,7 +153,10 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
         // arrives, which would tear down a half-closed relay before the upstream's answer comes back.
         // An abort (drain deadline, reset) fails the pumps' reads and writes instead.
         var started = time.GetTimestamp();
-        var istio = plan.RecordsIstioStats && telemetry is { Enabled: true } ? new Telemetry.TcpConnectionMetrics(telemetry, inbound, peer?.Uri, peer?.LocalUriSans.FirstOrDefault(), plan.IstioStatsDropped) : null;
+        var istio = plan.RecordsIstioStats && telemetry is { Enabled: true }
+            ? new Telemetry.TcpConnectionMetrics(telemetry, inbound, peer?.Uri, peer?.LocalUriSans.FirstOrDefault(), plan.IstioStatsOverrides,
+                plan.IstioStatsOverrides.Relabelled == Telemetry.StandardMetric.None ? default : new Telemetry.TcpAttributes(clusterName, Unmapped(facts.Destination), Unmapped(facts.Source), facts.ServerName))
+            : null;
         var result = await TcpProxy.RunAsync(downstream, ct => ConnectUpstreamAsync(clusterName, facts, istio, ct), settings, tcpStats, time, CancellationToken.None);
         istio?.Closed(plane.Clusters.TryGet(clusterName, out var used) ? used.Model.Service : null, result.BytesToDownstream, result.BytesFromDownstream);
         if (result.Outcome == TcpProxyOutcome.UpstreamConnectFailed)

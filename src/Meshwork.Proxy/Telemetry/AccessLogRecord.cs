@@ -46,4 +46,10 @@ internal sealed class AccessLogRecord
     public string? RequestedServerName { get; init; }
 
     public string? RouteName { get; init; }
+
+    /// <summary>The upstream workload Istio's metadata exchange named (outbound side), for CEL's upstream_peer.</summary>
+    public PeerMetadata? UpstreamPeer { get; init; }
+
+    /// <summary>The downstream workload Istio's metadata exchange named (inbound side), for CEL's downstream_peer.</summary>
+    public PeerMetadata? DownstreamPeer { get; init; }
 }

@@ -43,7 +43,7 @@ internal sealed class Histogram
     }
 
     /// <summary>NAME_bucket{labels,le=...} cumulative, +Inf, NAME_sum and NAME_count.</summary>
-    public void WriteTo(StringBuilder text, string name, StandardLabels labels)
+    public void WriteTo(StringBuilder text, string name, MetricLabels labels)
     {
         long cumulative = 0;
         for (var i = 0; i <= Bounds.Length; i++)

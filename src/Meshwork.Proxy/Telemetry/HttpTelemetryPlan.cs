@@ -7,9 +7,10 @@ namespace Meshwork.Proxy.Telemetry;
 /// <summary>
 /// Istio's two telemetry HTTP filters of one connection manager, compiled when its listener arrives:
 /// <c>istio.metadata_exchange</c> (which sides' x-envoy-peer-metadata headers are read, removed and
-/// added) and <c>istio.stats</c> (whether requests are recorded, as which reporter, and whether the
-/// Host header may name the destination service). A manager without them exchanges and records
-/// nothing; with the exchange filter, the headers never pass through in either direction.
+/// added) and <c>istio.stats</c> (whether requests are recorded, as which reporter, whether the
+/// Host header may name the destination service, and the metric overrides). A manager without
+/// them exchanges and records nothing; with the exchange filter, the headers never pass through in
+/// either direction.
 /// </summary>
 internal sealed class HttpTelemetryPlan
 {
@@ -46,7 +47,10 @@ internal sealed class HttpTelemetryPlan
 
     public bool DisableHostHeaderFallback { get; private init; }
 
-    /// <summary>The metrics the stats filter's overrides drop (Telemetry <c>disabled</c>).</summary>
+    /// <summary>The stats filter's metric overrides (Telemetry <c>disabled</c> and <c>tagOverrides</c>).</summary>
+    public MetricOverrides Overrides { get; private init; } = MetricOverrides.None;
+
+    /// <summary>What the standard series does not record: the dropped metrics and those recorded under overridden labels.</summary>
     public StandardMetric Dropped { get; private init; }
 
     /// <summary>The plan for <paramref name="manager"/>, or null when it has neither filter (or telemetry is switched off).</summary>
@@ -54,7 +58,7 @@ internal sealed class HttpTelemetryPlan
     {
         ExchangeConfig? exchange = null;
         PluginConfig? stats = null;
-        var dropped = StandardMetric.None;
+        var overrides = MetricOverrides.None;
         for (var i = 0; i < manager.HttpFilters.Count; i++)
         {
             var filter = manager.HttpFilters[i];
@@ -80,7 +84,7 @@ internal sealed class HttpTelemetryPlan
                     throw new ProxyConfigException($"{at}: reporter SERVER_GATEWAY (waypoints) is not supported by mesh-proxy");
                 }
 
-                dropped = StandardMetricOverrides.Dropped(stats, at);
+                overrides = MetricOverrides.Compile(stats, at);
             }
         }
 
@@ -100,7 +104,8 @@ internal sealed class HttpTelemetryPlan
             SkipsExternalClusters = upstream?.SkipExternalClusters == true,
             Records = stats != null,
             DisableHostHeaderFallback = stats?.DisableHostHeaderFallback == true,
-            Dropped = dropped,
+            Overrides = overrides,
+            Dropped = overrides.Dropped | overrides.Relabelled,
         };
     }
 }

@@ -11,20 +11,43 @@ namespace Meshwork.Proxy.Telemetry;
 /// </summary>
 internal sealed class IstioMetrics
 {
+    /// <summary>The families by <see cref="StandardMetric"/> bit position, as Prometheus names them.</summary>
+    private static readonly (string Name, string Type)[] Families =
+    [
+        ("istio_requests_total", "counter"),
+        ("istio_request_duration_milliseconds", "histogram"),
+        ("istio_request_bytes", "histogram"),
+        ("istio_response_bytes", "histogram"),
+        ("istio_tcp_connections_opened_total", "counter"),
+        ("istio_tcp_connections_closed_total", "counter"),
+        ("istio_tcp_sent_bytes_total", "counter"),
+        ("istio_tcp_received_bytes_total", "counter"),
+    ];
+
     private readonly ConcurrentDictionary<StandardLabels, HttpSeries> _http = new();
     private readonly ConcurrentDictionary<StandardLabels, TcpSeries> _tcp = new();
+
+    /// <summary>Series of one metric whose labels a Telemetry tag override changed, per metric (bit position).</summary>
+    private readonly ConcurrentDictionary<MetricLabels, RelabelledSeries>[] _relabelled = Families.Select(_ => new ConcurrentDictionary<MetricLabels, RelabelledSeries>()).ToArray();
 
     public void RecordRequest(StandardLabels labels, double durationMs, long requestBytes, long responseBytes) =>
         Http(labels).Record(durationMs, requestBytes, responseBytes);
 
     /// <summary>The series of one label combination, created on first use; callers may keep it and record into it directly.</summary>
-    public HttpSeries Http(StandardLabels labels) => _http.GetOrAdd(labels, static _ => new HttpSeries());
+    public HttpSeries Http(StandardLabels labels) => _http.GetOrAdd(labels, static l => new HttpSeries(l));
 
     public void ConnectionOpened(StandardLabels labels) => Tcp(labels).Open();
 
     public void ConnectionClosed(StandardLabels labels, long sent, long received) => Tcp(labels).Close(sent, received);
 
     public long RequestCount(StandardLabels labels) => _http.TryGetValue(labels, out var series) ? Interlocked.Read(ref series.Requests) : 0;
+
+    /// <summary>The series of <paramref name="metric"/> (one flag) under overridden labels, created on first use.</summary>
+    public RelabelledSeries Relabelled(StandardMetric metric, MetricLabels labels)
+    {
+        var index = System.Numerics.BitOperations.Log2((uint)metric);
+        return _relabelled[index].GetOrAdd(labels, static (_, histogram) => new RelabelledSeries(histogram), Families[index].Type == "histogram");
+    }
 
     public string Render()
     {
@@ -37,57 +60,84 @@ internal sealed class IstioMetrics
     public void WritePrometheus(StringBuilder text)
     {
         var http = _http.ToArray();
-        WriteFamily(text, http, "istio_requests_total", "counter", s => Interlocked.Read(ref s.Requests) > 0, (t, name, labels, s) => Sample(t, name, labels, Interlocked.Read(ref s.Requests)));
-        WriteHistograms(text, http, "istio_request_duration_milliseconds", s => s.Duration);
-        WriteHistograms(text, http, "istio_request_bytes", s => s.RequestBytes);
-        WriteHistograms(text, http, "istio_response_bytes", s => s.ResponseBytes);
-
         var tcp = _tcp.ToArray();
-        WriteFamily(text, tcp, "istio_tcp_connections_opened_total", "counter", s => Interlocked.Read(ref s.Opened) > 0, (t, name, labels, s) => Sample(t, name, labels, Interlocked.Read(ref s.Opened)));
-        WriteFamily(text, tcp, "istio_tcp_connections_closed_total", "counter", s => Interlocked.Read(ref s.Closed) > 0, (t, name, labels, s) => Sample(t, name, labels, Interlocked.Read(ref s.Closed)));
-        WriteFamily(text, tcp, "istio_tcp_sent_bytes_total", "counter", s => Volatile.Read(ref s.SentOn), (t, name, labels, s) => Sample(t, name, labels, Interlocked.Read(ref s.Sent)));
-        WriteFamily(text, tcp, "istio_tcp_received_bytes_total", "counter", s => Volatile.Read(ref s.ReceivedOn), (t, name, labels, s) => Sample(t, name, labels, Interlocked.Read(ref s.Received)));
-    }
-
-    public TcpSeries Tcp(StandardLabels labels) => _tcp.GetOrAdd(labels, static _ => new TcpSeries());
-
-    private static void WriteHistograms(StringBuilder text, KeyValuePair<StandardLabels, HttpSeries>[] all, string name, Func<HttpSeries, Histogram> pick) =>
-        WriteFamily(text, all, name, "histogram", s => pick(s).Count > 0, (t, n, labels, s) => pick(s).WriteTo(t, n, labels));
-
-    private static void WriteFamily<T>(StringBuilder text, KeyValuePair<StandardLabels, T>[] all, string name, string type, Func<T, bool> shown, Action<StringBuilder, string, StandardLabels, T> write)
-    {
-        var typed = false;
-        foreach (var (labels, series) in all)
+        for (var i = 0; i < Families.Length; i++)
         {
-            if (!shown(series))
+            var (name, type) = Families[i];
+            var typed = false;
+            Func<HttpSeries, Histogram>? histogram = i switch { 1 => s => s.Duration, 2 => s => s.RequestBytes, 3 => s => s.ResponseBytes, _ => null };
+            foreach (var (labels, series) in http)
             {
-                continue;
+                if (i == 0 && Interlocked.Read(ref series.Requests) > 0)
+                {
+                    Sample(Typed(text, name, type, ref typed), name, labels, Interlocked.Read(ref series.Requests));
+                }
+                else if (histogram != null && histogram(series).Count > 0)
+                {
+                    histogram(series).WriteTo(Typed(text, name, type, ref typed), name, labels);
+                }
             }
 
-            if (!typed)
+            foreach (var (labels, series) in tcp)
             {
-                text.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
-                typed = true;
+                var shown = i switch { 4 => Interlocked.Read(ref series.Opened) > 0, 5 => Interlocked.Read(ref series.Closed) > 0, 6 => Volatile.Read(ref series.SentOn), 7 => Volatile.Read(ref series.ReceivedOn), _ => false };
+                if (shown)
+                {
+                    Sample(Typed(text, name, type, ref typed), name, labels, series.Read(i));
+                }
             }
 
-            write(text, name, labels, series);
+            foreach (var (labels, series) in _relabelled[i])
+            {
+                if (series.Histogram is { } recorded)
+                {
+                    recorded.WriteTo(Typed(text, name, type, ref typed), name, labels);
+                }
+                else
+                {
+                    Sample(Typed(text, name, type, ref typed), name, labels, Interlocked.Read(ref series.Value));
+                }
+            }
         }
     }
 
-    private static void Sample(StringBuilder text, string name, StandardLabels labels, long value)
+    public TcpSeries Tcp(StandardLabels labels) => _tcp.GetOrAdd(labels, static l => new TcpSeries(l));
+
+    private static StringBuilder Typed(StringBuilder text, string name, string type, ref bool typed)
+    {
+        if (!typed)
+        {
+            text.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+            typed = true;
+        }
+
+        return text;
+    }
+
+    private static void Sample(StringBuilder text, string name, MetricLabels labels, long value)
     {
         text.Append(name).Append('{');
         labels.WriteTo(text);
         text.Append("} ").Append(value).Append('\n');
     }
 
+    /// <summary>One series of one metric under overridden labels: a counter's value, or a histogram. It exists only once recorded, so it is always shown.</summary>
+    internal sealed class RelabelledSeries(bool histogram)
+    {
+        public long Value;
+        public readonly Histogram? Histogram = histogram ? new Histogram() : null;
+    }
+
     /// <summary>One HTTP label combination's counter and histograms.</summary>
-    internal sealed class HttpSeries
+    internal sealed class HttpSeries(StandardLabels labels)
     {
         public long Requests;
         public readonly Histogram Duration = new();
         public readonly Histogram RequestBytes = new();
         public readonly Histogram ResponseBytes = new();
+
+        /// <summary>The labels this series is recorded under (what tag overrides start from).</summary>
+        public StandardLabels Labels => labels;
 
         public void Record(double durationMs, long requestBytes, long responseBytes, StandardMetric dropped = StandardMetric.None)
         {
@@ -123,8 +173,10 @@ internal sealed class IstioMetrics
     }
 
     /// <summary>One TCP label combination's four counters.</summary>
-    internal sealed class TcpSeries
+    internal sealed class TcpSeries(StandardLabels labels)
     {
+        public StandardLabels Labels => labels;
+
         public long Opened;
         public long Closed;
         public long Sent;
@@ -133,6 +185,15 @@ internal sealed class IstioMetrics
         /// <summary>Set when a connection was recorded with the byte counters on, so a connection that moved no bytes still shows them (0).</summary>
         public bool SentOn;
         public bool ReceivedOn;
+
+        /// <summary>The counter of the family at bit position <paramref name="family"/> (4 to 7).</summary>
+        public long Read(int family) => family switch
+        {
+            4 => Interlocked.Read(ref Opened),
+            5 => Interlocked.Read(ref Closed),
+            6 => Interlocked.Read(ref Sent),
+            _ => Interlocked.Read(ref Received),
+        };
 
         public void Open(StandardMetric dropped = StandardMetric.None)
         {

@@ -2,10 +2,9 @@ namespace Meshwork.Proxy.Telemetry;
 
 /// <summary>
 /// One combination of Istio's standard metric labels (istio/proxy's order, which dashboards and
-/// alerts are written against): the value array is the series key, compared by value with a hash
-/// computed once. TCP series use the first <see cref="TcpCount"/> labels only.
+/// alerts are written against). TCP series use the first <see cref="TcpCount"/> labels only.
 /// </summary>
-internal sealed class StandardLabels : IEquatable<StandardLabels>
+internal sealed class StandardLabels : MetricLabels
 {
     public static readonly string[] Names =
     [
@@ -24,57 +23,12 @@ internal sealed class StandardLabels : IEquatable<StandardLabels>
 
     public const string Unknown = "unknown";
 
-    private readonly int _hash;
-
     public StandardLabels(string[] values)
+        : base(Names, values)
     {
         if (values.Length != Names.Length && values.Length != TcpCount)
         {
             throw new ArgumentException($"expected {Names.Length} or {TcpCount} label values, got {values.Length}", nameof(values));
-        }
-
-        Values = values;
-        var hash = default(HashCode);
-        foreach (var value in values)
-        {
-            hash.Add(value, StringComparer.Ordinal);
-        }
-
-        _hash = hash.ToHashCode();
-    }
-
-    public string[] Values { get; }
-
-    public bool Equals(StandardLabels? other) =>
-        other != null && _hash == other._hash && Values.AsSpan().SequenceEqual(other.Values);
-
-    public override bool Equals(object? obj) => Equals(obj as StandardLabels);
-
-    public override int GetHashCode() => _hash;
-
-    /// <summary>The Prometheus label block without braces: name="value",... (values escaped).</summary>
-    public void WriteTo(System.Text.StringBuilder text)
-    {
-        for (var i = 0; i < Values.Length; i++)
-        {
-            if (i > 0)
-            {
-                text.Append(',');
-            }
-
-            text.Append(Names[i]).Append("=\"");
-            foreach (var c in Values[i])
-            {
-                switch (c)
-                {
-                    case '\\': text.Append("\\\\"); break;
-                    case '"': text.Append("\\\""); break;
-                    case '\n': text.Append("\\n"); break;
-                    default: text.Append(c); break;
-                }
-            }
-
-            text.Append('"');
         }
     }
 }

@@ -5,17 +5,23 @@ namespace Meshwork.Proxy.Telemetry;
 /// filter: opened once the upstream is connected (the peer and service are known then), closed
 /// with the bytes each way when the connection ends. TCP carries no exchange headers, so the peer
 /// is what is known without them: the mTLS client certificate's principal inbound, the endpoint's
-/// EDS workload metadata outbound (Istio's fallback when no ALPN exchange happened).
+/// EDS workload metadata outbound (Istio's fallback when no ALPN exchange happened). Tag overrides
+/// are evaluated once per connection, on its connection attributes (request.* reads "unknown").
 /// </summary>
-internal sealed class TcpConnectionMetrics(MeshTelemetry mesh, bool inbound, string? peerPrincipal, string? localPrincipal, StandardMetric dropped = StandardMetric.None)
+internal sealed class TcpConnectionMetrics(MeshTelemetry mesh, bool inbound, string? peerPrincipal, string? localPrincipal, MetricOverrides? overrides = null, TcpAttributes attributes = default)
 {
     private IstioMetrics.TcpSeries? _series;
+    private IstioMetrics.RelabelledSeries?[]? _relabelled;
+
+    private StandardMetric Skipped => overrides == null ? StandardMetric.None : overrides.Dropped | overrides.Relabelled;
 
     /// <summary>The upstream is connected: counts the connection as opened.</summary>
     public void Opened(DestinationService? service, PeerMetadata? upstreamWorkload)
     {
         _series = Series(service, upstreamWorkload);
-        _series.Open(dropped);
+        _series.Open(Skipped);
+        Relabel(inbound ? null : upstreamWorkload);
+        Add(StandardMetric.TcpOpened, 1);
     }
 
     /// <summary>The connection ended (one that never connected counts as opened and closed, as Envoy's stats filter does).</summary>
@@ -24,10 +30,51 @@ internal sealed class TcpConnectionMetrics(MeshTelemetry mesh, bool inbound, str
         if (_series == null)
         {
             _series = Series(service, null);
-            _series.Open(dropped);
+            _series.Open(Skipped);
+            Relabel(null);
+            Add(StandardMetric.TcpOpened, 1);
         }
 
-        _series.Close(sentToDownstream, receivedFromDownstream, dropped);
+        _series.Close(sentToDownstream, receivedFromDownstream, Skipped);
+        Add(StandardMetric.TcpClosed, 1);
+        Add(StandardMetric.TcpSentBytes, sentToDownstream);
+        Add(StandardMetric.TcpReceivedBytes, receivedFromDownstream);
+    }
+
+    /// <summary>Tag overrides: the connection's labels per relabelled metric, evaluated once when its peer is known.</summary>
+    private void Relabel(PeerMetadata? upstream)
+    {
+        if (overrides is not { Relabelled: > StandardMetric.ResponseBytes } || _series == null)
+        {
+            return;
+        }
+
+        var record = new AccessLogRecord
+        {
+            UpstreamCluster = attributes.Cluster,
+            DownstreamLocalAddress = attributes.Local,
+            DownstreamRemoteAddress = attributes.Remote,
+            RequestedServerName = attributes.ServerName,
+            UpstreamPeer = upstream,
+        };
+        var evaluated = overrides.Evaluate(record);
+        _relabelled = new IstioMetrics.RelabelledSeries?[4];
+        for (var i = 0; i < 4; i++)
+        {
+            var metric = (StandardMetric)((int)StandardMetric.TcpOpened << i);
+            if (overrides.Layout(metric) is { } layout)
+            {
+                _relabelled[i] = mesh.Metrics.Relabelled(metric, layout.Apply(_series.Labels.Values, evaluated));
+            }
+        }
+    }
+
+    private void Add(StandardMetric metric, long amount)
+    {
+        if (_relabelled?[System.Numerics.BitOperations.Log2((uint)metric) - 4] is { } series)
+        {
+            Interlocked.Add(ref series.Value, amount);
+        }
     }
 
     private IstioMetrics.TcpSeries Series(DestinationService? service, PeerMetadata? upstreamWorkload)
@@ -50,3 +97,6 @@ internal readonly record struct TcpSeriesKey(bool Inbound, PeerMetadata? Peer, D
         return new StandardLabels(all.Values[..StandardLabels.TcpCount]);
     }
 }
+
+/// <summary>What CEL expressions may read of a TCP connection (Envoy's connection attributes).</summary>
+internal readonly record struct TcpAttributes(string? Cluster, System.Net.IPEndPoint? Local, System.Net.IPEndPoint? Remote, string? ServerName);

@@ -226,6 +226,43 @@ public sealed class IstioMetricsTests : IAsyncLifetime
         Assert.DoesNotContain("istio_requests_total{", server);
     }
 
+    [Fact]
+    public async Task Telemetry_TagOverridesForTheServer_RequestHostAddedAndRequestProtocolRemovedOnItsSeriesOnly()
+    {
+        // Istio's "customize metrics" example (request_host, destination_port from CEL), and request_protocol removed.
+        await _mesh.ApplyAsync("telemetry.yaml", """
+            apiVersion: telemetry.istio.io/v1
+            kind: Telemetry
+            metadata: {name: namespace-metrics, namespace: default}
+            spec:
+              metrics:
+              - providers: [{name: prometheus}]
+                overrides:
+                - match: {metric: REQUEST_COUNT, mode: SERVER}
+                  tagOverrides:
+                    destination_port: {value: "string(destination.port)"}
+                    request_host: {value: request.host}
+                    request_protocol: {operation: REMOVE}
+            """);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        await MeshHarness.Eventually(
+            async () => (await http.GetStringAsync(_web.Admin("/config_dump"))).Contains("\"request_host\"", StringComparison.Ordinal),
+            "web's inbound stats filter carrying the tag overrides",
+            () => _web.Output);
+
+        await MeshHarness.UntilAsync(_client, () => Get("/tagged"), (r, _) => r.StatusCode == HttpStatusCode.OK, "sleep → web");
+
+        var server = await SampleAsync(_web, "istio_requests_total", ("reporter", "destination"), ("response_code", "200"), ("request_host", "web.default.svc.cluster.local:9080"));
+        Assert.False(server.Labels.ContainsKey("request_protocol"), string.Join(",", server.Labels.Keys));
+        Assert.Equal("9080", server.Labels["destination_port"]);
+        Assert.Equal(("sleep", "web-v1"), (server.Labels["source_workload"], server.Labels["destination_workload"]));
+        // The other metrics on the server, and everything on the client, keep Istio's labels.
+        var duration = await SampleAsync(_web, "istio_request_duration_milliseconds_count", ("reporter", "destination"), ("response_code", "200"));
+        Assert.Equal(("http", false), (duration.Labels["request_protocol"], duration.Labels.ContainsKey("request_host")));
+        var client = await SampleAsync(_client, "istio_requests_total", ("reporter", "source"), ("response_code", "200"));
+        Assert.Equal(("http", false), (client.Labels["request_protocol"], client.Labels.ContainsKey("request_host")));
+    }
+
     private static HttpRequestMessage Get(string path) => new(HttpMethod.Get, "http://web.default.svc.cluster.local:9080" + path);
 
     /// <summary>The one sample of <paramref name="metric"/> with these labels, waited for (recording follows the response by a moment).</summary>

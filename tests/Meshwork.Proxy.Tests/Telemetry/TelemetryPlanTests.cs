@@ -117,12 +117,23 @@ public sealed class TelemetryPlanTests
     }
 
     [Fact]
-    public void Compile_TagOverrides_RefusedNamingTheOverride()
+    public void Compile_TagOverrides_RelabelledMetricsLeaveTheStandardSeries()
     {
         var config = new PluginConfig { Metrics = { new MetricConfig { Name = "requests_total", TagsToRemove = { "source_principal" } } } };
 
+        var plan = HttpTelemetryPlan.Compile(With(HttpTelemetryPlan.StatsFilter, config), inbound: true, Mesh, "listener \"l\"");
+
+        Assert.Equal(StandardMetric.RequestsTotal, plan!.Overrides.Relabelled);
+        Assert.Equal(StandardMetric.RequestsTotal, plan.Dropped);
+    }
+
+    [Fact]
+    public void Compile_BadTagExpression_NackNamesFilterMetricAndTag()
+    {
+        var config = new PluginConfig { Metrics = { new MetricConfig { Name = "requests_total", Dimensions = { ["request_host"] = "request.host ==" } } } };
+
         var error = Assert.Throws<ProxyConfigException>(() => HttpTelemetryPlan.Compile(With(HttpTelemetryPlan.StatsFilter, config), inbound: true, Mesh, "listener \"l\""));
 
-        Assert.Contains("\"istio.stats\": metrics[0]: dimensions, tags_to_remove and match are not supported", error.Message);
+        Assert.Contains("listener \"l\": http_filters[0] \"istio.stats\": metrics[0]: dimensions[\"request_host\"] of metric \"requests_total\": CEL expression \"request.host ==\"", error.Message);
     }
 }

@@ -21,28 +21,28 @@ internal static class TelemetryFilters
     public const string ExchangeFilter = "istio.metadata_exchange";
     public const string StatsFilter = "istio.stats";
 
-    /// <summary>Adds the filters to every HCM and tcp_proxy of <paramref name="listener"/>, with the metrics the Telemetry resources disable on its side.</summary>
+    /// <summary>Adds the filters to every HCM and tcp_proxy of <paramref name="listener"/>, with the metric overrides the Telemetry resources make on its side.</summary>
     public static void AddTo(Listener listener, bool gateway, TelemetryMetrics? metrics = null)
     {
         var inbound = listener.TrafficDirection == Envoy.Config.Core.V3.TrafficDirection.Inbound;
-        var disabled = inbound ? (metrics ?? TelemetryMetrics.Default).ServerDisabled : (metrics ?? TelemetryMetrics.Default).ClientDisabled;
+        var overrides = inbound ? (metrics ?? TelemetryMetrics.Default).Server : (metrics ?? TelemetryMetrics.Default).Client;
         var chains = listener.FilterChains.Append(listener.DefaultFilterChain).OfType<FilterChain>();
         foreach (var chain in chains)
         {
             var terminal = chain.Filters.Count > 0 ? chain.Filters[^1] : null;
             if (terminal?.TypedConfig?.TryUnpack<HttpConnectionManager>(out var manager) == true)
             {
-                AddHttp(manager, inbound, gateway, disabled);
+                AddHttp(manager, inbound, gateway, overrides);
                 terminal.TypedConfig = Any.Pack(manager);
             }
             else if (terminal?.Name == NetworkFilters.TcpProxyFilter)
             {
-                chain.Filters.Insert(chain.Filters.Count - 1, new Filter { Name = StatsFilter, TypedConfig = Any.Pack(WithDrops(new PluginConfig(), disabled)) });
+                chain.Filters.Insert(chain.Filters.Count - 1, new Filter { Name = StatsFilter, TypedConfig = Any.Pack(WithOverrides(new PluginConfig(), overrides)) });
             }
         }
     }
 
-    private static void AddHttp(HttpConnectionManager manager, bool inbound, bool gateway, IReadOnlySet<string> disabled)
+    private static void AddHttp(HttpConnectionManager manager, bool inbound, bool gateway, IReadOnlyList<MetricOverride> overrides)
     {
         var headers = new ExchangeConfig.Types.IstioHeaders();
         var exchange = new ExchangeConfig();
@@ -59,15 +59,15 @@ internal static class TelemetryFilters
         }
 
         manager.HttpFilters.Insert(0, new HttpFilter { Name = ExchangeFilter, TypedConfig = Any.Pack(exchange) });
-        var stats = WithDrops(new PluginConfig { DisableHostHeaderFallback = inbound || gateway }, disabled);
+        var stats = WithOverrides(new PluginConfig { DisableHostHeaderFallback = inbound || gateway }, overrides);
         var router = manager.HttpFilters.Count > 0 && manager.HttpFilters[^1].Name == HttpConnectionManagers.RouterFilter ? manager.HttpFilters.Count - 1 : manager.HttpFilters.Count;
         manager.HttpFilters.Insert(router, new HttpFilter { Name = StatsFilter, TypedConfig = Any.Pack(stats) });
     }
 
-    /// <summary>Istio's metric overrides: a disabled metric is dropped by name.</summary>
-    private static PluginConfig WithDrops(PluginConfig config, IReadOnlySet<string> disabled)
+    /// <summary>Istio's metric overrides of this side: drops, dimensions and tags to remove per metric.</summary>
+    private static PluginConfig WithOverrides(PluginConfig config, IReadOnlyList<MetricOverride> overrides)
     {
-        config.Metrics.AddRange(disabled.Order(StringComparer.Ordinal).Select(name => new MetricConfig { Name = name, Drop = true }));
+        config.Metrics.AddRange(TelemetryMetrics.ToStatsConfig(overrides));
         return config;
     }
 }

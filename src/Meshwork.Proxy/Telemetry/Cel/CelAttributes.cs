@@ -5,7 +5,7 @@ namespace Meshwork.Proxy.Telemetry.Cel;
 
 /// <summary>
 /// Envoy's CEL attributes (request.*, response.*, source.*, destination.*, upstream.*,
-/// connection.*, xds.*) read from a finished request's <see cref="AccessLogRecord"/>. An attribute
+/// connection.*, xds.*) and Istio's upstream_peer / downstream_peer read from a finished request's <see cref="AccessLogRecord"/>. An attribute
 /// the request does not have (a header that was not sent) is an evaluation error, as in Envoy.
 /// </summary>
 internal static class CelAttributes
@@ -41,6 +41,10 @@ internal static class CelAttributes
         ["connection.termination_details"] = r => r.ConnectionTerminationDetails,
         ["xds.cluster_name"] = r => r.UpstreamCluster ?? throw new CelError("no upstream cluster"),
         ["xds.route_name"] = r => r.RouteName ?? throw new CelError("no route"),
+        // Istio's exchanged peer metadata (filter state wasm.upstream_peer / wasm.downstream_peer):
+        // the workload on the other side of the mesh hop, when the exchange named one.
+        ["upstream_peer"] = r => r.UpstreamPeer ?? throw new CelError("no upstream peer"),
+        ["downstream_peer"] = r => r.DownstreamPeer ?? throw new CelError("no downstream peer"),
     };
 
     /// <summary>The dotted name of a chain of identifiers (request.headers), or null for anything else.</summary>
@@ -53,7 +57,22 @@ internal static class CelAttributes
 
     public static Func<AccessLogRecord, object?>? Resolve(string dotted) => Known.GetValueOrDefault(dotted);
 
-    public static bool IsMap(string? dotted) => dotted is "request.headers" or "response.headers";
+    public static bool IsMap(string? dotted) => dotted is "request.headers" or "response.headers" or "upstream_peer" or "downstream_peer" or "upstream_peer.labels" or "downstream_peer.labels";
+
+    /// <summary>A field of exchanged peer metadata, by Istio's node metadata names and the short names newer Istio uses.</summary>
+    public static object PeerField(PeerMetadata peer, string field) => field switch
+    {
+        "workload" or "workload_name" or "name" => peer.Workload,
+        "namespace" => peer.Namespace,
+        "cluster" or "cluster_id" => peer.Cluster,
+        "app" => peer.Labels.TryGetValue("app", out var app) ? app : throw new CelError("peer has no app label"),
+        "version" => peer.Labels.TryGetValue("version", out var version) ? version : throw new CelError("peer has no version label"),
+        "service" or "canonical_service" => peer.CanonicalService,
+        "revision" or "canonical_revision" => peer.CanonicalRevision,
+        "service_account" => peer.ServiceAccount ?? throw new CelError("peer has no service account"),
+        "labels" => peer.Labels,
+        _ => throw new CelError($"no such peer field: {field}"),
+    };
 
     private static string Header(Func<string, string?> headers, string name) => headers(name) ?? throw new CelError($"no {name}");
 

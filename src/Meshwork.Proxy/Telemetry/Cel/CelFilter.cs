@@ -16,16 +16,7 @@ internal static class CelFilter
 {
     public static Func<AccessLogRecord, bool> Compile(string expression, string where)
     {
-        Func<AccessLogRecord, object?> evaluate;
-        try
-        {
-            evaluate = Compile(CelParser.Parse(expression));
-        }
-        catch (FormatException e)
-        {
-            throw new ProxyConfigException($"{where}: CEL expression \"{expression}\": {e.Message}");
-        }
-
+        var evaluate = CompileValue(expression, where);
         return record =>
         {
             try
@@ -37,6 +28,22 @@ internal static class CelFilter
                 return false;
             }
         };
+    }
+
+    /// <summary>
+    /// The expression as a delegate yielding its value (long, ulong, double, string, bool, TimeSpan,
+    /// list, map) or throwing <see cref="CelError"/>; a parse or compile error names <paramref name="where"/>.
+    /// </summary>
+    public static Func<AccessLogRecord, object?> CompileValue(string expression, string where)
+    {
+        try
+        {
+            return Compile(CelParser.Parse(expression));
+        }
+        catch (FormatException e)
+        {
+            throw new ProxyConfigException($"{where}: CEL expression \"{expression}\": {e.Message}");
+        }
     }
 
     private static Func<AccessLogRecord, object?> Compile(CelNode node)
@@ -185,10 +192,12 @@ internal static class CelFilter
     private static object? Lookup(object? container, object? key) => container switch
     {
         Func<string, string?> headers when key is string name => headers(name.ToLowerInvariant()) ?? throw new CelError($"no such key: {name}"),
+        PeerMetadata peer when key is string field => CelAttributes.PeerField(peer, field),
+        IReadOnlyDictionary<string, string> labels when key is string name => labels.TryGetValue(name, out var label) ? label : throw new CelError($"no such key: {name}"),
         List<object?> list when key is long i && i >= 0 && i < list.Count => list[(int)i],
         _ => throw new CelError("no such key"),
     };
 }
 
-/// <summary>Why an expression could not be evaluated for one request (CEL's error value): the request is not logged.</summary>
+/// <summary>Why an expression could not be evaluated for one request (CEL's error value): the request is not logged, a metric tag reads "unknown".</summary>
 internal sealed class CelError(string message) : Exception(message);

@@ -86,5 +86,28 @@ internal static class CelValues
         _ => throw new CelError("string() of this value"),
     };
 
+    /// <summary>
+    /// A value as Envoy prints a CEL result for a metric tag: strings as they are, bools as
+    /// true/false, numbers in invariant form (doubles with up to six significant digits, as
+    /// absl::StrCat), durations as Go writes them; other types by their type name.
+    /// </summary>
+    public static string Print(object? value) => value switch
+    {
+        string s => s,
+        bool b => b ? "true" : "false",
+        long l => l.ToString(CultureInfo.InvariantCulture),
+        ulong u => u.ToString(CultureInfo.InvariantCulture),
+        double d => d.ToString("G6", CultureInfo.InvariantCulture),
+        TimeSpan t => Duration(t),
+        null => "null_type value",
+        List<object?> => "list value",
+        _ => "map value",
+    };
+
+    private static string Duration(TimeSpan t) =>
+        t == TimeSpan.Zero ? "0"
+        : t.TotalSeconds >= 1 || t.TotalSeconds <= -1 ? t.TotalSeconds.ToString("0.#########", CultureInfo.InvariantCulture) + "s"
+        : t.TotalMilliseconds.ToString("0.######", CultureInfo.InvariantCulture) + "ms";
+
     private static bool IsNumber(object? value) => value is long or ulong or double;
 }

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Envoy.Config.Core.V3;
 using Envoy.Config.Listener.V3;
 using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
@@ -124,10 +125,77 @@ public class TelemetryMetricsTests
             TrafficDirection = Envoy.Config.Core.V3.TrafficDirection.Inbound,
             FilterChains = { new Envoy.Config.Listener.V3.FilterChain { Filters = { NetworkFilters.TcpProxy("inbound|9000||") } } },
         };
-        TelemetryFilters.AddTo(listener, gateway: false, new TelemetryMetrics(new HashSet<string> { "tcp_sent_bytes_total" }, new HashSet<string> { "tcp_received_bytes_total" }));
+        TelemetryFilters.AddTo(listener, gateway: false, new TelemetryMetrics([Override("tcp_sent_bytes_total", true)], [Override("tcp_received_bytes_total", true)]));
 
         var stats = listener.FilterChains[0].Filters[0].TypedConfig.Unpack<Istio.Stats.PluginConfig>();
         var drop = Assert.Single(stats.Metrics);
         Assert.Equal(("tcp_received_bytes_total", true), (drop.Name, drop.Drop));
+    }
+
+    private static MetricOverride Override(string name, bool disabled, params (string Tag, string? Value)[] tags) =>
+        new(name, disabled, tags.ToImmutableSortedDictionary(t => t.Tag, t => t.Value, StringComparer.Ordinal));
+
+    [Fact]
+    public void For_TagOverrides_MergedByTagPerLevelAndSide_MostSpecificWins()
+    {
+        var yaml =
+            Telemetry("mesh-default", "istio-system", string.Empty, "    - {match: {metric: ALL_METRICS}, tagOverrides: {request_host: {value: request.host}}}")
+            + Telemetry("ns", "default", string.Empty, "    - {match: {metric: REQUEST_COUNT, mode: CLIENT}, tagOverrides: {request_protocol: {operation: REMOVE}}}")
+            + Telemetry("web", "default", "selector: {matchLabels: {app: web}}", "    - {match: {metric: REQUEST_COUNT}, tagOverrides: {request_host: {operation: UPSERT, value: request.url_path}}}");
+        var snapshot = Meshwork.Pilot.Tests.Generators.RouteTestMesh.Snapshot(Meshwork.Pilot.Tests.Generators.RouteTestMesh.Service("web") + yaml, [Web]);
+
+        var metrics = TelemetryMetrics.For(snapshot, Web);
+
+        var client = metrics.Client.Single(m => m.Name == "requests_total");
+        Assert.Equal([new("request_host", "request.url_path"), new("request_protocol", null)], client.Tags.ToArray());
+        var server = metrics.Server.Single(m => m.Name == "requests_total");
+        Assert.Equal([new("request_host", "request.url_path")], server.Tags.ToArray());
+        Assert.Equal("request.host", metrics.Server.Single(m => m.Name == "tcp_sent_bytes_total").Tags["request_host"]);
+        Assert.Equal(metrics.Client.Select(m => m.Name).Order(StringComparer.Ordinal), metrics.Client.Select(m => m.Name));
+        Assert.Empty(metrics.ClientDisabled);
+    }
+
+    [Fact]
+    public void For_CustomMetric_SelectsOnlyThatName()
+    {
+        var yaml = Telemetry("ns", "default", string.Empty, "    - {match: {customMetric: my_metric, mode: SERVER}, tagOverrides: {x: {value: request.method}}}");
+        var snapshot = Meshwork.Pilot.Tests.Generators.RouteTestMesh.Snapshot(Meshwork.Pilot.Tests.Generators.RouteTestMesh.Service("web") + yaml, [Web]);
+
+        var metrics = TelemetryMetrics.For(snapshot, Web);
+
+        Assert.Empty(metrics.Client);
+        Assert.Equal("my_metric", Assert.Single(metrics.Server).Name);
+    }
+
+    [Fact]
+    public void AddTo_TagOverrides_DimensionsAndTagsToRemoveOnTheSidesStatsFilters()
+    {
+        var listener = new Envoy.Config.Listener.V3.Listener
+        {
+            Name = "l",
+            TrafficDirection = Envoy.Config.Core.V3.TrafficDirection.Outbound,
+            FilterChains =
+            {
+                new Envoy.Config.Listener.V3.FilterChain { Filters = { HttpConnectionManagers.AsFilter(HttpConnectionManagers.WithRds("p", "r", false, new Meshwork.Config.Mesh.MeshConfig())) } },
+                new Envoy.Config.Listener.V3.FilterChain { Filters = { NetworkFilters.TcpProxy("outbound|27017||mongo") } },
+            },
+        };
+        var metrics = new TelemetryMetrics(
+            [Override("request_bytes", true), Override("requests_total", false, ("request_host", "request.host"), ("request_protocol", null))],
+            [Override("requests_total", true)]);
+
+        TelemetryFilters.AddTo(listener, gateway: false, metrics);
+
+        var http = listener.FilterChains[0].Filters[^1].TypedConfig.Unpack<HttpConnectionManager>().HttpFilters.Single(f => f.Name == TelemetryFilters.StatsFilter).TypedConfig.Unpack<Istio.Stats.PluginConfig>();
+        var tcp = listener.FilterChains[1].Filters[0].TypedConfig.Unpack<Istio.Stats.PluginConfig>();
+        foreach (var stats in new[] { http, tcp })
+        {
+            Assert.Equal(["request_bytes", "requests_total"], stats.Metrics.Select(m => m.Name));
+            Assert.True(stats.Metrics[0].Drop);
+            var relabelled = stats.Metrics[1];
+            Assert.False(relabelled.Drop);
+            Assert.Equal("request.host", Assert.Single(relabelled.Dimensions).Value);
+            Assert.Equal(["request_protocol"], relabelled.TagsToRemove);
+        }
     }
 }
