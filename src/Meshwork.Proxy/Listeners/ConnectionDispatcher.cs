@@ -210,7 +210,7 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
         return created;
     });
 
-    /// <summary>Load-balances and connects a TCP upstream within the cluster's connect timeout; a failure counts against the host (outlier detection) and the cluster.</summary>
+    /// <summary>Load-balances and connects a TCP upstream (with its TLS, if any) within the cluster's connect timeout; a failure counts against the host (outlier detection) and the cluster.</summary>
     private async ValueTask<Stream> ConnectUpstreamAsync(string clusterName, ConnectionFacts facts, Telemetry.TcpConnectionMetrics? istio, CancellationToken cancellationToken)
     {
         if (!plane.Clusters.TryGet(clusterName, out var cluster))
@@ -220,21 +220,20 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
 
         var endpoint = cluster.Pick(new PickContext(null, null, facts.Destination.Address.ToString(), facts.Destination.Port))
             ?? throw new IOException($"no healthy upstream in \"{clusterName}\"");
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(cluster.Model.Connection.ConnectTimeout);
         try
         {
-            await socket.ConnectAsync(endpoint.Host, endpoint.Port, timeout.Token);
+            // The endpoint's transport: plaintext, or the TLS its transport socket match asks for (Istio mTLS).
+            var stream = await endpoint.Transport.ConnectTcpAsync(endpoint.Host, endpoint.Port, timeout.Token);
             Interlocked.Increment(ref cluster.Stats.UpstreamCxTotal);
             endpoint.ReportOutcome(UpstreamOutcome.Success);
             istio?.Opened(cluster.Model.Service, endpoint.Workload);
-            return new NetworkStream(socket, ownsSocket: true);
+            return stream;
         }
-        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        catch (Exception e) when (e is SocketException or OperationCanceledException or IOException or System.Security.Authentication.AuthenticationException or HttpRequestException)
         {
-            socket.Dispose();
-            Interlocked.Increment(ref cluster.Stats.UpstreamCxConnectFail);
+            // The transport counted the failure in upstream_cx_connect_fail.
             endpoint.ReportOutcome(UpstreamOutcome.ConnectFailure);
             throw;
         }

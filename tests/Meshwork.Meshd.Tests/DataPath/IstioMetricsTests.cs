@@ -309,6 +309,57 @@ public sealed class IstioMetricsMutualTlsTests(Security.StrictMesh mesh) : IClas
     }
 }
 
+/// <summary>TCP over STRICT mutual TLS: the client sidecar originates mTLS for tcp_proxy as it does for HTTP.</summary>
+public sealed class TcpMutualTlsTests(Security.StrictMesh mesh) : IClassFixture<Security.StrictMesh>
+{
+    [Fact]
+    public async Task Tcp_ThroughBothSidecarsUnderStrict_IsMutualTlsWithTheClientsPrincipal()
+    {
+        var payload = Encoding.ASCII.GetBytes("ping over mutual TLS\n");
+        var echoed = Array.Empty<byte>();
+        await MeshHarness.Eventually(
+            async () =>
+            {
+                echoed = await EchoAsync(IPAddress.Parse(mesh.Client.Ip), payload);
+                return echoed.SequenceEqual([.. payload, .. "[eof]"u8]);
+            },
+            "sleep → db over the TCP port under STRICT",
+            () => System.Text.Encoding.ASCII.GetString(echoed) + "\n" + mesh.Client.Output + "\n--- db ---\n" + mesh.Db.Output);
+
+        var server = await IstioMetricsTests.SampleAsync(mesh.Db, "istio_tcp_connections_opened_total", ("reporter", "destination"), ("connection_security_policy", "mutual_tls"));
+        Assert.Equal("spiffe://cluster.local/ns/default/sa/sleep", server.Labels["source_principal"]);
+        Assert.Equal("spiffe://cluster.local/ns/default/sa/db", server.Labels["destination_principal"]);
+
+        // The same port in plaintext, as a client without a sidecar would send: STRICT refuses it.
+        Assert.Empty(await EchoAsync(IPAddress.Parse(mesh.Db.Ip), payload));
+    }
+
+    /// <summary>Sends <paramref name="payload"/> to ADDRESS:9000, half-closes, and reads until the other side closes (a reset reads as the end).</summary>
+    private static async Task<byte[]> EchoAsync(IPAddress address, byte[] payload)
+    {
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var received = new MemoryStream();
+        try
+        {
+            await socket.ConnectAsync(address, 9000, timeout.Token);
+            await socket.SendAsync(payload, SocketFlags.None, timeout.Token);
+            socket.Shutdown(SocketShutdown.Send);
+            var buffer = new byte[256];
+            int read;
+            while ((read = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token)) > 0)
+            {
+                received.Write(buffer, 0, read);
+            }
+        }
+        catch (SocketException)
+        {
+        }
+
+        return received.ToArray();
+    }
+}
+
 /// <summary>One sample line of Prometheus text: name, labels, value.</summary>
 internal sealed partial record PrometheusLine(string Name, Dictionary<string, string> Labels, double Value)
 {

@@ -10,7 +10,8 @@ namespace Meshwork.Meshd.Tests.Security;
 
 /// <summary>
 /// A mesh with mesh-wide STRICT mutual TLS (PeerAuthentication in istio-system): a server workload
-/// ("web") and a client ("sleep"), each sidecar holding a one-minute certificate from its agent.
+/// ("web"), a TCP echo workload ("db", port 9000) and a client ("sleep"), each sidecar holding a
+/// one-minute certificate from its agent.
 /// </summary>
 public sealed class StrictMesh : IAsyncLifetime
 {
@@ -21,6 +22,10 @@ public sealed class StrictMesh : IAsyncLifetime
     public ProxyProcess Server { get; private set; } = null!;
 
     public ProxyProcess Client { get; private set; } = null!;
+
+    public ProxyProcess Db { get; private set; } = null!;
+
+    private TcpEchoServer? _echo;
 
     public string RootFile => Path.Combine(Mesh.Meshd.CaDirectory, "root-cert.pem");
 
@@ -56,11 +61,14 @@ public sealed class StrictMesh : IAsyncLifetime
               - from: [{source: {principals: ["cluster.local/ns/default/sa/sleep"]}}]
                 to: [{operation: {paths: ["/private"]}}]
             """;
-        Mesh = await MeshHarness.StartAsync(("services.yaml", HttpMeshes.Service("web", "app: web")), ("strict.yaml", Strict), ("principals.yaml", Principals));
+        Mesh = await MeshHarness.StartAsync(("services.yaml", HttpMeshes.Service("web", "app: web") + "---\n" + EdgeProtocolMesh.Service("db", 9000, "TCP")), ("strict.yaml", Strict), ("principals.yaml", Principals));
         var app = await Mesh.AddBackendAsync("web");
+        _echo = TcpEchoServer.Start();
         Server = Start("web", "web", [$"9080=127.0.0.1:{app.Port}"], await TokenFileAsync("web"));
+        Db = Start("db", "db", [$"9000=127.0.0.1:{_echo.Port}"], await TokenFileAsync("db"));
         Client = Start("sleep", "sleep", [], await TokenFileAsync("sleep"));
         await Mesh.WaitReadyAsync(Server);
+        await Mesh.WaitReadyAsync(Db);
         await Mesh.WaitReadyAsync(Client);
         await MeshHarness.UntilAsync(Client, Get, (r, _) => r.StatusCode == HttpStatusCode.OK, "sleep → web over mutual TLS");
     }
@@ -68,6 +76,11 @@ public sealed class StrictMesh : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await Mesh.DisposeAsync();
+        if (_echo != null)
+        {
+            await _echo.DisposeAsync();
+        }
+
         foreach (var file in _files)
         {
             File.Delete(file);
