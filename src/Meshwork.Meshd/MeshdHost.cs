@@ -182,7 +182,23 @@ public static partial class MeshdHost
             mesh = outcome.Config;
         }
 
-        return options.TrustDomain is { Length: > 0 } trustDomain ? mesh with { TrustDomain = trustDomain } : mesh;
+        if (options.TrustDomain is { Length: > 0 } trustDomain)
+        {
+            mesh = mesh with { TrustDomain = trustDomain };
+        }
+
+        // meshd's own Mixer is where sidecars check and report unless the mesh config names other servers.
+        if (options.MixerAddress is { } mixer)
+        {
+            var address = mixer.ToString();
+            mesh = mesh with
+            {
+                MixerCheckServer = mesh.MixerCheckServer.Length > 0 ? mesh.MixerCheckServer : address,
+                MixerReportServer = mesh.MixerReportServer.Length > 0 ? mesh.MixerReportServer : address,
+            };
+        }
+
+        return mesh;
     }
 
     private static partial class Log

@@ -81,6 +81,8 @@ public static class XdsJson
         global::Istio.Stats.ConfigReflection.Descriptor,
         global::Istio.V1.Auth.CaReflection.Descriptor,
         global::Istio.Mixer.V1.AttributesReflection.Descriptor,
+        global::Istio.Mixer.V1.Config.Client.ClientConfigReflection.Descriptor,
+        global::Istio.Mixer.V1.Config.Client.QuotaReflection.Descriptor,
         global::Istio.Mixer.V1.MixerReflection.Descriptor,
         global::OpenTelemetry.Proto.Collector.Trace.V1.TraceServiceReflection.Descriptor,
         global::OpenTelemetry.Proto.Common.V1.CommonReflection.Descriptor,

@@ -22,6 +22,7 @@ using Auth = Envoy.Service.Auth.V3;
 using CorsFilter = Envoy.Extensions.Filters.Http.Cors.V3;
 using ExtAuthz = Envoy.Extensions.Filters.Http.ExtAuthz.V3;
 using RouteCors = Envoy.Config.Route.V3.CorsPolicy;
+using MixerClient = Istio.Mixer.V1.Config.Client;
 using UpstreamHttp = Envoy.Extensions.Upstreams.Http.V3;
 
 namespace Meshwork.Xds.Protos.Tests;
@@ -34,6 +35,20 @@ public class FieldNumberTests
 
     private static readonly (string Field, int Number, Func<IMessage> Build)[] Cases =
     [
+        ("NetworkFailPolicy.policy", 1, () => new MixerClient.NetworkFailPolicy { Policy = MixerClient.NetworkFailPolicy.Types.FailPolicy.FailClose }),
+        ("NetworkFailPolicy.base_retry_wait", 3, () => new MixerClient.NetworkFailPolicy { BaseRetryWait = OneSecond }),
+        ("ServiceConfig.quota_spec", 5, () => new MixerClient.ServiceConfig { QuotaSpec = { new MixerClient.QuotaSpec() } }),
+        ("ServiceConfig.network_fail_policy", 7, () => new MixerClient.ServiceConfig { NetworkFailPolicy = new MixerClient.NetworkFailPolicy() }),
+        ("ServiceConfig.forward_attributes", 8, () => new MixerClient.ServiceConfig { ForwardAttributes = new Istio.Mixer.V1.Attributes() }),
+        ("TransportConfig.check_cluster", 6, () => new MixerClient.TransportConfig { CheckCluster = "c" }),
+        ("TransportConfig.attributes_for_mixer_proxy", 8, () => new MixerClient.TransportConfig { AttributesForMixerProxy = new Istio.Mixer.V1.Attributes() }),
+        ("TransportConfig.report_batch_max_entries", 9, () => new MixerClient.TransportConfig { ReportBatchMaxEntries = 100 }),
+        ("TransportConfig.report_batch_max_time", 10, () => new MixerClient.TransportConfig { ReportBatchMaxTime = OneSecond }),
+        ("HttpClientConfig.default_destination_service", 3, () => new MixerClient.HttpClientConfig { DefaultDestinationService = "d" }),
+        ("HttpClientConfig.mixer_attributes", 4, () => new MixerClient.HttpClientConfig { MixerAttributes = new Istio.Mixer.V1.Attributes() }),
+        ("QuotaRule.quotas", 2, () => new MixerClient.QuotaRule { Quotas = { new MixerClient.Quota() } }),
+        ("StringMatch.regex", 3, () => new MixerClient.StringMatch { Regex = "r" }),
+        ("Quota.charge", 2, () => new MixerClient.Quota { Charge = 1 }),
         ("AccessLogFilter.duration_filter", 2, () => new Envoy.Config.Accesslog.V3.AccessLogFilter { DurationFilter = new Envoy.Config.Accesslog.V3.DurationFilter() }),
         ("AccessLogFilter.and_filter", 6, () => new Envoy.Config.Accesslog.V3.AccessLogFilter { AndFilter = new Envoy.Config.Accesslog.V3.AndFilter() }),
         ("AccessLogFilter.or_filter", 7, () => new Envoy.Config.Accesslog.V3.AccessLogFilter { OrFilter = new Envoy.Config.Accesslog.V3.OrFilter() }),

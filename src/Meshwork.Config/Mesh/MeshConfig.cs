@@ -60,6 +60,18 @@ public sealed record MeshConfig
     /// <summary>How proxies normalize request paths before routing and authorization (Istio's <c>pathNormalization</c>).</summary>
     public ProxyPathNormalization? PathNormalization { get; init; }
 
+    /// <summary>Where sidecars send Mixer Check calls (<c>HOST:PORT</c>, Istio's <c>mixerCheckServer</c>); empty: no policy checks.</summary>
+    public string MixerCheckServer { get; init; } = string.Empty;
+
+    /// <summary>Where sidecars send Mixer Report calls (<c>HOST:PORT</c>, Istio's <c>mixerReportServer</c>); empty: no reports.</summary>
+    public string MixerReportServer { get; init; } = string.Empty;
+
+    /// <summary>Istio's <c>disablePolicyChecks</c>: sidecars report to Mixer but never ask it (Check) for permission.</summary>
+    public bool DisablePolicyChecks { get; init; }
+
+    /// <summary>Istio's <c>policyCheckFailOpen</c>: when Mixer cannot be reached, requests go ahead; by default (false) they fail, as Istio 1.4.</summary>
+    public bool PolicyCheckFailOpen { get; init; }
+
     /// <summary>The trust domain in force: the file's, else <c>cluster.local</c>.</summary>
     public string EffectiveTrustDomain => TrustDomain.Length > 0 ? TrustDomain : "cluster.local";
 

@@ -77,65 +77,16 @@ public static class CompressedAttributesCodec
     public static CompressedAttributes Encode(IAttributeBag bag)
     {
         var message = new CompressedAttributes();
-        var local = new Dictionary<string, int>(StringComparer.Ordinal);
-        int Index(string word)
-        {
-            if (GlobalDictionary.Index.TryGetValue(word, out var g))
-            {
-                return g;
-            }
-
-            if (!local.TryGetValue(word, out var l))
-            {
-                message.Words.Add(word);
-                local[word] = l = -message.Words.Count;
-            }
-
-            return l;
-        }
-
+        var words = new MessageWords();
         foreach (var name in bag.Names)
         {
-            bag.TryGet(name, out var value);
-            var key = Index(name);
-            switch (value)
+            if (bag.TryGet(name, out var value) && value != null)
             {
-                case string s:
-                    message.Strings[key] = Index(s);
-                    break;
-                case long l:
-                    message.Int64S[key] = l;
-                    break;
-                case double d:
-                    message.Doubles[key] = d;
-                    break;
-                case bool b:
-                    message.Bools[key] = b;
-                    break;
-                case DateTimeOffset t:
-                    message.Timestamps[key] = Timestamp.FromDateTimeOffset(t);
-                    break;
-                case TimeSpan ts:
-                    message.Durations[key] = Duration.FromTimeSpan(ts);
-                    break;
-                case IPAddress ip:
-                    message.Bytes[key] = ByteString.CopyFrom(ip.GetAddressBytes());
-                    break;
-                case byte[] bytes:
-                    message.Bytes[key] = ByteString.CopyFrom(bytes);
-                    break;
-                case IReadOnlyDictionary<string, string> map:
-                    var sm = new Istio.Mixer.V1.StringMap();
-                    foreach (var (k, v) in map)
-                    {
-                        sm.Entries[Index(k)] = Index(v);
-                    }
-
-                    message.StringMaps[key] = sm;
-                    break;
+                CompressedAttributesWriter.Write(message, name, value, words);
             }
         }
 
+        message.Words.AddRange(words.Words);
         return message;
     }
 }

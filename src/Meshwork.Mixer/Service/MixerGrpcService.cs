@@ -91,22 +91,8 @@ public sealed class MixerGrpcService(MixerRuntime runtime) : Istio.Mixer.V1.Mixe
     public static ReferencedAttributes Referenced(IEnumerable<AttributeReference> references)
     {
         var result = new ReferencedAttributes();
-        var local = new Dictionary<string, int>(StringComparer.Ordinal);
-        int Index(string word)
-        {
-            if (GlobalDictionary.Index.TryGetValue(word, out var g))
-            {
-                return g;
-            }
-
-            if (!local.TryGetValue(word, out var l))
-            {
-                result.Words.Add(word);
-                local[word] = l = -result.Words.Count;
-            }
-
-            return l;
-        }
+        var words = new MessageWords();
+        int Index(string word) => words.Index(word);
 
         foreach (var r in references.OrderBy(r => r.Name, StringComparer.Ordinal).ThenBy(r => r.MapKey, StringComparer.Ordinal))
         {
@@ -123,6 +109,7 @@ public sealed class MixerGrpcService(MixerRuntime runtime) : Istio.Mixer.V1.Mixe
             result.AttributeMatches.Add(match);
         }
 
+        result.Words.AddRange(words.Words);
         return result;
     }
 }

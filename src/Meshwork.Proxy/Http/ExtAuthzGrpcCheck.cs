@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Globalization;
 using System.Net;
 using Envoy.Config.Core.V3;
@@ -37,35 +36,8 @@ internal static class ExtAuthzGrpcCheck
     /// <summary>Sends one CheckRequest (an HTTP request's, or a connection's for the network filter) and reads the answer.</summary>
     public static async Task<ExtAuthzAnswer> SendAsync(CheckRequest check, string authority, UpstreamEndpoint endpoint, HttpMessageInvoker invoker, CancellationToken cancel)
     {
-        var payload = check.ToByteArray();
-        var framed = new byte[5 + payload.Length];
-        BinaryPrimitives.WriteUInt32BigEndian(framed.AsSpan(1), (uint)payload.Length);
-        payload.CopyTo(framed, 5);
-        using var call = new HttpRequestMessage(HttpMethod.Post, endpoint.DestinationPrefix + Method)
-        {
-            Version = HttpVersion.Version20,
-            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Content = new ByteArrayContent(framed),
-        };
-        // Without validation: Istio's authority (outbound_.9000_._.host) has underscores, which the typed setter refuses.
-        call.Headers.TryAddWithoutValidation("Host", authority);
-        call.Headers.TryAddWithoutValidation("te", "trailers");
-        call.Content.Headers.TryAddWithoutValidation("content-type", "application/grpc");
-        using var response = await invoker.SendAsync(call, cancel);
-        var bytes = await response.Content.ReadAsByteArrayAsync(cancel);
-        var grpcStatus = Header(response, "grpc-status");
-        if (response.StatusCode != HttpStatusCode.OK || grpcStatus != "0" || bytes.Length < 5)
-        {
-            return ExtAuthzAnswer.Failed;
-        }
-
-        var length = (int)BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan(1));
-        if (bytes[0] != 0 || length > bytes.Length - 5)
-        {
-            return ExtAuthzAnswer.Failed;
-        }
-
-        return Interpret(CheckResponse.Parser.ParseFrom(bytes, 5, length));
+        var response = await GrpcUnary.CallAsync(invoker, endpoint.DestinationPrefix + Method, authority, check, CheckResponse.Parser, cancel);
+        return response == null ? ExtAuthzAnswer.Failed : Interpret(response);
     }
 
     /// <summary>The answer a CheckResponse stands for (exposed for tests).</summary>
@@ -173,10 +145,4 @@ internal static class ExtAuthzGrpcCheck
             PortValue = (uint)port,
         },
     };
-
-    /// <summary>A header or trailer (a trailers-only answer puts grpc-status in the headers).</summary>
-    private static string? Header(HttpResponseMessage response, string name) =>
-        response.TrailingHeaders.NonValidated.TryGetValues(name, out var trailer) ? trailer.ToString()
-        : response.Headers.NonValidated.TryGetValues(name, out var header) ? header.ToString()
-        : null;
 }

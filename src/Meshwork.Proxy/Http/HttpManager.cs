@@ -115,7 +115,11 @@ internal sealed class HttpManager
         var jwt = manager.HttpFilters.FirstOrDefault(f => f.Name == JwtAuthnPlan.FilterName);
         JwtAuthn = jwt?.TypedConfig != null ? JwtAuthnPlan.Compile(jwt.TypedConfig, $"listener \"{listenerName}\"") : null;
         Telemetry = Meshwork.Proxy.Telemetry.HttpTelemetryPlan.Compile(manager, inbound, telemetry, $"listener \"{listenerName}\": http_connection_manager");
+        Mixer = Meshwork.Proxy.Mixer.MixerFilterPlan.Compile(manager, $"listener \"{listenerName}\": http_connection_manager", stats);
     }
+
+    /// <summary>Istio's Mixer filter (policy checks, quotas, reports), or null when the manager has none.</summary>
+    public Meshwork.Proxy.Mixer.MixerFilterPlan? Mixer { get; }
 
     /// <summary>Istio's metadata exchange and stats filters, or null when the manager has neither.</summary>
     public Meshwork.Proxy.Telemetry.HttpTelemetryPlan? Telemetry { get; }

@@ -11,7 +11,7 @@ namespace Meshwork.Proxy.Http;
 /// <summary>
 /// The HTTP request path in one place, in the order a request meets it (Envoy's filter chain of
 /// an Istio sidecar): request id, forwarding and client certificate headers → path normalization →
-/// jwt_authn → RBAC and ext_authz → route match → fault → CORS → the route's action (direct response, redirect, or
+/// jwt_authn → RBAC and ext_authz → Istio's Mixer check → route match → fault → CORS → the route's action (direct response, redirect, or
 /// upstream with retries) → stats, Istio's metrics and access log. Istio's metadata exchange reads
 /// the peer's headers as the request arrives and as the upstream answers (<see cref="RequestTelemetry"/>).
 /// Everything it consults was compiled when config arrived; it only reads snapshots.
@@ -20,6 +20,7 @@ internal sealed partial class RequestPath(DataPlane plane, UpstreamCaller upstre
 {
     private readonly ILogger _access = loggers.CreateLogger("mesh-proxy.access");
     private readonly ExtAuthzCaller _extAuthz = new(plane, time);
+    private readonly Mixer.MixerCaller _mixer = new(plane, time);
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -81,6 +82,8 @@ internal sealed partial class RequestPath(DataPlane plane, UpstreamCaller upstre
                 RequestTelemetry.Record(telemetry, context, connection, outcome, status, elapsed, record);
             }
 
+            _mixer.Report(context, outcome, status, elapsed);
+
             LogAccess(context, manager, outcome, status, elapsed);
             tracer.Finish(context, outcome, status, elapsed);
         }
@@ -121,7 +124,8 @@ internal sealed partial class RequestPath(DataPlane plane, UpstreamCaller upstre
         // The connection manager normalizes the path; then, as in Istio's inbound chain, jwt_authn and the RBAC filters run ahead of routing.
         if (await RequestAuthorization.NormalizePathAsync(context, manager) is not { } path
             || (manager.JwtAuthn is { } jwt && !await AuthenticateAsync(context, jwt, manager.Stats))
-            || !await RequestAuthorization.AuthorizeAsync(context, manager, connection, path, _extAuthz, outcome))
+            || !await RequestAuthorization.AuthorizeAsync(context, manager, connection, path, _extAuthz, outcome)
+            || (manager.Mixer is { } mixer && !await _mixer.CheckAsync(context, connection, mixer, outcome)))
         {
             return;
         }
@@ -303,6 +307,9 @@ internal sealed class RequestOutcome
 
     /// <summary>Request body bytes that went upstream, or -1 when not counted (the declared length is used then).</summary>
     public long RequestBytes { get; set; } = -1;
+
+    /// <summary>The request's Mixer attributes and check result, when a Mixer filter saw it (reported after the response).</summary>
+    public Mixer.MixerRequest? Mixer { get; set; }
 }
 
 /// <summary>

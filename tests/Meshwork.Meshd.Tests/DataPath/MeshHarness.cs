@@ -33,15 +33,27 @@ public sealed class MeshHarness : IAsyncDisposable
     public static Task<MeshHarness> StartAsync(params (string File, string Yaml)[] files) => StartWithMeshConfigAsync(null, files);
 
     /// <summary>As <see cref="StartAsync"/>, with meshd reading <paramref name="meshConfig"/> (MeshConfig YAML) when given.</summary>
-    public static async Task<MeshHarness> StartWithMeshConfigAsync(string? meshConfig, params (string File, string Yaml)[] files)
+    public static Task<MeshHarness> StartWithMeshConfigAsync(string? meshConfig, params (string File, string Yaml)[] files) => StartWithArgsAsync(meshConfig, [], [], files);
+
+    /// <summary>
+    /// As <see cref="StartWithMeshConfigAsync"/>, with more meshd flags (e.g. <c>--mixer-address</c>) and
+    /// files of the shared samples read in place (symbolic links in the config directory to <c>Target</c>).
+    /// </summary>
+    public static async Task<MeshHarness> StartWithArgsAsync(string? meshConfig, string[] meshdArgs, (string Link, string Target)[] samples, params (string File, string Yaml)[] files)
     {
         var directory = Directory.CreateTempSubdirectory("mesh-e2e-").FullName;
+        foreach (var (link, target) in samples)
+        {
+            Assert.True(File.Exists(target), $"sample {target} is missing");
+            File.CreateSymbolicLink(Path.Combine(directory, link), target);
+        }
+
         foreach (var (file, yaml) in files)
         {
             await File.WriteAllTextAsync(Path.Combine(directory, file), yaml);
         }
 
-        string[] args = ["--config-dir", directory];
+        string[] args = ["--config-dir", directory, .. meshdArgs];
         if (meshConfig != null)
         {
             // Beside the config directory, not in it: meshd reads every YAML there as resources.

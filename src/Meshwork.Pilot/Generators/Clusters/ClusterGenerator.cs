@@ -86,6 +86,12 @@ public sealed class ClusterGenerator : ISharedResourceGenerator
 
         yield return CatchAllClusters.Passthrough(snapshot.Mesh);
         yield return CatchAllClusters.Passthrough(snapshot.Mesh, ClusterNames.InboundPassthrough);
+
+        // The Mixer servers the sidecars' mixer filters check and report with.
+        foreach (var mixer in Mixer.MixerServers.Clusters(snapshot.Mesh))
+        {
+            yield return mixer;
+        }
     }
 
     private static IEnumerable<Cluster> ForProxyless(MeshSnapshot snapshot, ProxyNode proxy, IReadOnlyList<OutboundCluster> plan, IReadOnlySet<string>? names)

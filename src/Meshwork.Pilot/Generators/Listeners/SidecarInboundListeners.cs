@@ -4,6 +4,7 @@ using Envoy.Config.Route.V3;
 using Meshwork.Config.Networking;
 using Meshwork.Config.Validation.Networking;
 using Meshwork.Pilot.Generators.Authorization;
+using Meshwork.Pilot.Generators.Mixer;
 using Meshwork.Pilot.Generators.Routes;
 using Meshwork.Pilot.Model;
 
@@ -39,7 +40,7 @@ internal static class SidecarInboundListeners
 
             var cluster = ClusterNames.Inbound(port.Number);
             Func<IEnumerable<Filter>> filter = port.IsHttp
-                ? () => [InboundManager(snapshot, port, cluster, jwt, authorization, trustDomain)]
+                ? () => [InboundManager(snapshot, proxy, port, cluster, jwt, authorization, trustDomain)]
                 : () => [.. AuthorizationFilters.Network(authorization, trustDomain), NetworkFilters.TcpProxy(cluster)];
             var listener = new Listener
             {
@@ -57,11 +58,18 @@ internal static class SidecarInboundListeners
         }
     }
 
-    private static Filter InboundManager(MeshSnapshot snapshot, InboundPort port, string cluster, Envoy.Extensions.Filters.Network.HttpConnectionManager.V3.HttpFilter? jwt, AuthorizationScope authorization, string trustDomain)
+    private static Filter InboundManager(MeshSnapshot snapshot, ProxyNode proxy, InboundPort port, string cluster, Envoy.Extensions.Filters.Network.HttpConnectionManager.V3.HttpFilter? jwt, AuthorizationScope authorization, string trustDomain)
     {
         var manager = HttpConnectionManagers.Inbound($"inbound_{port.Address}_{port.Number}", RouteTable(cluster, port), snapshot.Mesh);
         RequestAuthenticationFilter.AddTo(manager, jwt);
         AuthorizationFilters.Insert(manager, AuthorizationFilters.Http(authorization, trustDomain));
+
+        // Istio 1.4 ran Mixer's policy check after authentication and before fault, cors and the router.
+        if (MixerFilter.Inbound(snapshot, proxy, new MixerFilter.Destination(port.Hostname, port.ServiceNamespace.Length > 0 ? port.ServiceNamespace : proxy.Namespace, port.Address, port.Number)) is { } mixer)
+        {
+            var at = manager.HttpFilters.Select((f, i) => (f, i)).FirstOrDefault(x => x.f.Name == FaultAndCorsTranslator.FaultFilter, (null!, manager.HttpFilters.Count)).Item2;
+            manager.HttpFilters.Insert(at, mixer);
+        }
         return HttpConnectionManagers.AsFilter(manager);
     }
 
@@ -110,7 +118,8 @@ internal static class SidecarInboundListeners
                     i.Bind.Length > 0 ? i.Bind : address,
                     i.Port!.Number,
                     IsHttp(PortProtocols.Parse(i.Port.Protocol)),
-                    proxy.WorkloadName.Length > 0 ? proxy.WorkloadName : proxy.Name))
+                    proxy.WorkloadName.Length > 0 ? proxy.WorkloadName : proxy.Name,
+                    proxy.Namespace))
                 .ToList();
         }
 
@@ -124,7 +133,7 @@ internal static class SidecarInboundListeners
             {
                 var endpoint = g.First();
                 var protocol = snapshot.Registry.Service(endpoint.ServiceNamespace, endpoint.Hostname)?.Port(endpoint.ServicePort)?.Protocol ?? PortProtocol.Unsupported;
-                return new InboundPort(address, endpoint.Port, IsHttp(protocol), endpoint.Hostname);
+                return new InboundPort(address, endpoint.Port, IsHttp(protocol), endpoint.Hostname, endpoint.ServiceNamespace);
             })
             .ToList();
     }
@@ -132,5 +141,5 @@ internal static class SidecarInboundListeners
     /// <summary>HTTP, gRPC and unnamed (sniffed) ports get an HCM; TCP, TLS and the rest a tcp_proxy.</summary>
     private static bool IsHttp(PortProtocol protocol) => protocol.IsHttp() || protocol == PortProtocol.Unsupported;
 
-    private sealed record InboundPort(string Address, uint Number, bool IsHttp, string Hostname);
+    private sealed record InboundPort(string Address, uint Number, bool IsHttp, string Hostname, string ServiceNamespace);
 }

@@ -1,11 +1,11 @@
 using System.Collections.Frozen;
 
-namespace Meshwork.Mixer.Attributes;
+namespace Istio.Mixer.V1;
 
 /// <summary>
-/// Istio's global word list (mixer/v1/global_dictionary.yaml), which Mixer's clients and server share so common names
-/// and values travel as small integers. Append-only upstream; a client that sends a larger global_word_count than
-/// this list knows is using words the server cannot decode.
+/// Istio's global word list (mixer/v1/global_dictionary.yaml), which Mixer and its clients (the proxy's
+/// Mixer filter) share so common names and values travel as small integers. Append-only upstream; a client
+/// that sends a larger global_word_count than this list knows is using words the server cannot decode.
 /// </summary>
 public static class GlobalDictionary
 {
@@ -18,7 +18,7 @@ public static class GlobalDictionary
 
     private static string[] Load()
     {
-        using var stream = typeof(GlobalDictionary).Assembly.GetManifestResourceStream("Meshwork.Mixer.global_dictionary.txt")
+        using var stream = typeof(GlobalDictionary).Assembly.GetManifestResourceStream("Meshwork.Xds.Protos.mixer_global_dictionary.txt")
             ?? throw new InvalidOperationException("global dictionary resource missing");
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
