@@ -65,6 +65,7 @@ public static class XdsJson
         global::Envoy.Service.Discovery.V3.AdsReflection.Descriptor,
         global::Envoy.Service.Discovery.V3.DiscoveryReflection.Descriptor,
         global::Envoy.Service.Secret.V3.SdsReflection.Descriptor,
+        global::Envoy.Tcp.MetadataExchange.Config.MetadataExchangeReflection.Descriptor,
         global::Envoy.Type.Matcher.V3.MetadataReflection.Descriptor,
         global::Envoy.Type.Matcher.V3.NumberReflection.Descriptor,
         global::Envoy.Type.Matcher.V3.PathReflection.Descriptor,

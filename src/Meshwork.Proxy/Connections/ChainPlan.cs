@@ -19,6 +19,9 @@ public abstract record ChainPlan(string ListenerName, string ChainLabel, Downstr
     /// <summary>Index in <see cref="RbacFilters"/> of the first RBAC filter after <see cref="ExtAuthz"/>.</summary>
     public int ExtAuthzAt { get; init; }
 
+    /// <summary>The ALPN on which the chain's <c>istio.metadata_exchange</c> network filter exchanges peer metadata over TCP, or null without one.</summary>
+    public string? PeerExchangeProtocol { get; init; }
+
     /// <summary>Istio's <c>istio.stats</c> network filter is in the chain: a tcp_proxy connection records the istio_tcp_* metrics.</summary>
     public bool RecordsIstioStats { get; init; }
 

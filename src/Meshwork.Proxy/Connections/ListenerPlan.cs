@@ -114,6 +114,7 @@ public sealed class ListenerPlan
 
         var rbac = new List<NetworkRbac>();
         NetworkExtAuthz? extAuthz = null;
+        string? peerExchange = null;
         var extAuthzAt = 0;
         var istioStats = false;
         var overrides = Telemetry.MetricOverrides.None;
@@ -123,6 +124,17 @@ public sealed class ListenerPlan
             if (name == RbacFilter)
             {
                 rbac.Add(Unpack<NetworkRbac>(chain.Filters[i], $"{where}: filters[{i}]"));
+                continue;
+            }
+
+            if (name == Telemetry.TcpPeerExchange.FilterName)
+            {
+                peerExchange = Unpack<Envoy.Tcp.MetadataExchange.Config.MetadataExchange>(chain.Filters[i], $"{where}: filters[{i}]").Protocol;
+                if (peerExchange.Length == 0)
+                {
+                    throw new ProxyConfigException($"{where}: filters[{i}] \"{name}\": protocol is required");
+                }
+
                 continue;
             }
 
@@ -147,10 +159,10 @@ public sealed class ListenerPlan
 
             throw new ProxyConfigException(name is HttpConnectionManagerFilter or TcpProxyFilter
                 ? $"{where}: filter \"{name}\" is terminal and must be the last filter"
-                : $"{where}: filter \"{name}\": unknown network filter (mesh-proxy runs only {RbacFilter}, {ExtAuthzFilter} and {IstioStatsFilter} before {HttpConnectionManagerFilter} or {TcpProxyFilter})");
+                : $"{where}: filter \"{name}\": unknown network filter (mesh-proxy runs only {Telemetry.TcpPeerExchange.FilterName}, {RbacFilter}, {ExtAuthzFilter} and {IstioStatsFilter} before {HttpConnectionManagerFilter} or {TcpProxyFilter})");
         }
 
-        return CompileTerminal(listener, label, chain, where) with { RbacFilters = rbac, ExtAuthz = extAuthz, ExtAuthzAt = extAuthzAt, RecordsIstioStats = istioStats, IstioStatsOverrides = overrides };
+        return CompileTerminal(listener, label, chain, where) with { RbacFilters = rbac, ExtAuthz = extAuthz, ExtAuthzAt = extAuthzAt, PeerExchangeProtocol = peerExchange, RecordsIstioStats = istioStats, IstioStatsOverrides = overrides };
     }
 
     private static ChainPlan CompileTerminal(string listener, string label, FilterChain chain, string where)

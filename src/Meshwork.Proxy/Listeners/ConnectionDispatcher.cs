@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using Meshwork.Proxy.Authorization;
 using Meshwork.Proxy.Connections;
@@ -157,6 +158,20 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
             ? new Telemetry.TcpConnectionMetrics(telemetry, inbound, peer?.Uri, peer?.LocalUriSans.FirstOrDefault(), plan.IstioStatsOverrides,
                 plan.IstioStatsOverrides.Relabelled == Telemetry.StandardMetric.None ? default : new Telemetry.TcpAttributes(clusterName, Unmapped(facts.Destination), Unmapped(facts.Source), facts.ServerName))
             : null;
+        if (plan.PeerExchangeProtocol is { } protocol && downstream is SslStream ssl && ssl.NegotiatedApplicationProtocol.ToString() == protocol)
+        {
+            // Istio's TCP metadata exchange: announce this workload, and take the client's announcement
+            // off the front of its bytes (the source labels of the connection's metrics).
+            istio?.AwaitDownstreamPeer();
+            if (!await AnnounceAsync(downstream, CancellationToken.None))
+            {
+                await downstream.DisposeAsync();
+                return;
+            }
+
+            downstream = new Telemetry.PeerExchangeStream(downstream, exchanged => istio?.DownstreamPeerKnown(exchanged));
+        }
+
         var result = await TcpProxy.RunAsync(downstream, ct => ConnectUpstreamAsync(clusterName, facts, istio, ct), settings, tcpStats, time, CancellationToken.None);
         istio?.Closed(plane.Clusters.TryGet(clusterName, out var used) ? used.Model.Service : null, result.BytesToDownstream, result.BytesFromDownstream);
         if (result.Outcome == TcpProxyOutcome.UpstreamConnectFailed)
@@ -183,6 +198,26 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
             {
                 log.Log(record);
             }
+        }
+    }
+
+    /// <summary>Writes this workload's metadata exchange announcement; false when the peer is gone.</summary>
+    private async ValueTask<bool> AnnounceAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        if (telemetry == null)
+        {
+            return true;
+        }
+
+        try
+        {
+            await stream.WriteAsync(telemetry.TcpPreamble, cancellationToken);
+            await stream.FlushAsync(cancellationToken);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            return false;
         }
     }
 
@@ -226,6 +261,18 @@ internal sealed partial class ConnectionDispatcher(DataPlane plane, StatsStore s
         {
             // The endpoint's transport: plaintext, or the TLS its transport socket match asks for (Istio mTLS).
             var stream = await endpoint.Transport.ConnectTcpAsync(endpoint.Host, endpoint.Port, timeout.Token);
+            if (cluster.Model.PeerExchangeProtocol is { } protocol && stream is SslStream ssl && ssl.NegotiatedApplicationProtocol.ToString() == protocol)
+            {
+                // The server's sidecar expects this workload's announcement first and sends its own ahead of its bytes.
+                if (!await AnnounceAsync(stream, timeout.Token))
+                {
+                    await stream.DisposeAsync();
+                    throw new IOException("the upstream closed during the metadata exchange");
+                }
+
+                stream = new Telemetry.PeerExchangeStream(stream, static _ => { });
+            }
+
             Interlocked.Increment(ref cluster.Stats.UpstreamCxTotal);
             endpoint.ReportOutcome(UpstreamOutcome.Success);
             istio?.Opened(cluster.Model.Service, endpoint.Workload);

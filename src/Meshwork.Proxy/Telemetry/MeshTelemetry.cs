@@ -40,6 +40,7 @@ internal sealed class MeshTelemetry
         Enabled = enabled;
         LocalHeader = new StringValues(local.Encode());
         LocalId = new StringValues(nodeId);
+        TcpPreamble = TcpPeerExchange.Preamble(local, nodeId);
     }
 
     /// <summary>False when switched off by <see cref="SwitchVariable"/>: listeners then compile no telemetry plan.</summary>
@@ -57,6 +58,9 @@ internal sealed class MeshTelemetry
 
     /// <summary>x-envoy-peer-metadata-id: the node id.</summary>
     public StringValues LocalId { get; }
+
+    /// <summary>This workload's TCP metadata exchange announcement (istio-peer-exchange), built once.</summary>
+    public byte[] TcpPreamble { get; }
 
     public IstioMetrics Metrics { get; } = new();
 

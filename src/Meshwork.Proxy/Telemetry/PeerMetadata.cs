@@ -69,7 +69,10 @@ internal sealed record PeerMetadata(string Workload, string Namespace, IReadOnly
     }
 
     /// <summary>The header value for this workload (computed once per proxy).</summary>
-    public string Encode()
+    public string Encode() => Convert.ToBase64String(ToStruct().ToByteArray());
+
+    /// <summary>The node metadata Struct the header and the TCP exchange carry.</summary>
+    public Struct ToStruct()
     {
         var labels = new Struct();
         foreach (var (key, value) in Labels)
@@ -92,7 +95,7 @@ internal sealed record PeerMetadata(string Workload, string Namespace, IReadOnly
             metadata.Fields["SERVICE_ACCOUNT"] = Value.ForString(ServiceAccount);
         }
 
-        return Convert.ToBase64String(metadata.ToByteArray());
+        return metadata;
     }
 
     /// <summary>The peer a header value describes, or null when it is absent or not Istio's encoding.</summary>
@@ -105,30 +108,35 @@ internal sealed record PeerMetadata(string Workload, string Namespace, IReadOnly
 
         try
         {
-            var metadata = Struct.Parser.ParseFrom(Convert.FromBase64String(header));
-            var labels = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (metadata.Fields.TryGetValue("LABELS", out var labelValue) && labelValue.StructValue != null)
-            {
-                foreach (var (key, value) in labelValue.StructValue.Fields)
-                {
-                    if (value.KindCase == Value.KindOneofCase.StringValue)
-                    {
-                        labels[key] = value.StringValue;
-                    }
-                }
-            }
-
-            return new PeerMetadata(
-                Text(metadata, "WORKLOAD_NAME") ?? Text(metadata, "NAME") ?? StandardLabels.Unknown,
-                Text(metadata, "NAMESPACE") ?? StandardLabels.Unknown,
-                labels,
-                Text(metadata, "CLUSTER_ID") ?? StandardLabels.Unknown,
-                Text(metadata, "SERVICE_ACCOUNT"));
+            return FromStruct(Struct.Parser.ParseFrom(Convert.FromBase64String(header)));
         }
         catch (Exception e) when (e is FormatException or InvalidProtocolBufferException)
         {
             return null;
         }
+    }
+
+    /// <summary>The peer a node metadata Struct describes (the header's, or the TCP exchange's).</summary>
+    public static PeerMetadata FromStruct(Struct metadata)
+    {
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (metadata.Fields.TryGetValue("LABELS", out var labelValue) && labelValue.StructValue != null)
+        {
+            foreach (var (key, value) in labelValue.StructValue.Fields)
+            {
+                if (value.KindCase == Value.KindOneofCase.StringValue)
+                {
+                    labels[key] = value.StringValue;
+                }
+            }
+        }
+
+        return new PeerMetadata(
+            Text(metadata, "WORKLOAD_NAME") ?? Text(metadata, "NAME") ?? StandardLabels.Unknown,
+            Text(metadata, "NAMESPACE") ?? StandardLabels.Unknown,
+            labels,
+            Text(metadata, "CLUSTER_ID") ?? StandardLabels.Unknown,
+            Text(metadata, "SERVICE_ACCOUNT"));
     }
 
     private static string? Text(Struct metadata, string key) =>

@@ -12,12 +12,41 @@ internal sealed class TcpConnectionMetrics(MeshTelemetry mesh, bool inbound, str
 {
     private IstioMetrics.TcpSeries? _series;
     private IstioMetrics.RelabelledSeries?[]? _relabelled;
+    private PeerMetadata? _downstreamPeer;
+    private bool _awaitingPeer;
+    private bool _openPending;
+    private DestinationService? _pendingService;
 
     private StandardMetric Skipped => overrides == null ? StandardMetric.None : overrides.Dropped | overrides.Relabelled;
+
+    /// <summary>
+    /// The client announces itself through the TCP metadata exchange (inbound, ALPN istio-peer-exchange):
+    /// the connection is counted once its announcement is read, so the source labels are the client's.
+    /// </summary>
+    public void AwaitDownstreamPeer() => _awaitingPeer = inbound;
+
+    /// <summary>The client's announcement was read (null: it had none); counts the connection if its upstream is already connected.</summary>
+    public void DownstreamPeerKnown(PeerMetadata? peer)
+    {
+        _downstreamPeer = peer;
+        _awaitingPeer = false;
+        if (_openPending)
+        {
+            _openPending = false;
+            Opened(_pendingService, null);
+        }
+    }
 
     /// <summary>The upstream is connected: counts the connection as opened.</summary>
     public void Opened(DestinationService? service, PeerMetadata? upstreamWorkload)
     {
+        if (_awaitingPeer)
+        {
+            _openPending = true;
+            _pendingService = service;
+            return;
+        }
+
         _series = Series(service, upstreamWorkload);
         _series.Open(Skipped);
         Relabel(inbound ? null : upstreamWorkload);
@@ -29,7 +58,7 @@ internal sealed class TcpConnectionMetrics(MeshTelemetry mesh, bool inbound, str
     {
         if (_series == null)
         {
-            _series = Series(service, null);
+            _series = Series(service ?? _pendingService, null);
             _series.Open(Skipped);
             Relabel(null);
             Add(StandardMetric.TcpOpened, 1);
@@ -79,7 +108,7 @@ internal sealed class TcpConnectionMetrics(MeshTelemetry mesh, bool inbound, str
 
     private IstioMetrics.TcpSeries Series(DestinationService? service, PeerMetadata? upstreamWorkload)
     {
-        var key = new TcpSeriesKey(inbound, inbound ? null : upstreamWorkload, service ?? DestinationService.Unknown, inbound && peerPrincipal != null, peerPrincipal, localPrincipal);
+        var key = new TcpSeriesKey(inbound, inbound ? _downstreamPeer : upstreamWorkload, service ?? DestinationService.Unknown, inbound && peerPrincipal != null, peerPrincipal, localPrincipal);
         return mesh.TcpSeries(key);
     }
 }

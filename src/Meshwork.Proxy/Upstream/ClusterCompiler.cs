@@ -88,6 +88,7 @@ internal static class ClusterCompiler
             Service = Telemetry.DestinationService.FromClusterMetadata(cluster.Metadata),
             MeshExternal = cluster.Metadata?.FilterMetadata.TryGetValue("istio", out var istio) == true
                 && istio.Fields.TryGetValue("external", out var external) && external.BoolValue,
+            PeerExchangeProtocol = UpstreamFilters(cluster, where),
         };
 
         if (discovery is UpstreamDiscovery.Static or UpstreamDiscovery.StrictDns or UpstreamDiscovery.LogicalDns)
@@ -96,6 +97,28 @@ internal static class ClusterCompiler
         }
 
         return model;
+    }
+
+    /// <summary>The cluster's upstream network filters: Istio's metadata exchange is the one mesh-proxy runs; any other is refused.</summary>
+    private static string? UpstreamFilters(Cluster cluster, string where)
+    {
+        string? protocol = null;
+        for (var i = 0; i < cluster.Filters.Count; i++)
+        {
+            var filter = cluster.Filters[i];
+            if (filter.Name != Telemetry.TcpPeerExchange.FilterName || filter.TypedConfig?.Is(Envoy.Tcp.MetadataExchange.Config.MetadataExchange.Descriptor) != true)
+            {
+                throw new ProxyConfigException($"{where}: filters[{i}] \"{filter.Name}\": unknown upstream network filter (mesh-proxy runs only {Telemetry.TcpPeerExchange.FilterName} with envoy.tcp.metadataexchange.config.MetadataExchange)");
+            }
+
+            protocol = filter.TypedConfig.Unpack<Envoy.Tcp.MetadataExchange.Config.MetadataExchange>().Protocol;
+            if (protocol.Length == 0)
+            {
+                throw new ProxyConfigException($"{where}: filters[{i}] \"{filter.Name}\": protocol is required");
+            }
+        }
+
+        return protocol;
     }
 
     private static int AddTransport(List<TransportModel> transports, TransportModel transport)

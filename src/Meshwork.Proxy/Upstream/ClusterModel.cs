@@ -41,6 +41,9 @@ internal sealed record ClusterModel(
 
     /// <summary>Istio's <c>istio.external</c>: the cluster leads outside the mesh (no peer metadata goes there).</summary>
     public bool MeshExternal { get; init; }
+
+    /// <summary>The ALPN on which the cluster's <c>istio.metadata_exchange</c> upstream filter exchanges peer metadata over TCP, or null without one.</summary>
+    public string? PeerExchangeProtocol { get; init; }
 }
 
 /// <param name="PanicThresholdPercent">Below this share of healthy hosts a priority level balances over all its hosts (0 turns panic mode off).</param>

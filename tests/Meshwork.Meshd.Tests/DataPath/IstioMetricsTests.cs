@@ -309,7 +309,7 @@ public sealed class IstioMetricsMutualTlsTests(Security.StrictMesh mesh) : IClas
     }
 }
 
-/// <summary>TCP over STRICT mutual TLS: the client sidecar originates mTLS for tcp_proxy as it does for HTTP.</summary>
+/// <summary>TCP over STRICT mutual TLS: the client sidecar originates mTLS for tcp_proxy as it does for HTTP, and the sidecars exchange workload metadata.</summary>
 public sealed class TcpMutualTlsTests(Security.StrictMesh mesh) : IClassFixture<Security.StrictMesh>
 {
     [Fact]
@@ -329,6 +329,9 @@ public sealed class TcpMutualTlsTests(Security.StrictMesh mesh) : IClassFixture<
         var server = await IstioMetricsTests.SampleAsync(mesh.Db, "istio_tcp_connections_opened_total", ("reporter", "destination"), ("connection_security_policy", "mutual_tls"));
         Assert.Equal("spiffe://cluster.local/ns/default/sa/sleep", server.Labels["source_principal"]);
         Assert.Equal("spiffe://cluster.local/ns/default/sa/db", server.Labels["destination_principal"]);
+        // The client's workload came through Istio's TCP metadata exchange (ALPN istio-peer-exchange),
+        // and the announcements never reached either app: the echo above is exactly the payload.
+        Assert.Equal(("sleep", "sleep", "default"), (server.Labels["source_workload"], server.Labels["source_app"], server.Labels["source_workload_namespace"]));
 
         // The same port in plaintext, as a client without a sidecar would send: STRICT refuses it.
         Assert.Empty(await EchoAsync(IPAddress.Parse(mesh.Db.Ip), payload));

@@ -49,6 +49,12 @@ internal static class ClusterTls
             return;
         }
 
+        if (settings.Mode == ClientTlsMode.IstioMutual)
+        {
+            // Istio's TCPClusterMx: on an istio-peer-exchange connection the client announces its workload.
+            cluster.Filters.Add(new Filter { Name = TcpMetadataExchange.FilterName, TypedConfig = Any.Pack(TcpMetadataExchange.Config) });
+        }
+
         var socket = UpstreamTlsContexts.Socket(context);
         if (!autoDetected || cluster.Type == Cluster.Types.DiscoveryType.OriginalDst)
         {

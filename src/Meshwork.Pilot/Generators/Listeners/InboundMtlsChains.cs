@@ -87,7 +87,14 @@ internal static class InboundMtlsChains
     {
         var match = new FilterChainMatch { TransportProtocol = transport };
         match.ApplicationProtocols.AddRange(alpn);
-        var chain = new FilterChain { Name = name, FilterChainMatch = match, Filters = { filters } };
+        var chain = new FilterChain { Name = name, FilterChainMatch = match };
+        if (mtlsHttp == false)
+        {
+            // Istio's TCPListenerMx: a TCP mTLS chain takes the client's workload announcement (ALPN istio-peer-exchange).
+            chain.Filters.Add(new Filter { Name = Clusters.TcpMetadataExchange.FilterName, TypedConfig = Any.Pack(Clusters.TcpMetadataExchange.Config) });
+        }
+
+        chain.Filters.AddRange(filters);
         if (mtlsHttp is { } http)
         {
             chain.TransportSocket = new TransportSocket { Name = UpstreamTlsContexts.TlsSocketName, TypedConfig = Any.Pack(TlsContext(http)) };

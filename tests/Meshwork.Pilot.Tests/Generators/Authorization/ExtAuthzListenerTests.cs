@@ -194,17 +194,17 @@ public class ExtAuthzListenerTests
     [Fact]
     public void Generate_TcpPortWithGrpcProvider_ShadowRbacThenNetworkExtAuthzBeforeDeny()
     {
-        var chain = Inbound(Snapshot(Custom("ext", "grpc", rule: "{}") + Deny), 9000).FilterChains[0];
+        var filters = Inbound(Snapshot(Custom("ext", "grpc", rule: "{}") + Deny), 9000).FilterChains[0].Filters
+            .Where(f => f.Name is not ("istio.metadata_exchange" or "istio.stats" or "envoy.filters.network.tcp_proxy"))
+            .ToList();
 
-        Assert.Equal(
-            ["envoy.filters.network.rbac", "envoy.filters.network.ext_authz", "envoy.filters.network.rbac"],
-            chain.Filters.Select(f => f.Name).Where(n => n is not ("istio.stats" or "envoy.filters.network.tcp_proxy")));
-        var shadow = chain.Filters[0].TypedConfig.Unpack<NetworkRbac>();
+        Assert.Equal(["envoy.filters.network.rbac", "envoy.filters.network.ext_authz", "envoy.filters.network.rbac"], filters.Select(f => f.Name));
+        var shadow = filters[0].TypedConfig.Unpack<NetworkRbac>();
         Assert.Null(shadow.Rules);
         Assert.Equal("tcp.", shadow.StatPrefix);
         Assert.Equal("istio_ext_authz_", shadow.ShadowRulesStatPrefix);
         Assert.Equal(["istio-ext-authz-ns[default]-policy[ext]-rule[0]"], shadow.ShadowRules.Policies.Keys);
-        var config = chain.Filters[1].TypedConfig.Unpack<Envoy.Extensions.Filters.Network.ExtAuthz.V3.ExtAuthz>();
+        var config = filters[1].TypedConfig.Unpack<Envoy.Extensions.Filters.Network.ExtAuthz.V3.ExtAuthz>();
         Assert.Equal("tcp.", config.StatPrefix);
         Assert.Equal("outbound|9000||ext-authz.foo.svc.cluster.local", config.GrpcService.EnvoyGrpc.ClusterName);
         Assert.Equal("outbound_.9000_._.ext-authz.foo.svc.cluster.local", config.GrpcService.EnvoyGrpc.Authority);
@@ -212,7 +212,7 @@ public class ExtAuthzListenerTests
         Assert.Equal(Envoy.Config.Core.V3.ApiVersion.V3, config.TransportApiVersion);
         Assert.Equal("envoy.filters.network.rbac", config.FilterEnabledMetadata.Filter);
         Assert.Equal("istio_ext_authz_shadow_effective_policy_id", Assert.Single(config.FilterEnabledMetadata.Path).Key);
-        Assert.Equal(Rbac.Types.Action.Deny, chain.Filters[2].TypedConfig.Unpack<NetworkRbac>().Rules.Action);
+        Assert.Equal(Rbac.Types.Action.Deny, filters[2].TypedConfig.Unpack<NetworkRbac>().Rules.Action);
     }
 
     [Fact]
@@ -220,7 +220,7 @@ public class ExtAuthzListenerTests
     {
         var chain = Inbound(Snapshot(Custom("ext", "sample-ext-authz-http", rule: "{}")), 9000).FilterChains[0];
 
-        var rbac = chain.Filters[0].TypedConfig.Unpack<NetworkRbac>();
+        var rbac = chain.Filters.First(f => f.Name == "envoy.filters.network.rbac").TypedConfig.Unpack<NetworkRbac>();
         Assert.Equal(Rbac.Types.Action.Deny, rbac.Rules.Action);
     }
 
