@@ -14,6 +14,7 @@ public static class XdsJson
     [
         global::Envoy.Config.Cluster.V3.CircuitBreakerReflection.Descriptor,
         global::Envoy.Config.Cluster.V3.ClusterReflection.Descriptor,
+        global::Envoy.Config.Cluster.V3.FilterReflection.Descriptor,
         global::Envoy.Config.Cluster.V3.OutlierDetectionReflection.Descriptor,
         global::Envoy.Config.Core.V3.AddressReflection.Descriptor,
         global::Envoy.Config.Core.V3.BaseReflection.Descriptor,
