@@ -86,40 +86,17 @@ internal sealed class ExtAuthzCaller(DataPlane plane, TimeProvider time)
     /// <summary>Picks an endpoint of the filter's cluster and sends the check; any failure below HTTP (or a 5xx from an HTTP service) is an error.</summary>
     private async Task<ExtAuthzAnswer> AskAsync(HttpContext context, ExtAuthzFilter filter, HttpConnectionState connection, CheckBody body)
     {
-        if (!plane.Clusters.TryGet(filter.Cluster, out var cluster) || !cluster.TryStartRequest(out var lease))
-        {
-            return ExtAuthzAnswer.Failed;
-        }
-
-        using (lease)
-        {
-            if (cluster.Pick(default) is not { Transport.Invoker: { } invoker } endpoint)
-            {
-                return ExtAuthzAnswer.Failed;
-            }
-
-            using var timeout = filter.Timeout == Timeout.InfiniteTimeSpan ? null : new CancellationTokenSource(filter.Timeout, time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, timeout?.Token ?? CancellationToken.None);
-            using (endpoint.StartRequest())
-            {
-                try
-                {
-                    var answer = filter.IsGrpc
-                        ? await ExtAuthzGrpcCheck.SendAsync(context, filter, connection, body, endpoint, invoker, time, linked.Token)
-                        : await ExtAuthzHttpCheck.SendAsync(context, filter, body, endpoint, invoker, cluster.HttpVersion(System.Net.HttpVersion.Version11), linked.Token);
-                    endpoint.ReportOutcome(answer.Verdict == ExtAuthzVerdict.Error ? UpstreamOutcome.Http5xx(StatusCodes.Status503ServiceUnavailable) : UpstreamOutcome.Success);
-                    return answer;
-                }
-                catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
-                {
-                    // Whatever went wrong (transport, timeout, a malformed answer) is an error: status_on_error or failure_mode_allow decides.
-                    endpoint.ReportOutcome(e is OperationCanceledException ? UpstreamOutcome.Timeout
-                        : UpstreamCaller.Describe(e) == UpstreamCaller.Failure.ConnectFailure ? UpstreamOutcome.ConnectFailure
-                        : UpstreamOutcome.Reset);
-                    return ExtAuthzAnswer.Failed;
-                }
-            }
-        }
+        var (answer, _) = await ClusterCall.SendAsync(
+            plane.Clusters,
+            filter.Cluster,
+            filter.Timeout,
+            time,
+            context.RequestAborted,
+            (cluster, endpoint, invoker, cancel) => filter.IsGrpc
+                ? ExtAuthzGrpcCheck.SendAsync(context, filter, connection, body, endpoint, invoker, time, cancel)
+                : ExtAuthzHttpCheck.SendAsync(context, filter, body, endpoint, invoker, cluster.HttpVersion(System.Net.HttpVersion.Version11), cancel),
+            static answer => answer.Verdict != ExtAuthzVerdict.Error);
+        return answer ?? ExtAuthzAnswer.Failed;
     }
 
     private static void Allow(HttpContext context, ExtAuthzAnswer answer)

@@ -217,35 +217,14 @@ internal static class NetworkExtAuthzCall
 {
     public static async ValueTask<ExtAuthzVerdict> AskAsync(DataPlane plane, NetworkExtAuthzFilter filter, CheckRequest request, TimeProvider time)
     {
-        if (!plane.Clusters.TryGet(filter.Cluster, out var cluster) || !cluster.TryStartRequest(out var lease))
-        {
-            return ExtAuthzVerdict.Error;
-        }
-
-        using (lease)
-        {
-            if (cluster.Pick(default) is not { Transport.Invoker: { } invoker } endpoint)
-            {
-                return ExtAuthzVerdict.Error;
-            }
-
-            using var timeout = filter.Timeout == System.Threading.Timeout.InfiniteTimeSpan ? null : new CancellationTokenSource(filter.Timeout, time);
-            using (endpoint.StartRequest())
-            {
-                try
-                {
-                    var answer = await ExtAuthzGrpcCheck.SendAsync(request, filter.Authority, endpoint, invoker, timeout?.Token ?? CancellationToken.None);
-                    endpoint.ReportOutcome(answer.Verdict == ExtAuthzVerdict.Error ? UpstreamOutcome.Http5xx(StatusCodes.Status503ServiceUnavailable) : UpstreamOutcome.Success);
-                    return answer.Verdict;
-                }
-                catch (Exception e)
-                {
-                    endpoint.ReportOutcome(e is OperationCanceledException ? UpstreamOutcome.Timeout
-                        : UpstreamCaller.Describe(e) == UpstreamCaller.Failure.ConnectFailure ? UpstreamOutcome.ConnectFailure
-                        : UpstreamOutcome.Reset);
-                    return ExtAuthzVerdict.Error;
-                }
-            }
-        }
+        var (answer, _) = await ClusterCall.SendAsync(
+            plane.Clusters,
+            filter.Cluster,
+            filter.Timeout,
+            time,
+            CancellationToken.None,
+            (_, endpoint, invoker, cancel) => ExtAuthzGrpcCheck.SendAsync(request, filter.Authority, endpoint, invoker, cancel),
+            static answer => answer.Verdict != ExtAuthzVerdict.Error);
+        return answer?.Verdict ?? ExtAuthzVerdict.Error;
     }
 }

@@ -202,41 +202,20 @@ internal sealed class MixerCaller(DataPlane plane, TimeProvider time)
     private async Task<T?> CallAsync<T>(MixerFilterPlan plan, string clusterName, string method, IMessage request, MessageParser<T> parser, CancellationToken aborted)
         where T : class, IMessage<T>
     {
-        if (!plane.Clusters.TryGet(clusterName, out var cluster) || !cluster.TryStartRequest(out var lease))
+        var (answer, failure) = await ClusterCall.SendAsync(
+            plane.Clusters,
+            clusterName,
+            MixerFilterPlan.CallTimeout,
+            time,
+            aborted,
+            (_, endpoint, invoker, cancel) => GrpcUnary.CallAsync(invoker, endpoint.DestinationPrefix + method, null, request, parser, cancel),
+            static answer => answer != null);
+        (failure switch
         {
-            plan.Stats.RemoteCallSendErrors.Increment();
-            return null;
-        }
-
-        using (lease)
-        {
-            if (cluster.Pick(default) is not { Transport.Invoker: { } invoker } endpoint)
-            {
-                plan.Stats.RemoteCallSendErrors.Increment();
-                return null;
-            }
-
-            using var timeout = new CancellationTokenSource(MixerFilterPlan.CallTimeout, time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, timeout.Token);
-            using (endpoint.StartRequest())
-            {
-                try
-                {
-                    var answer = await GrpcUnary.CallAsync(invoker, endpoint.DestinationPrefix + method, null, request, parser, linked.Token);
-                    endpoint.ReportOutcome(answer == null ? UpstreamOutcome.Http5xx(StatusCodes.Status503ServiceUnavailable) : UpstreamOutcome.Success);
-                    (answer != null ? plan.Stats.RemoteCallSuccesses : plan.Stats.RemoteCallSendErrors).Increment();
-                    return answer;
-                }
-                catch (Exception e) when (!aborted.IsCancellationRequested)
-                {
-                    var timedOut = e is OperationCanceledException;
-                    (timedOut ? plan.Stats.RemoteCallTimeouts : plan.Stats.RemoteCallSendErrors).Increment();
-                    endpoint.ReportOutcome(timedOut ? UpstreamOutcome.Timeout
-                        : UpstreamCaller.Describe(e) == UpstreamCaller.Failure.ConnectFailure ? UpstreamOutcome.ConnectFailure
-                        : UpstreamOutcome.Reset);
-                    return null;
-                }
-            }
-        }
+            ClusterCallFailure.None => plan.Stats.RemoteCallSuccesses,
+            ClusterCallFailure.Timeout => plan.Stats.RemoteCallTimeouts,
+            _ => plan.Stats.RemoteCallSendErrors,
+        }).Increment();
+        return answer;
     }
 }

@@ -181,6 +181,41 @@ public sealed class TcpEchoServer : IAsyncDisposable
         return new TcpEchoServer(listener);
     }
 
+    /// <summary>
+    /// A client's exchange with an echo behind a proxy: connects to <paramref name="target"/> (from
+    /// <paramref name="from"/> when given), sends <paramref name="payload"/>, half-closes, and reads until
+    /// the other side closes; a refused or reset connection reads as what arrived before it.
+    /// </summary>
+    public static async Task<byte[]> ExchangeAsync(IPEndPoint target, byte[] payload, IPAddress? from = null)
+    {
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var received = new MemoryStream();
+        try
+        {
+            if (from != null)
+            {
+                socket.Bind(new IPEndPoint(from, 0));
+            }
+
+            await socket.ConnectAsync(target, timeout.Token);
+            await socket.SendAsync(payload, SocketFlags.None, timeout.Token);
+            socket.Shutdown(SocketShutdown.Send);
+            var buffer = new byte[256];
+            int read;
+            while ((read = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token)) > 0)
+            {
+                received.Write(buffer, 0, read);
+            }
+        }
+        catch (SocketException)
+        {
+            // A refusal or reset is a close too.
+        }
+
+        return received.ToArray();
+    }
+
     private async Task AcceptAsync()
     {
         while (!_stop.IsCancellationRequested)

@@ -360,30 +360,7 @@ public sealed class ExtAuthzTests(ExtAuthzMesh mesh) : IClassFixture<ExtAuthzMes
         Assert.True(await MeshHarness.StatAtLeastAsync(proxy, "ext_authz.tcp.denied", 1) >= 1, await MeshHarness.StatsAsync(proxy));
     }
 
-    /// <summary>Sends "ping" to the sidecar's TCP port from <paramref name="source"/> and reads until the proxy closes; empty when nothing came back.</summary>
-    private static async Task<string> EchoFromAsync(ProxyProcess proxy, string source)
-    {
-        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Parse(source), 0));
-        await socket.ConnectAsync(IPAddress.Parse(proxy.Ip), 9000);
-        await socket.SendAsync("ping"u8.ToArray());
-        socket.Shutdown(SocketShutdown.Send);
-        var received = new MemoryStream();
-        var buffer = new byte[64];
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        try
-        {
-            int read;
-            while ((read = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token)) > 0)
-            {
-                received.Write(buffer, 0, read);
-            }
-        }
-        catch (SocketException)
-        {
-            // A reset is a close too.
-        }
-
-        return System.Text.Encoding.UTF8.GetString(received.ToArray());
-    }
+    /// <summary>"ping" to the sidecar's TCP port from <paramref name="source"/>, and what came back before the proxy closed.</summary>
+    private static async Task<string> EchoFromAsync(ProxyProcess proxy, string source) =>
+        System.Text.Encoding.UTF8.GetString(await TcpEchoServer.ExchangeAsync(new IPEndPoint(IPAddress.Parse(proxy.Ip), 9000), "ping"u8.ToArray(), IPAddress.Parse(source)));
 }

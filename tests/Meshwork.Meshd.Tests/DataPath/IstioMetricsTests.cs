@@ -337,30 +337,7 @@ public sealed class TcpMutualTlsTests(Security.StrictMesh mesh) : IClassFixture<
         Assert.Empty(await EchoAsync(IPAddress.Parse(mesh.Db.Ip), payload));
     }
 
-    /// <summary>Sends <paramref name="payload"/> to ADDRESS:9000, half-closes, and reads until the other side closes (a reset reads as the end).</summary>
-    private static async Task<byte[]> EchoAsync(IPAddress address, byte[] payload)
-    {
-        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        var received = new MemoryStream();
-        try
-        {
-            await socket.ConnectAsync(address, 9000, timeout.Token);
-            await socket.SendAsync(payload, SocketFlags.None, timeout.Token);
-            socket.Shutdown(SocketShutdown.Send);
-            var buffer = new byte[256];
-            int read;
-            while ((read = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token)) > 0)
-            {
-                received.Write(buffer, 0, read);
-            }
-        }
-        catch (SocketException)
-        {
-        }
-
-        return received.ToArray();
-    }
+    private static Task<byte[]> EchoAsync(IPAddress address, byte[] payload) => TcpEchoServer.ExchangeAsync(new IPEndPoint(address, 9000), payload);
 }
 
 /// <summary>One sample line of Prometheus text: name, labels, value.</summary>
