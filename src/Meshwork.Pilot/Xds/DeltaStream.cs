@@ -50,7 +50,7 @@ internal sealed class DeltaStream(DiscoveryServer server, IServerStreamWriter<De
         var changed = false;
         foreach (var name in request.ResourceNamesSubscribe)
         {
-            changed |= name == "*" ? !watch.Wildcard && (watch.Wildcard = true) : watch.Names.Add(Server.Canonical(name));
+            changed |= name == "*" ? !watch.Wildcard && (watch.Wildcard = true) : watch.AddName(Server.Canonical(name));
         }
 
         foreach (var name in request.ResourceNamesUnsubscribe)
@@ -60,7 +60,7 @@ internal sealed class DeltaStream(DiscoveryServer server, IServerStreamWriter<De
                 changed |= watch.Wildcard;
                 watch.Wildcard = false;
             }
-            else if (watch.Names.Remove(name))
+            else if (watch.RemoveName(name))
             {
                 watch.Sent.Remove(name);
                 changed = true;
@@ -118,7 +118,7 @@ internal sealed class DeltaStream(DiscoveryServer server, IServerStreamWriter<De
         };
         response.Resources.AddRange(changed.Select(r => new Resource { Name = r.Name, Version = r.Version, Resource_ = r.Resource }));
         response.RemovedResources.AddRange(removed);
-        await responses.WriteAsync(response, cancellationToken).ConfigureAwait(false);
+        await Server.WriteAsync(responses, response, cancellationToken).ConfigureAwait(false);
         Settle(watch, set, changed, removed);
         watch.Responded(fingerprint, response.Nonce, response.SystemVersionInfo, Server.Now);
         Server.Sent(watch.TypeUrl);

@@ -25,16 +25,21 @@ public sealed partial class DiscoveryServer
     private readonly ConcurrentDictionary<string, XdsConnection> _connections = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IResourceGenerator> _generators;
     private readonly SemaphoreSlim _throttle;
+    private readonly ByteBudget _writing;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly IProxyLifecycle? _lifecycle;
     private readonly TranslationCache _cache = new();
     private ConcurrentDictionary<string, string> _names = new(StringComparer.Ordinal);
+    private ConcurrentDictionary<SubscribedNames, SubscribedNames> _subscriptions = new();
     private long _nonce;
     private long _connectionCounter;
     private volatile MeshSnapshot _snapshot = MeshSnapshot.Empty;
 
-    public DiscoveryServer(IEnumerable<IResourceGenerator> generators, ILogger<DiscoveryServer> logger, IProxyLifecycle? lifecycle = null, TimeProvider? time = null, int? pushThrottle = null)
+    /// <summary>Bytes of responses written at once (<see cref="ByteBudget"/>): a push of route tables of about 1 MB to 25 proxies at a time is not held back.</summary>
+    public const long DefaultWriteBudgetBytes = 32 * 1024 * 1024;
+
+    public DiscoveryServer(IEnumerable<IResourceGenerator> generators, ILogger<DiscoveryServer> logger, IProxyLifecycle? lifecycle = null, TimeProvider? time = null, int? pushThrottle = null, long writeBudgetBytes = DefaultWriteBudgetBytes)
     {
         _generators = generators.ToDictionary(g => g.TypeUrl, StringComparer.Ordinal);
         _logger = logger;
@@ -44,6 +49,7 @@ public sealed partial class DiscoveryServer
         // requests take a slot too: a response is serialized whole before it is written, so a thousand
         // sidecars connecting at once would otherwise hold a thousand full CDS answers in memory.
         _throttle = new SemaphoreSlim(pushThrottle ?? Math.Min(15 + (5 * Environment.ProcessorCount), 100));
+        _writing = new ByteBudget(writeBudgetBytes);
     }
 
     public MeshSnapshot Snapshot => _snapshot;
@@ -95,6 +101,21 @@ public sealed partial class DiscoveryServer
         return _names.GetOrAdd(name, name);
     }
 
+    /// <summary>
+    /// One instance of each distinct subscription for all connections (see <see cref="SubscribedNames"/>).
+    /// Started afresh past ten thousand, so subscriptions nobody holds any more cannot accumulate for ever.
+    /// </summary>
+    internal SubscribedNames Intern(SubscribedNames names)
+    {
+        var subscriptions = _subscriptions;
+        if (subscriptions.Count > 10_000)
+        {
+            Interlocked.CompareExchange(ref _subscriptions, new ConcurrentDictionary<SubscribedNames, SubscribedNames>(), subscriptions);
+        }
+
+        return _subscriptions.GetOrAdd(names, names);
+    }
+
     internal string NextNonce() => Interlocked.Increment(ref _nonce).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     internal XdsConnection Open(Envoy.Config.Core.V3.Node node, bool delta, out string? error)
@@ -132,6 +153,7 @@ public sealed partial class DiscoveryServer
             return [];
         }
 
+        watch.Seal(Intern);
         return _cache.GetOrGenerate(generator, _snapshot, connection.Proxy, watch.Requested);
     }
 
@@ -148,6 +170,22 @@ public sealed partial class DiscoveryServer
         finally
         {
             _throttle.Release();
+        }
+    }
+
+    /// <summary>Writes one response once its bytes fit in the write budget.</summary>
+    internal async Task WriteAsync<T>(Grpc.Core.IServerStreamWriter<T> writer, T response, CancellationToken cancellationToken)
+        where T : Google.Protobuf.IMessage
+    {
+        var bytes = response.CalculateSize();
+        await _writing.AcquireAsync(bytes, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await writer.WriteAsync(response, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writing.Release(bytes);
         }
     }
 

@@ -92,6 +92,33 @@ internal sealed class GeneratedSet : IReadOnlyList<GeneratedResource>
         });
     }
 
+    /// <summary>
+    /// This output with each resource that <paramref name="earlier"/> holds at the same version
+    /// replaced by the earlier object (the same bytes), so unchanged resources are held once.
+    /// </summary>
+    public GeneratedSet Reusing(GeneratedSet earlier)
+    {
+        if (_shared != null || earlier._shared != null)
+        {
+            return this;
+        }
+
+        var byName = new Dictionary<string, GeneratedResource>(earlier._resources.Count, StringComparer.Ordinal);
+        foreach (var resource in earlier._resources)
+        {
+            byName.TryAdd(resource.Name, resource);
+        }
+
+        var reused = new GeneratedResource[_resources.Count];
+        for (var i = 0; i < reused.Length; i++)
+        {
+            var resource = _resources[i];
+            reused[i] = byName.TryGetValue(resource.Name, out var before) && before.Version == resource.Version ? before : resource;
+        }
+
+        return new GeneratedSet(reused) { _fingerprint = _fingerprint };
+    }
+
     public static GeneratedSet Of(IReadOnlyList<GeneratedResource> resources) => resources as GeneratedSet ?? new GeneratedSet(resources);
 
     /// <summary>A proxy's output: the shared part and its own resources (<see cref="SharedOutput.Merge"/>).</summary>

@@ -27,8 +27,7 @@ internal sealed class SotwStream(DiscoveryServer server, IServerStreamWriter<Dis
             // A new subscription, or a proxy that reconnected from another Server.
             watch = Connection.Watch(type);
             watch.Wildcard = names.Count == 0 && TypeUrls.IsWildcardType(type);
-            watch.Names.Clear();
-            watch.Names.UnionWith(names);
+            watch.SetNames(names);
             watch.VersionAcked = request.VersionInfo;
             await Server.ThrottledAsync(() => RespondAsync(watch, onlyChanged: false, cancellationToken), cancellationToken).ConfigureAwait(false);
             return;
@@ -53,8 +52,7 @@ internal sealed class SotwStream(DiscoveryServer server, IServerStreamWriter<Dis
         }
 
         watch.Wildcard = false;
-        watch.Names.Clear();
-        watch.Names.UnionWith(names);
+        watch.SetNames(names);
         if (names.Count == 0)
         {
             // An unsubscribe (a gRPC client closing its channel): nothing to send.
@@ -103,7 +101,7 @@ internal sealed class SotwStream(DiscoveryServer server, IServerStreamWriter<Dis
             Nonce = Server.NextNonce(),
         };
         response.Resources.AddRange(toSend.Select(r => r.Resource));
-        await responses.WriteAsync(response, cancellationToken).ConfigureAwait(false);
+        await Server.WriteAsync(responses, response, cancellationToken).ConfigureAwait(false);
         if (whole && resources is GeneratedSet set)
         {
             // A whole answer replaces what the proxy held: it now holds exactly this output.

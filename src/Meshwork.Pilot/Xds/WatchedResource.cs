@@ -11,7 +11,38 @@ public sealed class WatchedResource(string typeUrl)
     /// <summary>True when the proxy asked for every resource of the type (an empty first LDS/CDS request).</summary>
     public bool Wildcard { get; set; }
 
-    public HashSet<string> Names { get; } = new(StringComparer.Ordinal);
+    private SubscribedNames _sealed = SubscribedNames.Empty;
+    private HashSet<string>? _changing;
+
+    /// <summary>The names subscribed to (without the wildcard).</summary>
+    public IReadOnlySet<string> Names => (IReadOnlySet<string>?)_changing ?? _sealed;
+
+    /// <summary>Adds a subscribed name; true when it is new.</summary>
+    public bool AddName(string name) => !Names.Contains(name) && Changing().Add(name);
+
+    /// <summary>Removes a subscribed name; true when it was there.</summary>
+    public bool RemoveName(string name) => Names.Contains(name) && Changing().Remove(name);
+
+    /// <summary>Replaces the subscribed names.</summary>
+    public void SetNames(IEnumerable<string> names)
+    {
+        _changing = new HashSet<string>(names, StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Ends a change of names: the set becomes immutable, and <paramref name="intern"/> may swap it
+    /// for an equal one other connections already hold.
+    /// </summary>
+    internal void Seal(Func<SubscribedNames, SubscribedNames> intern)
+    {
+        if (_changing != null)
+        {
+            _sealed = intern(new SubscribedNames(_changing));
+            _changing = null;
+        }
+    }
+
+    private HashSet<string> Changing() => _changing ??= new HashSet<string>(_sealed, StringComparer.Ordinal);
 
     public string NonceSent { get; set; } = string.Empty;
 
@@ -49,6 +80,6 @@ public sealed class WatchedResource(string typeUrl)
         PushPendingSince = null;
     }
 
-    /// <summary>The names to generate: null for everything (wildcard).</summary>
+    /// <summary>The names to generate: null for everything (wildcard). Sealed first (<see cref="Seal"/>).</summary>
     public IReadOnlySet<string>? Requested => Wildcard ? null : Names;
 }

@@ -5,6 +5,7 @@ using Meshwork.Config.Resources;
 using Meshwork.Config.Store;
 using Meshwork.Config.Validation;
 using Meshwork.Config.Validation.Networking;
+using Meshwork.Config.Values;
 using Meshwork.Registry.Model;
 
 namespace Meshwork.Registry.ServiceEntries;
@@ -28,7 +29,8 @@ public static class ServiceEntryConverter
             .ThenBy(w => w.Name, StringComparer.Ordinal)
             .ThenBy(w => w.Address, StringComparer.Ordinal)
             .ToImmutableArray();
-        var workloadsByNamespace = workloads.ToLookup(w => w.Namespace, StringComparer.Ordinal);
+        var workloadsByNamespace = workloads.GroupBy(w => w.Namespace, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => new NamespaceWorkloads(g), StringComparer.Ordinal);
 
         // Istio's order: oldest first, so the oldest definition of a host in a namespace wins.
         var entries = config.OfKind(ResourceKinds.ServiceEntry)
@@ -49,7 +51,7 @@ public static class ServiceEntryConverter
             }
 
             // Endpoints of every entry defining a host in a namespace are combined, as Istio keys them by (hostname, namespace).
-            endpoints.AddRange(ConvertEndpoints(resource, entry, converted, workloadsByNamespace[resource.Namespace]));
+            endpoints.AddRange(ConvertEndpoints(resource, entry, converted, workloadsByNamespace.GetValueOrDefault(resource.Namespace) ?? NamespaceWorkloads.None));
         }
 
         return new RegistryContent(
@@ -83,7 +85,7 @@ public static class ServiceEntryConverter
     }
 
     private static IEnumerable<ServiceEndpoint> ConvertEndpoints(
-        ConfigResource resource, ServiceEntry entry, ImmutableArray<MeshService> services, IEnumerable<WorkloadInstance> namespaceWorkloads)
+        ConfigResource resource, ServiceEntry entry, ImmutableArray<MeshService> services, NamespaceWorkloads namespaceWorkloads)
     {
         if (entry.Resolution == ServiceEntryResolution.DynamicDns)
         {
@@ -94,7 +96,7 @@ public static class ServiceEntryConverter
         IEnumerable<ServiceEndpoint> built;
         if (entry.WorkloadSelector is { } selector)
         {
-            var selected = namespaceWorkloads.Where(w =>
+            var selected = namespaceWorkloads.Candidates(selector.Labels).Where(w =>
                 IstioLabels.Selects(selector.Labels, w.Labels)
                 && w.Health == WorkloadHealth.Healthy
                 && w.Address.Length > 0
@@ -182,5 +184,46 @@ public static class ServiceEntryConverter
             c = c != 0 ? c : x.Port.CompareTo(y.Port);
             return c != 0 ? c : string.CompareOrdinal(x.WorkloadName, y.WorkloadName);
         }
+    }
+}
+
+/// <summary>
+/// A namespace's workloads, in order, indexed by each label they carry: a selector's candidates are
+/// the workloads with its first label, so matching a thousand ServiceEntries against a thousand
+/// workloads is not a million label comparisons on every registration.
+/// </summary>
+internal sealed class NamespaceWorkloads
+{
+    private readonly List<WorkloadInstance> _all;
+    private readonly Dictionary<(string Key, string Value), List<WorkloadInstance>> _byLabel = [];
+
+    public NamespaceWorkloads(IEnumerable<WorkloadInstance> workloads)
+    {
+        _all = [.. workloads];
+        foreach (var workload in _all)
+        {
+            foreach (var label in workload.Labels)
+            {
+                if (!_byLabel.TryGetValue((label.Key, label.Value), out var list))
+                {
+                    _byLabel[(label.Key, label.Value)] = list = [];
+                }
+
+                list.Add(workload);
+            }
+        }
+    }
+
+    public static NamespaceWorkloads None { get; } = new([]);
+
+    /// <summary>The workloads that may match <paramref name="selector"/>, in order: a superset of those it selects.</summary>
+    public IReadOnlyList<WorkloadInstance> Candidates(ValueMap<string, string> selector)
+    {
+        foreach (var label in selector)
+        {
+            return _byLabel.TryGetValue((label.Key, label.Value), out var list) ? list : [];
+        }
+
+        return _all;
     }
 }

@@ -103,6 +103,41 @@ public sealed class DeltaStreamTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SameSubscription_OnTwoStreams_IsHeldOnceAndStaysEachStreamsOwn()
+    {
+        _ads.Endpoints.Set(("a", 1), ("b", 1));
+        using var one = _ads.Client.DeltaAggregatedResources();
+        using var two = _ads.Client.DeltaAggregatedResources();
+        await one.RequestStream.WriteAsync(new DeltaDiscoveryRequest { Node = AdsHarness.Node("sidecar~10.0.0.1~one.shop~shop.svc.cluster.local"), TypeUrl = TypeUrls.Endpoint, ResourceNamesSubscribe = { "a", "b" } });
+        await two.RequestStream.WriteAsync(new DeltaDiscoveryRequest { Node = AdsHarness.Node("sidecar~10.0.0.2~two.shop~shop.svc.cluster.local"), TypeUrl = TypeUrls.Endpoint, ResourceNamesSubscribe = { "b", "a" } });
+        var first = await _ads.NextAsync(one.ResponseStream);
+        Assert.Equal(["a", "b"], (await _ads.NextAsync(two.ResponseStream)).Resources.Select(r => r.Name));
+        await one.RequestStream.WriteAsync(Ack(first));
+        await _ads.WaitAckedAsync(first.TypeUrl, first.Nonce);
+
+        // Both streams hold the one interned set (so the second found the first's output by reference).
+        var watches = _ads.Server.Connections.Select(c => c.Watched[TypeUrls.Endpoint]).ToList();
+        Assert.Same(watches[0].Names, watches[1].Names);
+
+        // One stream unsubscribing changes its own subscription only.
+        await one.RequestStream.WriteAsync(new DeltaDiscoveryRequest { TypeUrl = TypeUrls.Endpoint, ResourceNamesUnsubscribe = { "b" } });
+        _ads.Endpoints.Set(("a", 2), ("b", 2));
+        await WaitUntilAsync(() => _ads.Server.Connections.Count(c => c.Watched[TypeUrls.Endpoint].Names.Count == 1) == 1);
+        _ads.Push(PushRequest.ForEndpoints(["a", "b"], DateTimeOffset.UtcNow));
+        Assert.Equal(["a"], (await _ads.NextAsync(one.ResponseStream)).Resources.Select(r => r.Name));
+        Assert.Equal(["a", "b"], (await _ads.NextAsync(two.ResponseStream)).Resources.Select(r => r.Name));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (!condition())
+        {
+            await Task.Delay(10, timeout.Token);
+        }
+    }
+
+    [Fact]
     public async Task Nack_KeepsTheAckedStateAndIsRecorded()
     {
         _ads.Clusters.Set(("a", 1));

@@ -45,6 +45,18 @@ public class WorkloadSelectorTests
     }
 
     [Fact]
+    public void Convert_SelectorOfTwoLabels_NeedsBoth_WhicheverLabelComesFirst()
+    {
+        var registry = TestConfig.Registry(Reviews.Replace("{labels: {app: reviews}}", "{labels: {version: v2, app: reviews}}", StringComparison.Ordinal)
+            + WorkloadEntry("v1", "{address: 10.0.0.1, labels: {app: reviews, version: v1}}")
+            + WorkloadEntry("v2", "{address: 10.0.0.2, labels: {app: reviews, version: v2}}")
+            + WorkloadEntry("other-v2", "{address: 10.0.0.3, labels: {app: ratings, version: v2}}")
+            + WorkloadEntry("v2-b", "{address: 10.0.0.4, labels: {version: v2, app: reviews, zone: a}}"));
+
+        Assert.Equal(["10.0.0.2", "10.0.0.4"], Addresses(registry));
+    }
+
+    [Fact]
     public void Convert_Selector_OnlyWorkloadsOfTheEntrysNamespace()
     {
         var registry = TestConfig.Registry(Reviews
