@@ -6,7 +6,7 @@ using Grpc.Net.Client;
 namespace Meshwork.Bench.ControlPlane;
 
 /// <summary>One change's propagation: per proxy, milliseconds from the file write to its ACK of the response carrying it.</summary>
-public sealed record ChangeResult(string Kind, int Repeat, int Received, int Proxies, double[] Ms, double CpuSeconds)
+public sealed record ChangeResult(string Kind, int Repeat, int Received, int Proxies, double[] Ms, double CpuSeconds, double ClientCpuSeconds)
 {
     /// <summary>The first change of each kind warms meshd's code paths up (JIT); it is listed but left out of the summary.</summary>
     public bool Warmup => Repeat == 0;
@@ -32,7 +32,7 @@ public sealed record CellResult(int Proxies, int Services)
     public List<ChangeResult> Changes { get; } = [];
 }
 
-public sealed record BenchSettings(string MeshdDll, string WorkDir, string? PidFile, int Repeat, int StreamsPerChannel, TimeSpan? SyncTimeout, TimeSpan? ChangeTimeout);
+public sealed record BenchSettings(string MeshdDll, string WorkDir, string? PidFile, int Repeat, int StreamsPerChannel, TimeSpan? SyncTimeout, TimeSpan? ChangeTimeout, string? MemoryCgroup = null);
 
 /// <summary>One cell: a fresh meshd with S services, N proxies connected and synced, then the changes.</summary>
 public sealed class Cell(BenchSettings settings, int proxies, int services, Action<string> log)
@@ -51,7 +51,7 @@ public sealed class Cell(BenchSettings settings, int proxies, int services, Acti
         Directory.CreateDirectory(caDir);
         MeshConfig.Write(configDir, services);
         log($"N={proxies} S={services}: {Directory.GetFiles(configDir).Length} config files in {configDir}; starting meshd");
-        using var meshd = MeshdRunner.Start(settings.MeshdDll, configDir, caDir, Path.Combine(dir, "meshd.log"), settings.PidFile);
+        using var meshd = MeshdRunner.Start(settings.MeshdDll, configDir, caDir, Path.Combine(dir, "meshd.log"), settings.PidFile, settings.MemoryCgroup);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
@@ -150,8 +150,10 @@ public sealed class Cell(BenchSettings settings, int proxies, int services, Acti
         {
             if (i % settings.StreamsPerChannel == 0)
             {
-                // One connection per channel, as each Envoy has its own: a channel carries at most
-                // StreamsPerChannel streams (Kestrel allows 100 per HTTP/2 connection).
+                // A channel is one HTTP/2 connection. Each Envoy has its own, so by default each
+                // simulated proxy has its own too: 100 streams sharing one connection contend for
+                // its frame writer in meshd (a third of meshd's CPU on a change), which no real
+                // fleet does. --streams-per-channel N (at most 100, Kestrel's limit) packs them.
                 var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{xdsPort}", new GrpcChannelOptions
                 {
                     MaxReceiveMessageSize = null,
@@ -237,6 +239,7 @@ public sealed class Cell(BenchSettings settings, int proxies, int services, Acti
     private async Task<ChangeResult> MeasureAsync(MeshdRunner meshd, string kind, int repeat, string typeUrl, string? resourceName, byte[] pattern, Action write, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var before = meshd.Sample();
+        var clientBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var probe = new Probe(typeUrl, resourceName, pattern, Stopwatch.GetTimestamp(), _proxies.Count);
         _fleet.Probe = probe;
         write();
@@ -254,8 +257,9 @@ public sealed class Cell(BenchSettings settings, int proxies, int services, Acti
 
         _fleet.Probe = null;
         var after = meshd.Sample();
+        var clientCpu = (Process.GetCurrentProcess().TotalProcessorTime - clientBefore).TotalSeconds;
         var ms = probe.AckedMs.Where(v => !double.IsNaN(v)).Order().ToArray();
-        return new ChangeResult(kind, repeat, ms.Length, _proxies.Count, ms, after.CpuSeconds - before.CpuSeconds);
+        return new ChangeResult(kind, repeat, ms.Length, _proxies.Count, ms, after.CpuSeconds - before.CpuSeconds, clientCpu);
     }
 
     /// <summary>Writes a temporary file and renames it over the target, as config tools do (no half-written file is read).</summary>
@@ -268,7 +272,7 @@ public sealed class Cell(BenchSettings settings, int proxies, int services, Acti
 
     public static string Summary(ChangeResult c) => c.Received == 0
         ? $"received by 0/{c.Proxies}"
-        : string.Create(CultureInfo.InvariantCulture, $"received by {c.Received}/{c.Proxies}, p50 {Stats.Percentile(c.Ms, 50):0} ms, p99 {Stats.Percentile(c.Ms, 99):0} ms, max {c.Ms[^1]:0} ms, meshd CPU {c.CpuSeconds:0.00} s");
+        : string.Create(CultureInfo.InvariantCulture, $"received by {c.Received}/{c.Proxies}, p50 {Stats.Percentile(c.Ms, 50):0} ms, p99 {Stats.Percentile(c.Ms, 99):0} ms, max {c.Ms[^1]:0} ms, meshd CPU {c.CpuSeconds:0.00} s, simulated proxies CPU {c.ClientCpuSeconds:0.00} s");
 }
 
 public static class Kinds

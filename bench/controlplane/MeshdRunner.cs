@@ -65,10 +65,23 @@ public sealed class MeshdRunner : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static MeshdRunner Start(string meshdDll, string configDir, string caDir, string logPath, string? pidFile)
+    /// <summary>
+    /// Starts meshd; with <paramref name="memoryCgroup"/> (a cgroup v1 memory directory) meshd runs in it
+    /// from its first instruction, as in a container with that memory limit: the runtime sizes its
+    /// heap from the limit at start-up, and the kernel ends meshd if it goes over.
+    /// </summary>
+    public static MeshdRunner Start(string meshdDll, string configDir, string caDir, string logPath, string? pidFile, string? memoryCgroup = null)
     {
         var ports = FreePorts(2);
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(memoryCgroup == null ? "dotnet" : "/bin/sh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (memoryCgroup != null)
+        {
+            // The shell joins the cgroup and execs meshd in its place, so the PID is meshd's.
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add("echo $$ > \"$0/cgroup.procs\" && exec dotnet \"$@\"");
+            start.ArgumentList.Add(memoryCgroup);
+        }
+
         start.ArgumentList.Add(meshdDll);
         foreach (var arg in new[] { "--config-dir", configDir, "--xds-address", $"127.0.0.1:{ports[0]}", "--monitoring-address", $"127.0.0.1:{ports[1]}", "--secure-address", "off", "--ca-dir", caDir })
         {

@@ -8,7 +8,8 @@ using Meshwork.Bench.ControlPlane;
 //   --meshd PATH/meshd.dll  --n "100 1000 2000"  --s "100 1000"  --repeat 3
 //   --work DIR (temp configs and logs)  --pid-file PATH (meshd's PID, for the wrapper's cleanup)
 //   --doc PATH|-  (docs/benchmarks.md: its "Control plane" section is replaced, the rest kept)
-//   --streams-per-channel 100  --sync-timeout S  --change-timeout S
+//   --streams-per-channel 1  --sync-timeout S  --change-timeout S
+//   --memory-cgroup DIR  (meshd runs in this cgroup v1 memory directory, made by the wrapper with a limit)
 var options = Args.Parse(args);
 var meshdDll = options.Get("meshd") ?? throw new ArgumentException("--meshd PATH/meshd.dll is required");
 var ns = Args.Ints(options.Get("n") ?? "100 1000 2000");
@@ -20,9 +21,10 @@ var settings = new BenchSettings(
     work,
     options.Get("pid-file"),
     int.Parse(options.Get("repeat") ?? "3", CultureInfo.InvariantCulture),
-    int.Parse(options.Get("streams-per-channel") ?? "100", CultureInfo.InvariantCulture),
+    int.Parse(options.Get("streams-per-channel") ?? "1", CultureInfo.InvariantCulture),
     options.Get("sync-timeout") is { } st ? TimeSpan.FromSeconds(double.Parse(st, CultureInfo.InvariantCulture)) : null,
-    options.Get("change-timeout") is { } ct ? TimeSpan.FromSeconds(double.Parse(ct, CultureInfo.InvariantCulture)) : null);
+    options.Get("change-timeout") is { } ct ? TimeSpan.FromSeconds(double.Parse(ct, CultureInfo.InvariantCulture)) : null,
+    options.Get("memory-cgroup"));
 
 static void Log(string message) => Console.Error.WriteLine($"[cp-bench {DateTime.Now:HH:mm:ss}] {message}");
 
@@ -136,6 +138,11 @@ internal static class Report
         section.AppendLine(string.Create(inv, $"- Date: {started:yyyy-MM-dd HH:mm} UTC"));
         section.AppendLine($"- Machine: {machine.Text}; load average at start {machine.LoadAtStart}, at end {loadEnd}");
         section.AppendLine($"- meshd: Release, `dotnet meshd.dll --secure-address off`, {machine.Runtime}, {GcMode(settings.MeshdDll)}; the simulated proxies run in one other process on the same cores");
+        if (settings.MemoryCgroup is { } cgroup)
+        {
+            var limit = long.Parse(File.ReadAllText(Path.Combine(cgroup, "memory.limit_in_bytes")).Trim(), CultureInfo.InvariantCulture);
+            section.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- meshd ran in a memory cgroup limited to {limit / 1048576} MB, as a container with that memory limit does: the runtime sizes its heap from the limit (75% of it by default) and the kernel ends meshd if it goes over"));
+        }
         section.AppendLine($"- Changes: {settings.Repeat} of each kind per cell after one warm-up change (listed under \"Every change\", left out of the summary); percentiles are over every proxy's ACK of every measured change; \"received\" is the fewest proxies that ACKed one change");
         section.AppendLine();
         section.AppendLine("## Results");
@@ -168,13 +175,13 @@ internal static class Report
         section.AppendLine();
         section.AppendLine("## Every change");
         section.AppendLine();
-        section.AppendLine("| N | S | change | # | received | p50 ms | p99 ms | max ms | meshd CPU s |");
-        section.AppendLine("|---|---|---|---|---|---|---|---|---|");
+        section.AppendLine("| N | S | change | # | received | p50 ms | p99 ms | max ms | meshd CPU s | simulated proxies CPU s |");
+        section.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in results)
         {
             foreach (var c in r.Changes)
             {
-                section.AppendLine(string.Create(inv, $"| {r.Proxies} | {r.Services} | {c.Kind} | {(c.Warmup ? "warm-up" : c.Repeat.ToString(inv))} | {c.Received}/{c.Proxies} | {Stats.Percentile(c.Ms, 50):0} | {Stats.Percentile(c.Ms, 99):0} | {(c.Ms.Length > 0 ? c.Ms[^1] : double.NaN):0} | {c.CpuSeconds:0.00} |"));
+                section.AppendLine(string.Create(inv, $"| {r.Proxies} | {r.Services} | {c.Kind} | {(c.Warmup ? "warm-up" : c.Repeat.ToString(inv))} | {c.Received}/{c.Proxies} | {Stats.Percentile(c.Ms, 50):0} | {Stats.Percentile(c.Ms, 99):0} | {(c.Ms.Length > 0 ? c.Ms[^1] : double.NaN):0} | {c.CpuSeconds:0.00} | {c.ClientCpuSeconds:0.00} |"));
             }
         }
 
@@ -184,7 +191,7 @@ internal static class Report
         section.AppendLine("- Mesh: S ServiceEntries (MESH_INTERNAL, STATIC, port 9080 HTTP, workloadSelector app=svc-i), a DestinationRule with subsets v1/v2/v3,");
         section.AppendLine("  connection pool and outlier detection per service, and for every second service a VirtualService like Bookinfo's reviews");
         section.AppendLine("  (end-user: jason → v2, else v1/v3 by weight, timeout, retries); one YAML file per service and per VirtualService.");
-        section.AppendLine("- Proxies: N delta-ADS streams, at most 100 per gRPC channel (HTTP/2 connection), each an Istio sidecar node");
+        section.AppendLine("- Proxies: N delta-ADS streams, each on its own gRPC channel (HTTP/2 connection) as each Envoy has its own, each an Istio sidecar node");
         section.AppendLine("  (`sidecar~127.20.x.y~svc-i-v1-k.bench~...`, metadata NAMESPACE, LABELS app=svc-(k mod S) version=v1, SERVICE_ACCOUNT,");
         section.AppendLine("  INSTANCE_IPS, WORKLOAD_NAME, POD_PORTS) so each registers as a workload of its service. Each subscribes to wildcard CDS and LDS,");
         section.AppendLine("  then to the EDS and RDS names those reference, and ACKs every response (nonce, no error) as Envoy does. All connect at once.");
