@@ -63,30 +63,91 @@ public interface ISharedResourceGenerator : IResourceGenerator
 /// <summary>How a shared part and a proxy's own resources make its output.</summary>
 public static class SharedOutput
 {
-    /// <summary>Both lists merged by name (each sorted, ordinal); a name in both keeps the shared resource.</summary>
-    public static IReadOnlyList<GeneratedResource> Merge(IReadOnlyList<GeneratedResource> shared, IReadOnlyList<GeneratedResource> own)
+    /// <summary>
+    /// Both lists merged by name (each sorted, ordinal); a name in both keeps the shared resource.
+    /// A view, not a copy: a thousand proxies' outputs of 4000 shared clusters and a few of their own
+    /// would otherwise be a thousand lists of 4000 references.
+    /// </summary>
+    public static IReadOnlyList<GeneratedResource> Merge(IReadOnlyList<GeneratedResource> shared, IReadOnlyList<GeneratedResource> own) =>
+        own.Count == 0 ? shared : new Merged(shared, own);
+
+    private sealed class Merged : IReadOnlyList<GeneratedResource>
     {
-        if (own.Count == 0)
+        private readonly IReadOnlyList<GeneratedResource> _shared;
+        private readonly GeneratedResource[] _own;
+        private readonly int[] _positions;
+
+        public Merged(IReadOnlyList<GeneratedResource> shared, IReadOnlyList<GeneratedResource> own)
         {
-            return shared;
+            _shared = shared;
+            var kept = new List<GeneratedResource>(own.Count);
+            var positions = new List<int>(own.Count);
+            foreach (var resource in own)
+            {
+                var before = SharedBefore(resource.Name);
+                if (before < shared.Count && shared[before].Name == resource.Name)
+                {
+                    continue;
+                }
+
+                // Its place in the merged list: the shared resources before it and the own ones kept so far.
+                positions.Add(before + kept.Count);
+                kept.Add(resource);
+            }
+
+            _own = [.. kept];
+            _positions = [.. positions];
         }
 
-        var merged = new List<GeneratedResource>(shared.Count + own.Count);
-        int i = 0, j = 0;
-        while (i < shared.Count || j < own.Count)
+        public int Count => _shared.Count + _own.Length;
+
+        public GeneratedResource this[int index]
         {
-            var order = i == shared.Count ? 1 : j == own.Count ? -1 : string.CompareOrdinal(shared[i].Name, own[j].Name);
-            if (order <= 0)
+            get
             {
-                merged.Add(shared[i++]);
-                j += order == 0 ? 1 : 0;
-            }
-            else
-            {
-                merged.Add(own[j++]);
+                ArgumentOutOfRangeException.ThrowIfNegative(index);
+                ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+                var at = Array.BinarySearch(_positions, index);
+                return at >= 0 ? _own[at] : _shared[index - ~at];
             }
         }
 
-        return merged;
+        public IEnumerator<GeneratedResource> GetEnumerator()
+        {
+            var next = 0;
+            for (var i = 0; i < Count; i++)
+            {
+                if (next < _positions.Length && _positions[next] == i)
+                {
+                    yield return _own[next++];
+                }
+                else
+                {
+                    yield return _shared[i - next];
+                }
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+        /// <summary>How many shared resources sort before <paramref name="name"/> (ordinal).</summary>
+        private int SharedBefore(string name)
+        {
+            int low = 0, high = _shared.Count;
+            while (low < high)
+            {
+                var middle = low + ((high - low) / 2);
+                if (string.CompareOrdinal(_shared[middle].Name, name) < 0)
+                {
+                    low = middle + 1;
+                }
+                else
+                {
+                    high = middle;
+                }
+            }
+
+            return low;
+        }
     }
 }
