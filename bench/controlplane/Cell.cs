@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Envoy.Service.Discovery.V3;
+using Grpc.Core;
 using Grpc.Net.Client;
 
 namespace Meshwork.Bench.ControlPlane;
@@ -145,7 +146,7 @@ public sealed class Cell(BenchSettings settings, int proxies, int services, Acti
 
     private void Connect(int xdsPort, CancellationToken cancellationToken)
     {
-        AggregatedDiscoveryService.AggregatedDiscoveryServiceClient? client = null;
+        CallInvoker? client = null;
         for (var i = 0; i < proxies; i++)
         {
             if (i % settings.StreamsPerChannel == 0)
@@ -160,7 +161,7 @@ public sealed class Cell(BenchSettings settings, int proxies, int services, Acti
                     HttpHandler = EnvoyLikeHandler(),
                 });
                 _channels.Add(channel);
-                client = new AggregatedDiscoveryService.AggregatedDiscoveryServiceClient(channel);
+                client = channel.CreateCallInvoker();
             }
 
             var service = i % services;
@@ -190,7 +191,7 @@ public sealed class Cell(BenchSettings settings, int proxies, int services, Acti
     {
         var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{xdsPort}", new GrpcChannelOptions { MaxReceiveMessageSize = null, HttpHandler = EnvoyLikeHandler() });
         _channels.Add(channel);
-        var client = new AggregatedDiscoveryService.AggregatedDiscoveryServiceClient(channel);
+        var client = channel.CreateCallInvoker();
         var node = Nodes.Sidecar(ip, $"svc-{service}-v1-{index}", MeshConfig.Namespace, $"svc-{service}", "v1", MeshConfig.Port);
         var proxy = new SimulatedProxy(index, node, _fleet);
         _streams.Add(Task.Run(() => proxy.RunAsync(client, cancellationToken), CancellationToken.None));

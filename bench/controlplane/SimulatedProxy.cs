@@ -37,10 +37,28 @@ public static class XdsTypes
     /// <summary>One copy of each name and version string, however many proxies hold it.</summary>
     public static string Intern(string s) => Strings.GetOrAdd(s, s);
 
-    /// <summary>The EDS names a Cluster needs (Envoy: eds_cluster_config.service_name, else the cluster's name).</summary>
-    public static string[] EndpointNamesOf(Resource resource) => ClusterDependencies.GetOrAdd((resource.Name, resource.Version), _ =>
+    /// <summary>What a resource makes a proxy subscribe to next: a Cluster's EDS name, a Listener's RDS names; nothing for other types.</summary>
+    public static string[] DependenciesOf(string typeUrl, string name, string version, ReadOnlySpan<byte> value) => typeUrl switch
     {
-        var cluster = Envoy.Config.Cluster.V3.Cluster.Parser.ParseFrom(resource.Resource_.Value);
+        Cluster => Cached(ClusterDependencies, name, version, value, EndpointNamesOf),
+        Listener => Cached(ListenerDependencies, name, version, value, RouteNamesOf),
+        _ => [],
+    };
+
+    private static string[] Cached(ConcurrentDictionary<(string, string), string[]> cache, string name, string version, ReadOnlySpan<byte> value, Func<byte[], string[]> parse)
+    {
+        if (!cache.TryGetValue((name, version), out var dependencies))
+        {
+            dependencies = cache.GetOrAdd((name, version), parse(value.ToArray()));
+        }
+
+        return dependencies;
+    }
+
+    /// <summary>The EDS names a Cluster needs (Envoy: eds_cluster_config.service_name, else the cluster's name).</summary>
+    private static string[] EndpointNamesOf(byte[] bytes)
+    {
+        var cluster = Envoy.Config.Cluster.V3.Cluster.Parser.ParseFrom(bytes);
         if (cluster.ClusterDiscoveryTypeCase == Envoy.Config.Cluster.V3.Cluster.ClusterDiscoveryTypeOneofCase.Type && cluster.Type == Envoy.Config.Cluster.V3.Cluster.Types.DiscoveryType.Eds)
         {
             var name = cluster.EdsClusterConfig?.ServiceName;
@@ -48,12 +66,12 @@ public static class XdsTypes
         }
 
         return [];
-    });
+    }
 
     /// <summary>The RDS names a Listener needs: every HTTP connection manager that takes its routes from RDS.</summary>
-    public static string[] RouteNamesOf(Resource resource) => ListenerDependencies.GetOrAdd((resource.Name, resource.Version), _ =>
+    private static string[] RouteNamesOf(byte[] bytes)
     {
-        var listener = Envoy.Config.Listener.V3.Listener.Parser.ParseFrom(resource.Resource_.Value);
+        var listener = Envoy.Config.Listener.V3.Listener.Parser.ParseFrom(bytes);
         var names = new HashSet<string>(StringComparer.Ordinal);
         var chains = listener.FilterChains.AsEnumerable();
         if (listener.DefaultFilterChain != null)
@@ -83,7 +101,7 @@ public static class XdsTypes
         }
 
         return [.. names];
-    });
+    }
 }
 
 /// <summary>
@@ -96,6 +114,9 @@ public sealed class Probe(string typeUrl, string? resourceName, byte[] pattern, 
 
     public string? ResourceName { get; } = resourceName;
 
+    /// <summary>Bytes only the resource carrying the change contains.</summary>
+    public byte[] Pattern { get; } = pattern;
+
     public long Start { get; } = startTimestamp;
 
     /// <summary>Milliseconds from the change to each proxy's ACK; NaN until it ACKs.</summary>
@@ -104,24 +125,6 @@ public sealed class Probe(string typeUrl, string? resourceName, byte[] pattern, 
     private int _received;
 
     public int Received => Volatile.Read(ref _received);
-
-    public bool Matches(DeltaDiscoveryResponse response)
-    {
-        if (response.TypeUrl != TypeUrl)
-        {
-            return false;
-        }
-
-        foreach (var resource in response.Resources)
-        {
-            if ((ResourceName == null || resource.Name == ResourceName) && resource.Resource_ != null && resource.Resource_.Value.Span.IndexOf(pattern) >= 0)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 
     public void Acked(int proxy, long timestamp)
     {
@@ -204,24 +207,19 @@ public sealed class SimulatedProxy(int index, Node node, FleetState fleet)
         }
     }
 
-    public async Task RunAsync(AggregatedDiscoveryService.AggregatedDiscoveryServiceClient client, CancellationToken cancellationToken)
+    public async Task RunAsync(CallInvoker invoker, CancellationToken cancellationToken)
     {
         try
         {
-            using var call = client.DeltaAggregatedResources(cancellationToken: cancellationToken);
+            using var call = invoker.AsyncDuplexStreamingCall(RawDelta.Method(fleet), null, new CallOptions(cancellationToken: cancellationToken));
             await call.RequestStream.WriteAsync(new DeltaDiscoveryRequest { Node = Node, TypeUrl = XdsTypes.Cluster }, cancellationToken).ConfigureAwait(false);
             await call.RequestStream.WriteAsync(new DeltaDiscoveryRequest { TypeUrl = XdsTypes.Listener }, cancellationToken).ConfigureAwait(false);
             await foreach (var response in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
                 fleet.Touch();
-                var probe = fleet.Probe;
-                var probed = probe != null && probe.Matches(response);
                 var follow = Apply(response);
                 await call.RequestStream.WriteAsync(new DeltaDiscoveryRequest { TypeUrl = response.TypeUrl, ResponseNonce = response.Nonce }, cancellationToken).ConfigureAwait(false);
-                if (probed)
-                {
-                    probe!.Acked(Index, Stopwatch.GetTimestamp());
-                }
+                response.Probe?.Acked(Index, Stopwatch.GetTimestamp());
 
                 foreach (var request in follow)
                 {
@@ -245,7 +243,7 @@ public sealed class SimulatedProxy(int index, Node node, FleetState fleet)
     }
 
     /// <summary>Takes one response in and returns the subscription changes it calls for.</summary>
-    private List<DeltaDiscoveryRequest> Apply(DeltaDiscoveryResponse response)
+    private List<DeltaDiscoveryRequest> Apply(RawDeltaResponse response)
     {
         var follow = new List<DeltaDiscoveryRequest>();
         lock (_gate)
@@ -257,16 +255,16 @@ public sealed class SimulatedProxy(int index, Node node, FleetState fleet)
 
             foreach (var resource in response.Resources)
             {
-                _bytes += resource.Resource_?.Value.Length ?? 0;
-                var name = XdsTypes.Intern(resource.Name);
-                state.Held[name] = XdsTypes.Intern(resource.Version);
+                _bytes += resource.Length;
+                var name = resource.Name;
+                state.Held[name] = resource.Version;
                 if (response.TypeUrl == XdsTypes.Cluster)
                 {
-                    _clusterDeps[name] = XdsTypes.EndpointNamesOf(resource);
+                    _clusterDeps[name] = resource.Dependencies;
                 }
                 else if (response.TypeUrl == XdsTypes.Listener)
                 {
-                    _listenerDeps[name] = XdsTypes.RouteNamesOf(resource);
+                    _listenerDeps[name] = resource.Dependencies;
                 }
             }
 
