@@ -70,16 +70,25 @@ public sealed record PushRequest
         && Reasons.Keys.All(r => r is PushReason.Config or PushReason.Endpoint)
         && ConfigsUpdated.All(key => kinds.Contains(key.IndexOf('/', StringComparison.Ordinal) is var slash and >= 0 ? key[..slash] : key));
 
-    /// <summary>The request as <paramref name="proxy"/> should see it: in full when it is one of <see cref="FullForProxiesAt"/>.</summary>
+    /// <summary>
+    /// The request as <paramref name="proxy"/> should see it: everything when a workload at its own
+    /// address joined or left (<see cref="FullForProxiesAt"/>), even when merged into a narrower full
+    /// push; for every other proxy that part is only an endpoint change.
+    /// </summary>
     public PushRequest For(ProxyNode proxy)
     {
-        if (Full || FullForProxiesAt.IsEmpty || !proxy.IpAddresses.Any(FullForProxiesAt.Contains))
+        if (FullForProxiesAt.IsEmpty)
         {
             return this;
         }
 
-        // Full with no named configs and no service reason: everything, for this proxy only.
-        return this with { Full = true, ConfigsUpdated = ImmutableHashSet<string>.Empty, FullForProxiesAt = ImmutableHashSet<string>.Empty };
+        if (proxy.IpAddresses.Any(FullForProxiesAt.Contains))
+        {
+            // Full with no named configs and no service reason: everything, for this proxy only.
+            return this with { Full = true, ConfigsUpdated = ImmutableHashSet<string>.Empty, FullForProxiesAt = ImmutableHashSet<string>.Empty };
+        }
+
+        return this with { FullForProxiesAt = ImmutableHashSet<string>.Empty, Reasons = Reasons.Remove(PushReason.Proxy) };
     }
 
     /// <summary>Istio's PushRequest.Merge: full if either is, the union of what changed, the earliest start.</summary>

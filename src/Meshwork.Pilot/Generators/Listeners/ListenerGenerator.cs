@@ -96,13 +96,15 @@ public sealed class ListenerGenerator : IResourceGenerator
 
     /// <summary>
     /// The config kinds a sidecar's listeners are never built from (Istio's skippedLdsConfigs for
-    /// sidecars): Gateways bind gateways' listeners only. RequestAuthentication (the inbound jwt_authn
+    /// sidecars): Gateways bind gateways' listeners only; WorkloadEntries and WorkloadGroups reach a
+    /// sidecar's listeners only through the registry, as its own service targets, which an endpoint
+    /// push names (<see cref="OwnTargetsChanged"/>). RequestAuthentication (the inbound jwt_authn
     /// filter), PeerAuthentication (the inbound chains' mTLS mode), AuthorizationPolicy (the inbound
     /// RBAC filters) and Telemetry (access logs, the HCMs' tracing, the stats filters' metric overrides) are read.
     /// </summary>
     private static readonly IReadOnlySet<string> SidecarKindsNotRead = new HashSet<string>(StringComparer.Ordinal)
     {
-        ResourceKinds.Gateway.Kind,
+        ResourceKinds.Gateway.Kind, ResourceKinds.WorkloadEntry.Kind, ResourceKinds.WorkloadGroup.Kind,
     };
 
     private static readonly IReadOnlySet<string> SidecarKindsNotReadWithoutTcp = new HashSet<string>(SidecarKindsNotRead, StringComparer.Ordinal)

@@ -104,6 +104,20 @@ public class ListenerGeneratorTests
     }
 
     [Fact]
+    public void Concerns_WorkloadEntryChange_SidecarListenersOnlyWhenTheWorkloadIsTheProxysOwn()
+    {
+        var snapshot = RouteTestMesh.Snapshot(Services, [Mongo]);
+        var now = DateTimeOffset.UnixEpoch;
+        var config = PushRequest.ForConfig(["WorkloadEntry/default/vm-1"], now);
+        var elsewhere = config.Merge(PushRequest.ForWorkloads(["reviews.default.svc.cluster.local"], ["10.9.9.9"], now));
+        var atTheProxy = config.Merge(PushRequest.ForWorkloads(["reviews.default.svc.cluster.local"], [Mongo.IpAddress], now));
+
+        Assert.False(new ListenerGenerator().Concerns(config, Mongo, snapshot));
+        Assert.False(new ListenerGenerator().Concerns(elsewhere.For(Mongo), Mongo, snapshot));
+        Assert.True(new ListenerGenerator().Concerns(atTheProxy.For(Mongo), Mongo, snapshot));
+    }
+
+    [Fact]
     public void Concerns_EndpointOnlyPush_NeitherListenersNorRoutes()
     {
         var endpoints = PushRequest.ForEndpoints(["reviews.default.svc.cluster.local"], DateTimeOffset.UnixEpoch);
