@@ -39,7 +39,10 @@ def main():
 
     code, begin, slots = {}, None, {}
     for line in open(a.symbols):
+        # nm -S prints no size for symbols without one (the instrumentation's flags).
         parts = line.split()
+        if len(parts) == 3:
+            parts.insert(1, "0")
         if len(parts) != 4:
             continue
         address, size, kind, name = parts
