@@ -212,6 +212,8 @@ def main():
     ap = argparse.ArgumentParser()
     for name in ("run", "versions", "paths", "results", "memory", "doc"):
         ap.add_argument("--" + name, required=True)
+    ap.add_argument("--target-memory", help="the memory target's own sidecar: name, VmRSS, VmHWM, RssFile, RssAnon, "
+                    "idle VmRSS (KB), c16 rps per cell")
     args = ap.parse_args()
 
     run = read_kv(args.run)
@@ -253,10 +255,20 @@ def main():
                 if r["errors"] > 0.01 * max(r["requests"], 1):
                     failures.append(f"path {pid} at {param} rps: {r['errors']} of {r['requests']} requests failed ({out})")
 
-    memory = {}
+    memory, memory_split = {}, {}
     for line in open(args.memory):
-        pid, name, rss, hwm = line.rstrip("\n").split("\t")
+        pid, name, rss, hwm, *split = line.rstrip("\n").split("\t")
         memory.setdefault(pid, []).append((name, int(rss) / 1024, int(hwm) / 1024))
+        if len(split) == 2:
+            memory_split[name] = (int(split[0]) / 1024, int(split[1]) / 1024)
+    target_memory = None
+    if args.target_memory and os.path.exists(args.target_memory):
+        for line in open(args.target_memory):
+            if line.strip():
+                name, rss, hwm, file_kb, anon_kb, idle, rps = line.rstrip("\n").split("\t")
+                target_memory = {"name": name, "rss": int(rss) / 1024, "hwm": int(hwm) / 1024,
+                                 "file": int(file_kb) / 1024, "anon": int(anon_kb) / 1024, "idle": int(idle) / 1024,
+                                 "rps": [float(x) for x in rps.split()]}
 
     conns = sorted({c for (_, c) in closed})
     rates = sorted({r for (_, r) in opened})
@@ -368,10 +380,24 @@ def main():
         seen = {}
         for name, rss, hwm in sidecars:
             seen[name] = (rss, hwm)
-        worst = max((rss for rss, _ in seen.values()), default=None)
-        targets.append((f"mesh-proxy RSS ≤ {TARGET_RSS_MB:.0f} MB per sidecar (VmRSS after the run)",
-                        ", ".join(f"{n}: {rss:.1f} MB (HWM {hwm:.1f})" for n, (rss, hwm) in seen.items()) or "—",
-                        None if worst is None else worst <= TARGET_RSS_MB))
+        worst = max((hwm for _, hwm in seen.values()), default=None)
+
+        def split(n):
+            return f"; file {memory_split[n][0]:.1f} + anon {memory_split[n][1]:.1f}" if n in memory_split else ""
+        whole_run = ", ".join(f"{n}: {rss:.1f} MB (HWM {hwm:.1f}{split(n)})" for n, (rss, hwm) in seen.items()) or "—"
+        if target_memory:
+            t = target_memory
+            targets.append((f"mesh-proxy peak RSS ≤ {TARGET_RSS_MB:.0f} MB under the target's load: one hop, c16 only "
+                            "(a sidecar started for it; VmHWM when the load ends) — **the verdict uses this**",
+                            f"HWM {t['hwm']:.1f} MB (RSS {t['rss']:.1f}: file {t['file']:.1f} + anon {t['anon']:.1f}; "
+                            f"idle before the load {t['idle']:.1f}; {median(t['rps']):,.0f} rps)",
+                            t["hwm"] <= TARGET_RSS_MB))
+            targets.append((f"(for reference) mesh-proxy RSS after the whole run: the same sidecar also served c64, "
+                            "the open loop and the two-hop paths", whole_run + f"; worst HWM {fmt(worst, 1, ' MB')}",
+                            "reference"))
+        else:
+            targets.append((f"mesh-proxy RSS ≤ {TARGET_RSS_MB:.0f} MB per sidecar (VmHWM after the whole run)",
+                            whole_run, None if worst is None else worst <= TARGET_RSS_MB))
         o = opened.get(("mesh", main_rate)) if main_rate else None
         if o and o["cpu_per_1000"] is not None:
             cpu, where = o["cpu_per_1000"], f"open loop @{main_rate} rps"
@@ -379,7 +405,7 @@ def main():
             cpu, where = cell("mesh", c, "cpu_per_1000"), f"closed loop c{c}"
         targets.append((f"mesh-proxy CPU ≤ {TARGET_CPU_PER_1000} vCPU per 1000 rps (one sidecar, {where})",
                         fmt(cpu, 3, " vCPU"), None if cpu is None else cpu <= TARGET_CPU_PER_1000))
-    verdict = {True: "met", False: "NOT met", None: "not measured"}
+    verdict = {True: "met", False: "NOT met", None: "not measured", "reference": "not the verdict"}
     target_lines = [f"| {what} | {got} | {verdict[ok]} |" for what, got, ok in targets]
     if not targets:
         target_lines = ["| mesh-proxy targets | not measured (BENCH_SKIP_MESH=1) | — |"]
@@ -404,6 +430,16 @@ def main():
         f"Closed loop: `wrk -t1 -cN -d{run['duration']}s`, {repeat} round(s), median quoted; paths are interleaved "
         f"round by round after a {run['warmup']} s warm-up each, so drift hits every path alike.",
     ]
+    if target_memory:
+        notes.append("Memory target: issue 5 asks for mesh-proxy's peak RSS under one load (one hop, HTTP/1.1, 1 KB, "
+                     "closed loop at 16 connections). The `mesh` sidecar serves every cell of its row and the two-hop "
+                     "rows too, so its high-water mark is the whole run's. bench/run therefore starts one more one-hop "
+                     f"sidecar before the rounds, gives it only that load ({run['warmup']} s warm-up, then {repeat} × "
+                     f"{run['duration']} s of `wrk -t1 -c16`), reads VmRSS, VmHWM, RssFile and RssAnon from "
+                     "/proc/PID/status when the load ends, and stops it; the targets table judges that VmHWM and "
+                     "lists the whole-run figures beside it. File-backed pages are the binary's and shared "
+                     "libraries' (shared with other processes running the same binary); anonymous pages are the "
+                     "process's own.")
     if run.get("open_loop") == "ran" and run.get("open_tool") == "meshctl":
         notes.append(f"Open loop: `meshctl bench URL --qps RATE --connections {run['open_conns']} --duration "
                      f"{run['duration']}s --warmup {run['warmup']}s --json` (two-hop paths with `--proxy` to the client "

@@ -22,7 +22,9 @@ public static partial class ProxyHost
 {
     public static async Task<int> RunAsync(ProxyOptions options, CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        // The proxy is configured by its command line and xDS only: no appsettings.json to watch
+        // (a watcher is a thread and an inotify instance per sidecar).
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         var levels = new LogLevels();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>

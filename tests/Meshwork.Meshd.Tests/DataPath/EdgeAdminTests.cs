@@ -149,6 +149,20 @@ public sealed class EdgeAdminTests(EdgeAdminMesh mesh) : IClassFixture<EdgeAdmin
         Assert.True(Bytes("resident") > Bytes("allocated"), "the resident set holds the heap and the binary");
         Assert.True(Bytes("resident_anonymous") > 0 && Bytes("resident_file") > 0);
         Assert.True(Bytes("resident_anonymous") + Bytes("resident_file") <= Bytes("resident"), "anonymous and file-backed pages are parts of one read of the resident set");
+        var generations = json.GetProperty("heap_generations");
+        foreach (var generation in new[] { "gen0", "gen1", "gen2", "large_object_heap", "pinned_object_heap" })
+        {
+            Assert.True(long.Parse(generations.GetProperty(generation).GetProperty("size").GetString()!, System.Globalization.CultureInfo.InvariantCulture) >= 0, generation);
+        }
+    }
+
+    [Fact]
+    public void Threads_NoConfigFileWatcher()
+    {
+        // The proxy is configured by flags and xDS only; a file watcher would be one more thread per sidecar.
+        var names = Directory.GetDirectories($"/proc/{mesh.Web.Pid}/task").Select(t => File.ReadAllText(Path.Combine(t, "comm")).Trim()).ToList();
+        Assert.NotEmpty(names);
+        Assert.DoesNotContain(".NET File Watch", names);
     }
 
     [Fact]
