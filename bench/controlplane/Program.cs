@@ -195,6 +195,8 @@ internal static class Report
         section.AppendLine("  (`sidecar~127.20.x.y~svc-i-v1-k.bench~...`, metadata NAMESPACE, LABELS app=svc-(k mod S) version=v1, SERVICE_ACCOUNT,");
         section.AppendLine("  INSTANCE_IPS, WORKLOAD_NAME, POD_PORTS) so each registers as a workload of its service. Each subscribes to wildcard CDS and LDS,");
         section.AppendLine("  then to the EDS and RDS names those reference, and ACKs every response (nonce, no error) as Envoy does. All connect at once.");
+        section.AppendLine("  A stream that fails (say, an HTTP/2 handshake not completed while thousands connect) is opened again after a jittered");
+        section.AppendLine("  backoff from 0.5 s, as Envoy retries, and that proxy syncs afresh; \"stream errors\" counts those failures.");
         section.AppendLine("- Synced in: from the first connection to the last response before 2 s without any (every proxy holding every resource it subscribed).");
         section.AppendLine("  RSS per proxy and CPU per proxy: meshd's (VmRSS after sync − VmRSS idle) / N and (utime+stime after sync − idle) / N.");
         section.AppendLine("- Config per proxy: the serialized resources one proxy received until synced (all four types). Managed heap: meshd's");

@@ -207,38 +207,81 @@ public sealed class SimulatedProxy(int index, Node node, FleetState fleet)
         }
     }
 
+    /// <summary>
+    /// Runs the proxy's ADS stream until cancelled. A stream that fails is opened again after a
+    /// jittered backoff (0.5 s doubling to 8 s), as Envoy's xDS client retries, and the proxy syncs
+    /// afresh; each failure is counted in the fleet's stream errors.
+    /// </summary>
     public async Task RunAsync(CallInvoker invoker, CancellationToken cancellationToken)
     {
+        var backoff = TimeSpan.FromMilliseconds(500);
         try
         {
-            using var call = invoker.AsyncDuplexStreamingCall(RawDelta.Method(fleet), null, new CallOptions(cancellationToken: cancellationToken));
-            await call.RequestStream.WriteAsync(new DeltaDiscoveryRequest { Node = Node, TypeUrl = XdsTypes.Cluster }, cancellationToken).ConfigureAwait(false);
-            await call.RequestStream.WriteAsync(new DeltaDiscoveryRequest { TypeUrl = XdsTypes.Listener }, cancellationToken).ConfigureAwait(false);
-            await foreach (var response in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            while (!cancellationToken.IsCancellationRequested)
             {
-                fleet.Touch();
-                var follow = Apply(response);
-                await call.RequestStream.WriteAsync(new DeltaDiscoveryRequest { TypeUrl = response.TypeUrl, ResponseNonce = response.Nonce }, cancellationToken).ConfigureAwait(false);
-                response.Probe?.Acked(Index, Stopwatch.GetTimestamp());
-
-                foreach (var request in follow)
+                try
                 {
-                    await call.RequestStream.WriteAsync(request, cancellationToken).ConfigureAwait(false);
+                    await StreamAsync(invoker, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+                catch (Exception e) when (cancellationToken.IsCancellationRequested && e is OperationCanceledException or RpcException)
+                {
+                    return; // Stopping.
+                }
+                catch (Exception e) when (e is RpcException or IOException or HttpRequestException)
+                {
+                    Interlocked.Increment(ref fleet.StreamErrors);
+                    Interlocked.CompareExchange(ref fleet.FirstError, $"proxy {Index} ({Node.Id}): {e.GetType().Name}: {e.Message}", null);
+                    Reset();
+                    await Task.Delay(backoff * (0.5 + Random.Shared.NextDouble()), cancellationToken).ConfigureAwait(false);
+                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(8).Ticks));
                 }
             }
         }
-        catch (Exception e) when (cancellationToken.IsCancellationRequested && e is OperationCanceledException or RpcException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // Stopping.
-        }
-        catch (Exception e)
-        {
-            Interlocked.Increment(ref fleet.StreamErrors);
-            Interlocked.CompareExchange(ref fleet.FirstError, $"proxy {Index} ({Node.Id}): {e.GetType().Name}: {e.Message}", null);
+            // Stopped while backing off.
         }
         finally
         {
             Ended = true;
+        }
+    }
+
+    private async Task StreamAsync(CallInvoker invoker, CancellationToken cancellationToken)
+    {
+        using var call = invoker.AsyncDuplexStreamingCall(RawDelta.Method(fleet), null, new CallOptions(cancellationToken: cancellationToken));
+        await call.RequestStream.WriteAsync(new DeltaDiscoveryRequest { Node = Node, TypeUrl = XdsTypes.Cluster }, cancellationToken).ConfigureAwait(false);
+        await call.RequestStream.WriteAsync(new DeltaDiscoveryRequest { TypeUrl = XdsTypes.Listener }, cancellationToken).ConfigureAwait(false);
+        await foreach (var response in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            fleet.Touch();
+            var follow = Apply(response);
+            await call.RequestStream.WriteAsync(new DeltaDiscoveryRequest { TypeUrl = response.TypeUrl, ResponseNonce = response.Nonce }, cancellationToken).ConfigureAwait(false);
+            response.Probe?.Acked(Index, Stopwatch.GetTimestamp());
+
+            foreach (var request in follow)
+            {
+                await call.RequestStream.WriteAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Forgets what the failed stream delivered: the next stream subscribes and syncs from nothing.</summary>
+    private void Reset()
+    {
+        lock (_gate)
+        {
+            foreach (var state in _types.Values)
+            {
+                state.Subscribed.Clear();
+                state.Held.Clear();
+                state.Acks = 0;
+                state.LastAckedVersion = "";
+            }
+
+            _clusterDeps.Clear();
+            _listenerDeps.Clear();
         }
     }
 
