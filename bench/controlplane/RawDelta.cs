@@ -65,28 +65,17 @@ public static class RawDelta
     {
         var response = new RawDeltaResponse();
         var resources = new List<(string Name, string Version, int Start, int Length)>();
-        var pos = 0;
-        while (pos < data.Length)
+        var fields = new Fields(data);
+        while (fields.Next(out var field, out var value, out var at))
         {
-            var (field, wire) = Tag(data, ref pos);
-            if (wire != 2)
-            {
-                Skip(data, ref pos, wire);
-                continue;
-            }
-
-            var length = (int)Varint(data, ref pos);
-            var value = data.Slice(pos, length);
             switch (field)
             {
                 case 1: response.SystemVersionInfo = Encoding.UTF8.GetString(value); break;
-                case 2: resources.Add(Resource(value, pos)); break;
+                case 2: resources.Add(Resource(value, at)); break;
                 case 4: response.TypeUrl = Encoding.UTF8.GetString(value); break;
                 case 5: response.Nonce = Encoding.UTF8.GetString(value); break;
                 case 6: response.RemovedResources.Add(Encoding.UTF8.GetString(value)); break;
             }
-
-            pos += length;
         }
 
         // Fields come in number order, so the type URL (4) is known only after the resources (2).
@@ -108,25 +97,15 @@ public static class RawDelta
     {
         string name = "", version = "";
         int start = offset, length = 0;
-        var pos = 0;
-        while (pos < data.Length)
+        var fields = new Fields(data);
+        while (fields.Next(out var field, out var value, out var at))
         {
-            var (field, wire) = Tag(data, ref pos);
-            if (wire != 2)
-            {
-                Skip(data, ref pos, wire);
-                continue;
-            }
-
-            var size = (int)Varint(data, ref pos);
             switch (field)
             {
-                case 1: version = XdsTypes.Intern(Encoding.UTF8.GetString(data.Slice(pos, size))); break;
-                case 2: (start, length) = AnyValue(data.Slice(pos, size), offset + pos); break;
-                case 3: name = XdsTypes.Intern(Encoding.UTF8.GetString(data.Slice(pos, size))); break;
+                case 1: version = XdsTypes.Intern(Encoding.UTF8.GetString(value)); break;
+                case 2: (start, length) = AnyValue(value, offset + at); break;
+                case 3: name = XdsTypes.Intern(Encoding.UTF8.GetString(value)); break;
             }
-
-            pos += size;
         }
 
         return (name, version, start, length);
@@ -134,26 +113,48 @@ public static class RawDelta
 
     private static (int Start, int Length) AnyValue(ReadOnlySpan<byte> data, int offset)
     {
-        var pos = 0;
-        while (pos < data.Length)
+        var fields = new Fields(data);
+        while (fields.Next(out var field, out var value, out var at))
         {
-            var (field, wire) = Tag(data, ref pos);
-            if (wire != 2)
-            {
-                Skip(data, ref pos, wire);
-                continue;
-            }
-
-            var size = (int)Varint(data, ref pos);
             if (field == 2)
             {
-                return (offset + pos, size);
+                return (offset + at, value.Length);
             }
-
-            pos += size;
         }
 
         return (offset, 0);
+    }
+
+    /// <summary>The length-delimited fields of one message, in order, each with its offset in the message; other wire types are skipped.</summary>
+    private ref struct Fields(ReadOnlySpan<byte> data)
+    {
+        private readonly ReadOnlySpan<byte> _data = data;
+        private int _pos;
+
+        public bool Next(out int field, out ReadOnlySpan<byte> value, out int offset)
+        {
+            while (_pos < _data.Length)
+            {
+                var (number, wire) = Tag(_data, ref _pos);
+                if (wire != 2)
+                {
+                    Skip(_data, ref _pos, wire);
+                    continue;
+                }
+
+                var length = (int)Varint(_data, ref _pos);
+                field = number;
+                offset = _pos;
+                value = _data.Slice(_pos, length);
+                _pos += length;
+                return true;
+            }
+
+            field = 0;
+            offset = 0;
+            value = default;
+            return false;
+        }
     }
 
     private static (int Field, int Wire) Tag(ReadOnlySpan<byte> data, ref int pos)
