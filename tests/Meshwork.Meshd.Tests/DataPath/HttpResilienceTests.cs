@@ -189,7 +189,7 @@ public sealed class HttpResilienceMesh : IAsyncLifetime
         config.Append(HttpMeshes.VirtualService("pertry", """
             - route: [{destination: {host: pertry.default.svc.cluster.local}}]
               timeout: 20s
-              retries: {attempts: 2, perTryTimeout: 500ms, retryOn: 5xx}
+              retries: {attempts: 2, perTryTimeout: 1s, retryOn: 5xx}
             """));
         config.Append(HttpMeshes.DestinationRule("cb", """
             trafficPolicy:
