@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 
 namespace Meshwork.Meshd.Tests;
@@ -22,8 +21,8 @@ public sealed class GrpcXdsInteropTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Assert.True(NodeProcess.Available, $"@grpc/grpc-js-xds is not installed: run 'npm ci --prefix {NodeProcess.Directory}' (.ci/run does)");
-        _v1Port = FreePort("127.0.0.21");
-        _v2Port = FreePort("127.0.0.22");
+        _v1Port = LoopbackPorts.FreePort(IPAddress.Parse("127.0.0.21"));
+        _v2Port = LoopbackPorts.FreePort(IPAddress.Parse("127.0.0.22"));
         _backends.Add(NodeProcess.Start(null, "backend.js", "v1", $"127.0.0.21:{_v1Port}"));
         _backends.Add(NodeProcess.Start(null, "backend.js", "v2", $"127.0.0.22:{_v2Port}"));
         foreach (var backend in _backends)
@@ -159,12 +158,5 @@ public sealed class GrpcXdsInteropTests : IAsyncLifetime
 
         await _meshd.WaitForOutputAsync("rejected CDS");
         Assert.Contains("sidecar~127.0.0.30~client-rejecting.shop", _meshd.Output);
-    }
-
-    private static int FreePort(string ip)
-    {
-        using var listener = new TcpListener(IPAddress.Parse(ip), 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

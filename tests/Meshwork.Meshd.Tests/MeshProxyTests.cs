@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
@@ -28,13 +27,6 @@ public sealed class MeshProxyTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private static Process StartProxy(int discoveryPort, int adminPort, string mode, StringBuilder output)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -48,7 +40,7 @@ public sealed class MeshProxyTests : IDisposable
             start.ArgumentList.Add(arg);
         }
 
-        var process = Process.Start(start)!;
+        var process = ChildProcesses.Start(start);
         process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
         process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
         process.BeginOutputReadLine();
@@ -93,7 +85,7 @@ public sealed class MeshProxyTests : IDisposable
             await meshd.WaitReadyAsync();
 
             // Taken once meshd holds its ports, so the two cannot collide.
-            var adminPort = FreePort();
+            var adminPort = LoopbackPorts.FreePort();
             proxy = StartProxy(meshd.XdsPort, adminPort, mode, output);
             string Context() => output + "\nmeshd:\n" + meshd.Output;
 

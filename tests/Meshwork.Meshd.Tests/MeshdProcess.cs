@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace Meshwork.Meshd.Tests;
@@ -70,7 +69,7 @@ public sealed class MeshdProcess : IAsyncDisposable
     /// <summary>Starts meshd with its CA in <paramref name="caDirectory"/> (kept), or in a fresh temporary directory (deleted on dispose).</summary>
     private static MeshdProcess StartWithCa(string? caDirectory, int xdsPort, string[] extraArgs)
     {
-        var ports = FreePorts(3);
+        var ports = LoopbackPorts.FreePorts(3);
         var xds = xdsPort > 0 ? xdsPort : ports[0];
         var monitoring = ports[1] != xds ? ports[1] : ports[0];
         var secure = ports[2] != xds ? ports[2] : ports[0];
@@ -91,7 +90,7 @@ public sealed class MeshdProcess : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
 
-        return new MeshdProcess(Process.Start(start)!, xds, monitoring, secure, caDirectory) { _ownsCa = ownsCa };
+        return new MeshdProcess(ChildProcesses.Start(start), xds, monitoring, secure, caDirectory) { _ownsCa = ownsCa };
     }
 
     public static Task<(int Exit, string Output)> RunToExitAsync(params string[] args) => RunToolAsync("meshd.dll", args);
@@ -106,7 +105,7 @@ public sealed class MeshdProcess : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
 
-        using var process = Process.Start(start)!;
+        using var process = ChildProcesses.Start(start);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
@@ -224,21 +223,6 @@ public sealed class MeshdProcess : IAsyncDisposable
         }
 
         return Path.GetFullPath(Path.Combine(dir!.FullName, "..", "shared", "istio-samples"));
-    }
-
-    /// <summary>Distinct free ports: the listeners stay open until all are taken, so the OS cannot hand one out twice.</summary>
-    internal static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        try
-        {
-            listeners.ForEach(l => l.Start());
-            return listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        }
-        finally
-        {
-            listeners.ForEach(l => l.Stop());
-        }
     }
 
     [System.Runtime.InteropServices.DllImport("libc", SetLastError = true, EntryPoint = "kill")]

@@ -22,7 +22,7 @@ public class MixerHostingTests
                 File.Copy(source, Path.Combine(dir.FullName, Path.GetFileName(file)));
             }
 
-            var port = MeshdProcess.FreePorts(1)[0];
+            var port = LoopbackPorts.FreePort();
             await using var meshd = MeshdProcess.Start("--config-dir", dir.FullName, "--mixer-address", $"127.0.0.1:{port}");
             await meshd.WaitReadyAsync();
             await meshd.WaitForOutputAsync("mixer config:");

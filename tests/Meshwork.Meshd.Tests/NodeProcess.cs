@@ -46,7 +46,7 @@ public sealed class NodeProcess : IAsyncDisposable
             start.Environment[key] = value;
         }
 
-        return new NodeProcess(Process.Start(start)!);
+        return new NodeProcess(ChildProcesses.Start(start));
     }
 
     public async Task WaitForOutputAsync(string text, int timeoutMs = 20_000)

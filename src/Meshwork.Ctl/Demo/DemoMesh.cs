@@ -93,7 +93,7 @@ internal sealed class DemoMesh : IAsyncDisposable
         var proxy = MeshPrograms.Proxy(null, log);
         var bookinfo = MeshPrograms.Find("bookinfo", "samples/bookinfo", null, log);
 
-        XdsPort = meshdPort > 0 ? meshdPort : PodAddresses.FreeLoopbackPort();
+        XdsPort = meshdPort > 0 ? meshdPort : LoopbackPorts.FreePort();
         var securePort = OtherFreePort(XdsPort);
         var monitoringPort = OtherFreePort(XdsPort, securePort);
         var caDirectory = Path.Combine(Root, "ca");
@@ -256,10 +256,10 @@ internal sealed class DemoMesh : IAsyncDisposable
 
     private static int OtherFreePort(params int[] taken)
     {
-        var port = PodAddresses.FreeLoopbackPort();
+        var port = LoopbackPorts.FreePort();
         while (taken.Contains(port))
         {
-            port = PodAddresses.FreeLoopbackPort();
+            port = LoopbackPorts.FreePort();
         }
 
         return port;

@@ -56,18 +56,15 @@ internal sealed class LocalWorkload
         var ip = spec.Ip ?? PodAddresses.NextPodIp(Random.Shared, WorkloadSpec.OutboundPort, spec.Port ?? WorkloadSpec.OutboundPort);
         foreach (var port in new[] { WorkloadSpec.OutboundPort, spec.Port ?? WorkloadSpec.OutboundPort })
         {
-            if (spec.Ip != null && !PodAddresses.CanBind(ip, port))
+            if (spec.Ip != null && !LoopbackPorts.CanBind(ip, port))
             {
                 throw new WorkloadException($"{ip}:{port} is already in use (another workload on --ip {ip}?)");
             }
         }
 
-        var appPort = spec.Port == null ? 0 : PodAddresses.FreeLoopbackPort();
-        var adminPort = PodAddresses.FreeLoopbackPort();
-        while (adminPort == appPort)
-        {
-            adminPort = PodAddresses.FreeLoopbackPort();
-        }
+        // Distinct: a port is handed out once.
+        var appPort = spec.Port == null ? 0 : LoopbackPorts.FreePort();
+        var adminPort = LoopbackPorts.FreePort();
 
         var args = new List<string>
         {

@@ -73,7 +73,7 @@ public sealed class MeshctlRun : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
 
-        return new MeshctlRun(Process.Start(start)!, log);
+        return new MeshctlRun(ChildProcesses.Start(start), log);
     }
 
     /// <summary>Waits for the start line (bounded); fails with everything printed when meshctl exits first.</summary>

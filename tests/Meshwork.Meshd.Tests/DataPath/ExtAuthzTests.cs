@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -96,7 +95,7 @@ public sealed class ExtAuthzMesh : IAsyncLifetime
         var apps = new[] { ("web", "sample-ext-authz-http"), ("grpc", "sample-ext-authz-grpc"), ("closed", "down"), ("open", "down-open"), ("unknown", "no-such-provider") };
         Mesh = await MeshHarness.StartWithMeshConfigAsync(
             MeshConfig,
-            ("services.yaml", Provider("ext-authz", Authz.Port) + Provider("ext-authz-grpc", GrpcAuthz.Port, "GRPC") + Provider("ext-authz-down", FreePort()) + string.Join("---\n", apps.Select(a => EdgeProtocolMesh.Service(a.Item1, 9080, "HTTP"))) + "---\n" + EdgeProtocolMesh.Service("tcpdb", 9000, "TCP")),
+            ("services.yaml", Provider("ext-authz", Authz.Port) + Provider("ext-authz-grpc", GrpcAuthz.Port, "GRPC") + Provider("ext-authz-down", LoopbackPorts.FreePort()) + string.Join("---\n", apps.Select(a => EdgeProtocolMesh.Service(a.Item1, 9080, "HTTP"))) + "---\n" + EdgeProtocolMesh.Service("tcpdb", 9000, "TCP")),
             ("policies.yaml", string.Concat(apps.Select(a => Custom(a.Item1, a.Item2))) + Custom("tcpdb", "sample-ext-authz-grpc")));
         GrpcAuthz.AllowedSource = AllowedTcpSource;
         var echo = TcpEchoServer.Start();
@@ -120,14 +119,6 @@ public sealed class ExtAuthzMesh : IAsyncLifetime
         }
 
         await Mesh.DisposeAsync();
-    }
-
-    /// <summary>A loopback port nobody listens on (bound once and released).</summary>
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 }
 

@@ -215,7 +215,7 @@ public sealed class HttpResilienceMesh : IAsyncLifetime
         B3 = workloads[2].App;
 
         // A workload whose sidecar is up but whose app is not listening.
-        var closed = MeshdProcess.FreePorts(2);
+        var closed = LoopbackPorts.FreePorts(2);
         _dead = ProxyProcess.Start(Mesh.Meshd.XdsPort, "dead", "default", Mesh.NextIp(), "app=dead", "default", [$"9080=127.0.0.1:{closed[0]}"]);
         await Mesh.WaitReadyAsync(_dead);
 

@@ -63,7 +63,18 @@ public sealed class MeshHarness : IAsyncDisposable
         }
 
         var meshd = MeshdProcess.Start(args);
-        await meshd.WaitReadyAsync();
+        try
+        {
+            await meshd.WaitReadyAsync();
+        }
+        catch
+        {
+            // The caller never gets a harness to dispose: stop what was started here.
+            await meshd.DisposeAsync();
+            Directory.Delete(directory, recursive: true);
+            throw;
+        }
+
         return new MeshHarness(meshd, directory, 20 + (Interlocked.Increment(ref _blocks) * 7 % 200));
     }
 

@@ -60,7 +60,7 @@ public sealed class MixerServerMesh : IAsyncLifetime
         }
 
         await File.WriteAllTextAsync(Path.Combine(_mixerConfig, "blockuser.yaml"), BlockUser);
-        MixerPort = MeshdProcess.FreePorts(1)[0];
+        MixerPort = LoopbackPorts.FreePort();
         await StartMixerAsync();
         foreach (var open in new[] { true, false })
         {

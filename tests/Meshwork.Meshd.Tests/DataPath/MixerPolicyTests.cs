@@ -48,7 +48,7 @@ public sealed class MixerPolicyMesh : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var mixer = MeshdProcess.FreePorts(1)[0];
+        var mixer = LoopbackPorts.FreePort();
         Mesh = await MeshHarness.StartWithArgsAsync(
             null,
             ["--mixer-address", $"127.0.0.1:{mixer}"],

@@ -57,7 +57,7 @@ public sealed class ProxyProcess : IAsyncDisposable
 
     public static ProxyProcess Start(int discoveryPort, string workload, string ns, string ip, string labels, string serviceAccount = "default", IEnumerable<string>? inbound = null, string role = "sidecar", params string[] extra)
     {
-        var adminPort = MeshdProcess.FreePorts(1)[0];
+        var adminPort = LoopbackPorts.FreePort();
         var outboundPort = 15001;
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         var args = new List<string>
@@ -78,7 +78,7 @@ public sealed class ProxyProcess : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
 
-        return new ProxyProcess(Process.Start(start)!, ip, adminPort, outboundPort);
+        return new ProxyProcess(ChildProcesses.Start(start), ip, adminPort, outboundPort);
     }
 
     private void Append(string? line)

@@ -45,7 +45,7 @@ public sealed class MeshctlDemo : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
 
-        return new MeshctlDemo(Process.Start(start)!);
+        return new MeshctlDemo(ChildProcesses.Start(start));
     }
 
     /// <summary>Waits (bounded) until the output contains <paramref name="text"/>; fails with the output when meshctl exits first.</summary>

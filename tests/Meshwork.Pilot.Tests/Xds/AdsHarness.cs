@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Envoy.Config.Cluster.V3;
 using Envoy.Config.Core.V3;
 using Envoy.Config.Endpoint.V3;
@@ -52,7 +51,7 @@ public sealed class AdsHarness : IAsyncDisposable
 
     public static async Task<AdsHarness> StartAsync()
     {
-        var port = FreePort();
+        var port = LoopbackPorts.FreePort();
         var clusters = new FakeGenerator(TypeUrls.Cluster, endpointsOnly: false);
         var endpoints = new FakeGenerator(TypeUrls.Endpoint, endpointsOnly: true);
         var logs = new List<string>();
@@ -184,13 +183,6 @@ public sealed class AdsHarness : IAsyncDisposable
         Channel.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>Produces what the test sets: clusters or endpoint sets by name, each carrying a test-controlled value.</summary>

@@ -144,7 +144,7 @@ public sealed class ExtAuthzFilterTests : IAsyncLifetime
             config.StatusOnError = new Envoy.Type.V3.HttpStatus { Code = (Envoy.Type.V3.StatusCode)statusOnError };
         }
 
-        await using var proxy = await StartProxyAsync(config, out var port, authzPort: InProcessProxy.FreePort());
+        await using var proxy = await StartProxyAsync(config, out var port, authzPort: LoopbackPorts.FreePort());
 
         var (status, _, _) = await SendAsync(port, "/headers", ("x-ext-authz", "allow"));
 
@@ -333,7 +333,7 @@ public sealed class ExtAuthzFilterTests : IAsyncLifetime
 
     private Task<InProcessProxy> StartProxyAsync(ExtAuthz config, out int port, int? authzPort = null)
     {
-        port = InProcessProxy.FreePort();
+        port = LoopbackPorts.FreePort();
         var listener = new Listener
         {
             Name = $"127.0.0.1_{port}",

@@ -196,7 +196,7 @@ public sealed class ClientCertForwardingTests : IAsyncLifetime
         var server = TestCertificates.CreateLeaf(["reviews.default"], _ca, [ServerId]);
         var (certificate, key) = TestCertificates.WritePem(server, _directory.Path, "server-" + Guid.NewGuid().ToString("N"));
         var ca = TestCertificates.WriteCaPem(_ca, _directory.Path, "root");
-        port = InProcessProxy.FreePort();
+        port = LoopbackPorts.FreePort();
         var tls = new DownstreamTlsContext
         {
             CommonTlsContext = new CommonTlsContext

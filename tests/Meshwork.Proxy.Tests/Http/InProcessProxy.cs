@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Envoy.Config.Cluster.V3;
 using Envoy.Config.Listener.V3;
 using Google.Protobuf.WellKnownTypes;
@@ -97,14 +96,6 @@ internal sealed class InProcessProxy : IAsyncDisposable
             },
         },
     };
-
-    /// <summary>A loopback port nobody listens on now (bound once and released), for a listener's address.</summary>
-    public static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
 
     /// <summary>The proxy's Istio metrics and identity.</summary>
     public Meshwork.Proxy.Telemetry.MeshTelemetry Telemetry => _services.GetRequiredService<Meshwork.Proxy.Telemetry.MeshTelemetry>();

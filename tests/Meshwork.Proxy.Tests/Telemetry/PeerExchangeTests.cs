@@ -147,7 +147,7 @@ public sealed class PeerExchangeTests : IAsyncLifetime
 
     private Task<InProcessProxy> StartAsync(TrafficDirection direction, out int port, bool filters = true, bool external = false)
     {
-        port = InProcessProxy.FreePort();
+        port = LoopbackPorts.FreePort();
         var inbound = direction == TrafficDirection.Inbound;
         var manager = new HttpConnectionManager
         {

@@ -42,9 +42,9 @@ public class ClusterSetTests
     public async Task Apply_ChangedCluster_NewPoolAndOldOneDisposedAfterGrace()
     {
         var (set, time) = NewSet();
-        var upstream = set.ApplyOne(Static("c", ("127.0.0.1", ClosedPort())));
+        var upstream = set.ApplyOne(Static("c", ("127.0.0.1", LoopbackPorts.FreePort())));
         var old = upstream.Endpoints[0].Transport.Invoker!;
-        var changed = Static("c", ("127.0.0.1", ClosedPort()));
+        var changed = Static("c", ("127.0.0.1", LoopbackPorts.FreePort()));
         changed.ConnectTimeout = Duration.FromTimeSpan(TimeSpan.FromSeconds(3));
 
         set.ApplyOne(changed);
@@ -352,12 +352,5 @@ public class ClusterSetTests
         {
             yield return XdsJson.Parser.Parse<Any>(element.GetRawText()).Unpack<T>();
         }
-    }
-
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
