@@ -114,28 +114,18 @@ internal static class TcpPeerExchange
 /// A relayed stream whose first read takes the peer's exchange announcement off the front (and
 /// reports the peer), so the bytes relayed onward are exactly the application's.
 /// </summary>
-internal sealed class PeerExchangeStream(Stream inner, Action<PeerMetadata?> peerKnown) : Stream, IHalfClosableStream
+internal sealed class PeerExchangeStream(Stream inner, Action<PeerMetadata?> peerKnown) : ReadFilteringStream(inner)
 {
     private byte[]? _pending;
     private int _pendingOffset;
     private bool _started;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (!_started)
         {
             _started = true;
-            var (peer, data) = await TcpPeerExchange.ReadAsync(inner, cancellationToken).ConfigureAwait(false);
+            var (peer, data) = await TcpPeerExchange.ReadAsync(Inner, cancellationToken).ConfigureAwait(false);
             peerKnown(peer);
             _pending = data.Length > 0 ? data : null;
         }
@@ -153,34 +143,6 @@ internal sealed class PeerExchangeStream(Stream inner, Action<PeerMetadata?> pee
             return count;
         }
 
-        return await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-    }
-
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => inner.WriteAsync(buffer, cancellationToken);
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-    public ValueTask ShutdownWriteAsync() => TcpProxy.ShutdownWriteAsync(inner);
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
-
-    public override void Flush() => inner.Flush();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override ValueTask DisposeAsync() => inner.DisposeAsync();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            inner.Dispose();
-        }
-
-        base.Dispose(disposing);
+        return await Inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
     }
 }
