@@ -130,10 +130,17 @@ public sealed class ListenerGenerator : IResourceGenerator
             return true;
         }
 
-        return EgressListenerScope.For(snapshot, proxy).All(scope => scope.IsCatchAll
+        // Asked for each proxy on every VirtualService change; the scopes are shared by every proxy with the same inputs.
+        return HttpOnlyEgress.GetValue(EgressListenerScope.For(snapshot, proxy), scopes => scopes.All(scope => scope.IsCatchAll
             ? !scope.Services.Any(s => s.Ports.Any(p => OutboundTcpChains.IsTcpOrTls(p.Protocol)))
-            : SidecarRouteTables.IsHttpEgress(scope));
+            : SidecarRouteTables.IsHttpEgress(scope)) ? Yes : No) == Yes;
     }
+
+    private static readonly object Yes = new();
+    private static readonly object No = new();
+
+    /// <summary>Whether a proxy's egress scopes route all their traffic through RDS, kept as long as the scopes are.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IReadOnlyList<EgressListenerScope>, object> HttpOnlyEgress = new();
 
     /// <summary>Whether an endpoint push names a service this proxy's workload is an endpoint of (its inbound listeners and clusters).</summary>
     internal static bool OwnTargetsChanged(PushRequest request, ProxyNode proxy, MeshSnapshot snapshot) =>

@@ -13,13 +13,15 @@ namespace Meshwork.Pilot.Generators.Routes;
 /// </summary>
 internal sealed class DestinationRuleLookup
 {
-    private readonly IReadOnlyList<Candidate> _rules;
+    private readonly Dictionary<string, NamespaceRules> _byNamespace;
     private readonly ProxyNode _proxy;
     private readonly string _rootNamespace;
 
     private DestinationRuleLookup(IReadOnlyList<Candidate> rules, ProxyNode proxy, string rootNamespace)
     {
-        _rules = rules;
+        // Indexed once per table: a table asks for a rule per service, and scanning every rule for
+        // each of them was quadratic in the mesh's size.
+        _byNamespace = rules.GroupBy(r => r.Namespace, StringComparer.Ordinal).ToDictionary(g => g.Key, g => new NamespaceRules(g), StringComparer.Ordinal);
         _proxy = proxy;
         _rootNamespace = rootNamespace;
     }
@@ -85,29 +87,44 @@ internal sealed class DestinationRuleLookup
 
     private DestinationRule? Select(string @namespace, string hostname, bool exportedOnly)
     {
-        var inNamespace = _rules
-            .Where(r => r.Namespace == @namespace && (!exportedOnly || r.ExportTo.IsVisibleTo(_proxy.Namespace)))
-            .Where(r => Hostnames.SubsetOf(hostname, r.Host))
-            .ToList();
-        if (inNamespace.Count == 0)
+        if (!_byNamespace.TryGetValue(@namespace, out var rules))
         {
             return null;
         }
 
-        // Most specific match: the exact host, else the longest wildcard.
-        var best = inNamespace.Any(r => r.Host == hostname)
-            ? hostname
-            : inNamespace.Select(r => r.Host).OrderByDescending(h => h.Length).First();
-        var matching = inNamespace.Where(r => r.Host == best).Select(r => r.Rule).ToList();
-        var merged = matching[0];
-        foreach (var other in matching.Skip(1))
+        // Most specific match: the exact host, else the longest wildcard (the first of equals).
+        var matching = (rules.ByHost.GetValueOrDefault(hostname) ?? []).Where(Exported).ToList();
+        if (matching.Count == 0)
+        {
+            var wildcards = rules.Wildcards.Where(r => Exported(r) && Hostnames.SubsetOf(hostname, r.Host)).ToList();
+            if (wildcards.Count == 0)
+            {
+                return null;
+            }
+
+            var best = wildcards.Select(r => r.Host).OrderByDescending(h => h.Length).First();
+            matching = wildcards.Where(r => r.Host == best).ToList();
+        }
+
+        var merged = matching[0].Rule;
+        foreach (var other in matching.Skip(1).Select(r => r.Rule))
         {
             var subsets = merged.Subsets.Concat(other.Subsets.Where(s => merged.Subsets.All(m => m.Name != s.Name)));
             merged = merged with { Subsets = new Config.Values.ValueList<Subset>(subsets) };
         }
 
         return merged;
+
+        bool Exported(Candidate rule) => !exportedOnly || rule.ExportTo.IsVisibleTo(_proxy.Namespace);
     }
 
     private sealed record Candidate(string Namespace, string Host, DestinationRule Rule, ServiceExportTo ExportTo);
+
+    /// <summary>One namespace's rules by host (wildcard hosts too, for a wildcard name), and those whose host is a wildcard; each in order.</summary>
+    private sealed class NamespaceRules(IEnumerable<Candidate> rules)
+    {
+        public Dictionary<string, List<Candidate>> ByHost { get; } = rules.GroupBy(r => r.Host, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+
+        public List<Candidate> Wildcards { get; } = rules.Where(r => Hostnames.IsWildcard(r.Host)).ToList();
+    }
 }

@@ -141,6 +141,82 @@ public class ScopeAndLookupTests
     }
 
     [Fact]
+    public void AllFor_ExactAndWildcardHosts_InIstiosOrder()
+    {
+        var yaml = RouteTestMesh.Service("reviews") + """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: a-wide, namespace: default, creationTimestamp: "2024-01-01T00:00:00Z"}
+            spec:
+              hosts: ["*.svc.cluster.local"]
+              tcp: [{route: [{destination: {host: reviews}}]}]
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: b-exact, namespace: default, creationTimestamp: "2024-01-02T00:00:00Z"}
+            spec:
+              hosts: [reviews, other.example.com]
+              tcp: [{route: [{destination: {host: reviews}}]}]
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: c-narrow, namespace: default, creationTimestamp: "2024-01-03T00:00:00Z"}
+            spec:
+              hosts: ["*.default.svc.cluster.local"]
+              tcp: [{route: [{destination: {host: reviews}}]}]
+            """;
+        var snapshot = RouteTestMesh.Snapshot(yaml, [Client]);
+        var virtualServices = MeshVirtualServices.For(snapshot, Client, EgressListenerScope.For(snapshot, Client).Single());
+
+        Assert.Equal(["a-wide", "b-exact", "c-narrow"], virtualServices.AllFor("reviews.default.svc.cluster.local").Select(v => v.Name));
+        Assert.Equal(["a-wide", "c-narrow"], virtualServices.AllFor("ratings.default.svc.cluster.local").Select(v => v.Name));
+        Assert.Equal(["a-wide", "b-exact", "c-narrow"], virtualServices.AllFor("*.default.svc.cluster.local").Select(v => v.Name));
+        Assert.Equal(["b-exact"], virtualServices.AllFor("other.example.com").Select(v => v.Name));
+    }
+
+    [Fact]
+    public void RuleFor_RulesForOneHostMergeInOrder_AndTheLongestWildcardWins()
+    {
+        var yaml = RouteTestMesh.Service("reviews") + RouteTestMesh.Service("ratings") + """
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {name: a-first, namespace: default, creationTimestamp: "2024-01-01T00:00:00Z"}
+            spec:
+              host: reviews
+              trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: first}}}
+              subsets: [{name: v1, labels: {version: v1}}]
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {name: b-second, namespace: default, creationTimestamp: "2024-01-02T00:00:00Z"}
+            spec:
+              host: reviews
+              trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: second}}}
+              subsets: [{name: v2, labels: {version: v2}, trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: from-v2}}}}]
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {name: c-wide, namespace: default, creationTimestamp: "2024-01-03T00:00:00Z"}
+            spec:
+              host: "*.svc.cluster.local"
+              trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: wide}}}
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {name: d-narrow, namespace: default, creationTimestamp: "2024-01-04T00:00:00Z"}
+            spec:
+              host: "*.default.svc.cluster.local"
+              trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: narrow}}}
+            """;
+        var rules = DestinationRuleLookup.For(RouteTestMesh.Snapshot(yaml, [Client]), Client);
+
+        Assert.Equal("first", rules.HashFor(new Destination { Host = "reviews.default.svc.cluster.local" }, "default")!.HttpHeaderName);
+        Assert.Equal("from-v2", rules.HashFor(new Destination { Host = "reviews.default.svc.cluster.local", Subset = "v2" }, "default")!.HttpHeaderName);
+        Assert.Equal("narrow", rules.HashFor(new Destination { Host = "ratings.default.svc.cluster.local" }, "default")!.HttpHeaderName);
+        Assert.Equal("wide", rules.HashFor(new Destination { Host = "cart.shop.svc.cluster.local" }, "shop")!.HttpHeaderName);
+    }
+
+    [Fact]
     public void For_RootNamespaceSidecarDot_MeansTheProxysNamespace()
     {
         var yaml = RouteTestMesh.Service("reviews") + RouteTestMesh.Service("cart", ns: "shop") + """
