@@ -166,17 +166,28 @@ public sealed class DirectorySource : IDisposable
 
     private FileState ReadFile(string path, FileState? previous)
     {
+        // A file whose size and modification time are those it had when read is not read again: a
+        // change to one file no longer reads and hashes every other (1500 files at 1000 services).
+        // As git's racy-clean check does, a file modified shortly before it was read is read again,
+        // since a second write within the file system's timestamp granularity keeps the time.
+        var stamp = Stamp(path);
+        if (previous != null && stamp != null && stamp == previous.Stamp && previous.ReadAtUtc - stamp.Value.ModifiedUtc > RacyWindow)
+        {
+            return previous;
+        }
+
+        var readAt = DateTime.UtcNow;
         var (bytes, problem) = ConfigReader.ReadFileBytes(path, Display(path));
         if (bytes == null)
         {
             // Vanished, locked or oversized: keep what we had (the next event rescans) and say why.
-            return new FileState(string.Empty, previous?.LastValid ?? [], [problem!]);
+            return new FileState(string.Empty, previous?.LastValid ?? [], [problem!], null, readAt);
         }
 
         var hash = Convert.ToHexString(SHA256.HashData(bytes));
         if (previous != null && previous.Hash == hash)
         {
-            return previous;
+            return previous with { Stamp = stamp, ReadAtUtc = readAt };
         }
 
         var outcome = ConfigValidator.Complete(ConfigReader.ReadBytes(bytes, Display(path)));
@@ -184,13 +195,32 @@ public sealed class DirectorySource : IDisposable
         if (errors.Length > 0)
         {
             // Invalid now: report it, keep the file's last valid resources in force.
-            return new FileState(hash, previous?.LastValid ?? [], outcome.Diagnostics.ToImmutableArray());
+            return new FileState(hash, previous?.LastValid ?? [], outcome.Diagnostics.ToImmutableArray(), stamp, readAt);
         }
 
-        return new FileState(hash, outcome.Resources.ToImmutableArray(), outcome.Diagnostics.ToImmutableArray());
+        return new FileState(hash, outcome.Resources.ToImmutableArray(), outcome.Diagnostics.ToImmutableArray(), stamp, readAt);
+    }
+
+    /// <summary>How long after its last modification a file is trusted not to change without a new time (coarse file system clocks tick in up to 2 s).</summary>
+    private static readonly TimeSpan RacyWindow = TimeSpan.FromSeconds(3);
+
+    /// <summary>The file's size and modification time (of the target, for a symbolic link), or null when it cannot be read.</summary>
+    private static FileStamp? Stamp(string path)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            return info.Exists ? new FileStamp(info.Length, info.LastWriteTimeUtc) : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     private string Display(string path) => Path.GetRelativePath(_directory, path);
 
-    private sealed record FileState(string Hash, ImmutableArray<ConfigResource> LastValid, ImmutableArray<ConfigDiagnostic> Diagnostics);
+    private readonly record struct FileStamp(long Length, DateTime ModifiedUtc);
+
+    private sealed record FileState(string Hash, ImmutableArray<ConfigResource> LastValid, ImmutableArray<ConfigDiagnostic> Diagnostics, FileStamp? Stamp, DateTime ReadAtUtc);
 }

@@ -146,6 +146,64 @@ public sealed class DirectorySourceTests : IDisposable
     }
 
     [Fact]
+    public async Task Rescan_FileUnchangedSinceLongBeforeItWasRead_IsNotReadAgainUntilItsTimeChanges()
+    {
+        var path = Path.Combine(_dir, "a.yaml");
+        Write("a.yaml", Entry("a", "a.example.com"));
+        var old = DateTime.UtcNow.AddHours(-1);
+        File.SetLastWriteTimeUtc(path, old);
+        await _source.StartAsync();
+
+        // Same size, same time: the stamp says unchanged, so the content is not read again.
+        Write("a.yaml", Entry("a", "b.example.com"));
+        File.SetLastWriteTimeUtc(path, old);
+        await _source.RescanAsync();
+        Assert.Equal("a.example.com", HostOf("a"));
+
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow);
+        await _source.RescanAsync();
+        Assert.Equal("b.example.com", HostOf("a"));
+    }
+
+    [Fact]
+    public async Task Rescan_FileRewrittenWithinItsTimestampTick_IsReadAgain()
+    {
+        var path = Path.Combine(_dir, "a.yaml");
+        Write("a.yaml", Entry("a", "a.example.com"));
+        var stamp = File.GetLastWriteTimeUtc(path);
+        await _source.StartAsync();
+
+        // A second write of the same size that a coarse file system clock gives the same time.
+        Write("a.yaml", Entry("a", "b.example.com"));
+        File.SetLastWriteTimeUtc(path, stamp);
+        await _source.RescanAsync();
+
+        Assert.Equal("b.example.com", HostOf("a"));
+    }
+
+    [Fact]
+    public async Task Rescan_SymbolicLinkRetargeted_ReadsTheNewTarget()
+    {
+        var first = Path.Combine(_dir, ".first");
+        var second = Path.Combine(_dir, ".second");
+        File.WriteAllText(first, Entry("a", "a.example.com"));
+        File.WriteAllText(second, Entry("a", "b.example.com"));
+        File.SetLastWriteTimeUtc(first, DateTime.UtcNow.AddHours(-1));
+        File.SetLastWriteTimeUtc(second, DateTime.UtcNow.AddHours(-2));
+        var link = Path.Combine(_dir, "a.yaml");
+        File.CreateSymbolicLink(link, first);
+        await _source.StartAsync();
+        Assert.Equal("a.example.com", HostOf("a"));
+
+        // As a Kubernetes ConfigMap volume swaps its files: same path, another target of the same size.
+        File.Delete(link);
+        File.CreateSymbolicLink(link, second);
+        await _source.RescanAsync();
+
+        Assert.Equal("b.example.com", HostOf("a"));
+    }
+
+    [Fact]
     public async Task Start_MissingDirectory_Throws()
     {
         using var source = new DirectorySource(Path.Combine(_dir, "missing"), _store);
