@@ -114,6 +114,7 @@ public static partial class MeshdHost
             CitadelMetrics.Describe(ca);
         }
 
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(mesh);
         builder.Services.AddSingleton<ConfigStore>();

@@ -36,8 +36,13 @@ public sealed partial class DiscoveryServer
     private long _connectionCounter;
     private volatile MeshSnapshot _snapshot = MeshSnapshot.Empty;
 
-    /// <summary>Bytes of responses written at once (<see cref="ByteBudget"/>): a push of route tables of about 1 MB to 25 proxies at a time is not held back.</summary>
-    public const long DefaultWriteBudgetBytes = 32 * 1024 * 1024;
+    /// <summary>
+    /// Bytes of responses written at once (<see cref="ByteBudget"/>): about ten route tables of
+    /// 0.7 MB (1000 services). Fewer bytes in flight stay in the CPU's cache while they pass the
+    /// gRPC, HTTP/2 and socket buffers: at 1000 proxies meshd's CPU per VirtualService push was
+    /// 0.50-0.59 s with 8 MB against 0.60-0.65 s with 16 MB (bench/controlplane, back to back).
+    /// </summary>
+    public const long DefaultWriteBudgetBytes = 8 * 1024 * 1024;
 
     public DiscoveryServer(IEnumerable<IResourceGenerator> generators, ILogger<DiscoveryServer> logger, IProxyLifecycle? lifecycle = null, TimeProvider? time = null, int? pushThrottle = null, long writeBudgetBytes = DefaultWriteBudgetBytes)
     {
