@@ -275,7 +275,7 @@ public sealed class Cell(BenchSettings settings, int proxies, int services, Acti
 
     public static string Summary(ChangeResult c) => c.Received == 0
         ? $"received by 0/{c.Proxies}"
-        : string.Create(CultureInfo.InvariantCulture, $"received by {c.Received}/{c.Proxies}, p50 {Stats.Percentile(c.Ms, 50):0} ms, p99 {Stats.Percentile(c.Ms, 99):0} ms, max {c.Ms[^1]:0} ms, meshd CPU {c.CpuSeconds:0.00} s, simulated proxies CPU {c.ClientCpuSeconds:0.00} s");
+        : string.Create(CultureInfo.InvariantCulture, $"received by {c.Received}/{c.Proxies}, first {c.Ms[0]:0} ms, p50 {Stats.Percentile(c.Ms, 50):0} ms, p99 {Stats.Percentile(c.Ms, 99):0} ms, max {c.Ms[^1]:0} ms, meshd CPU {c.CpuSeconds:0.00} s, simulated proxies CPU {c.ClientCpuSeconds:0.00} s");
 }
 
 public static class Kinds
