@@ -56,6 +56,16 @@ internal abstract class AdsStream<TRequest>(DiscoveryServer server, bool delta)
 
     protected abstract Task HandleAsync(TRequest request, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Replaces the resource names of a request just read by the server's one instance of each
+    /// (<see cref="DiscoveryServer.Canonical"/>). A request stays referenced until it is handled and
+    /// until the stream reads the next one, which a proxy sends only after the answer; while a
+    /// thousand sidecars sync, their EDS subscriptions (4000 names each at 1000 services) waited
+    /// for the push throttle, outlived young collections, and were 470 MB of dead strings in the
+    /// old generation, most of meshd's resident memory.
+    /// </summary>
+    protected abstract void ShareNames(TRequest request);
+
     /// <summary>Sends, in push order, every watched type the push concerns; <paramref name="respond"/> decides what goes out.</summary>
     protected async Task PushAsync(PushRequest push, CancellationToken cancellationToken)
     {
@@ -80,7 +90,9 @@ internal abstract class AdsStream<TRequest>(DiscoveryServer server, bool delta)
         {
             while (await requests.MoveNext(cancellationToken).ConfigureAwait(false))
             {
-                Connection.Events.Writer.TryWrite(requests.Current);
+                var request = requests.Current;
+                ShareNames(request);
+                Connection.Events.Writer.TryWrite(request);
             }
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or RpcException)

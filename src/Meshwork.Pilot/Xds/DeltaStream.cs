@@ -17,6 +17,12 @@ internal sealed class DeltaStream(DiscoveryServer server, IServerStreamWriter<De
     protected override Task<bool> RespondToPushAsync(WatchedResource watch, CancellationToken cancellationToken) =>
         RespondAsync(watch, always: false, cancellationToken);
 
+    protected override void ShareNames(DeltaDiscoveryRequest request)
+    {
+        Server.ShareNames(request.ResourceNamesSubscribe);
+        Server.ShareNames(request.ResourceNamesUnsubscribe);
+    }
+
     protected override async Task HandleAsync(DeltaDiscoveryRequest request, CancellationToken cancellationToken)
     {
         var type = request.TypeUrl;

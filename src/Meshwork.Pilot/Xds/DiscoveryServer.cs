@@ -106,6 +106,15 @@ public sealed partial class DiscoveryServer
         return _names.GetOrAdd(name, name);
     }
 
+    /// <summary>Replaces each name in <paramref name="names"/> by its <see cref="Canonical"/> instance.</summary>
+    internal void ShareNames(Google.Protobuf.Collections.RepeatedField<string> names)
+    {
+        for (var i = 0; i < names.Count; i++)
+        {
+            names[i] = Canonical(names[i]);
+        }
+    }
+
     /// <summary>
     /// One instance of each distinct subscription for all connections (see <see cref="SubscribedNames"/>).
     /// Started afresh past ten thousand, so subscriptions nobody holds any more cannot accumulate for ever.

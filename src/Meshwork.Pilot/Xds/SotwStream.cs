@@ -17,6 +17,8 @@ internal sealed class SotwStream(DiscoveryServer server, IServerStreamWriter<Dis
     protected override Task<bool> RespondToPushAsync(WatchedResource watch, CancellationToken cancellationToken) =>
         RespondAsync(watch, onlyChanged: true, cancellationToken);
 
+    protected override void ShareNames(DiscoveryRequest request) => Server.ShareNames(request.ResourceNames);
+
     protected override async Task HandleAsync(DiscoveryRequest request, CancellationToken cancellationToken)
     {
         var type = request.TypeUrl;

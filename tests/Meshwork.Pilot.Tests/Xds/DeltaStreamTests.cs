@@ -128,6 +128,21 @@ public sealed class DeltaStreamTests : IAsyncLifetime
         Assert.Equal(["a", "b"], (await _ads.NextAsync(two.ResponseStream)).Resources.Select(r => r.Name));
     }
 
+    [Fact]
+    public void ShareNames_ReplacesEachNameOfARequestByTheServersOneInstance()
+    {
+        // Two requests parsed apart hold equal names as distinct strings.
+        var one = new DeltaDiscoveryRequest { ResourceNamesSubscribe = { new string("outbound|9080||a.shop.svc.cluster.local".AsSpan()), "b" } };
+        var two = new DeltaDiscoveryRequest { ResourceNamesSubscribe = { new string("outbound|9080||a.shop.svc.cluster.local".AsSpan()) } };
+        Assert.NotSame(one.ResourceNamesSubscribe[0], two.ResourceNamesSubscribe[0]);
+
+        _ads.Server.ShareNames(one.ResourceNamesSubscribe);
+        _ads.Server.ShareNames(two.ResourceNamesSubscribe);
+
+        Assert.Same(one.ResourceNamesSubscribe[0], two.ResourceNamesSubscribe[0]);
+        Assert.Equal(["outbound|9080||a.shop.svc.cluster.local", "b"], one.ResourceNamesSubscribe);
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
