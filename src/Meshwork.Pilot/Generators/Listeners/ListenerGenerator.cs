@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Envoy.Config.Listener.V3;
 using Google.Protobuf.WellKnownTypes;
 using Meshwork.Config.Resources;
@@ -131,16 +132,13 @@ public sealed class ListenerGenerator : IResourceGenerator
         }
 
         // Asked for each proxy on every VirtualService change; the scopes are shared by every proxy with the same inputs.
-        return HttpOnlyEgress.GetValue(EgressListenerScope.For(snapshot, proxy), scopes => scopes.All(scope => scope.IsCatchAll
+        return HttpOnlyEgress.GetValue(EgressListenerScope.For(snapshot, proxy), scopes => new StrongBox<bool>(scopes.All(scope => scope.IsCatchAll
             ? !scope.Services.Any(s => s.Ports.Any(p => OutboundTcpChains.IsTcpOrTls(p.Protocol)))
-            : SidecarRouteTables.IsHttpEgress(scope)) ? Yes : No) == Yes;
+            : SidecarRouteTables.IsHttpEgress(scope)))).Value;
     }
 
-    private static readonly object Yes = new();
-    private static readonly object No = new();
-
     /// <summary>Whether a proxy's egress scopes route all their traffic through RDS, kept as long as the scopes are.</summary>
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IReadOnlyList<EgressListenerScope>, object> HttpOnlyEgress = new();
+    private static readonly ConditionalWeakTable<IReadOnlyList<EgressListenerScope>, StrongBox<bool>> HttpOnlyEgress = new();
 
     /// <summary>Whether an endpoint push names a service this proxy's workload is an endpoint of (its inbound listeners and clusters).</summary>
     internal static bool OwnTargetsChanged(PushRequest request, ProxyNode proxy, MeshSnapshot snapshot) =>
