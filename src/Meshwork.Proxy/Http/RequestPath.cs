@@ -327,7 +327,7 @@ internal static class ForwardingHeaders
         var edge = manager.UseRemoteAddress && !manager.PreserveExternalRequestId && !IsInternal(context.Connection.RemoteIpAddress);
         if (manager.GenerateRequestId && (edge || !headers.ContainsKey("x-request-id")))
         {
-            headers["x-request-id"] = Guid.NewGuid().ToString();
+            headers["x-request-id"] = RequestIds.Next();
         }
 
         var scheme = tls ? "https" : "http";
