@@ -56,7 +56,7 @@ internal sealed class DeltaStream(DiscoveryServer server, IServerStreamWriter<De
         var changed = false;
         foreach (var name in request.ResourceNamesSubscribe)
         {
-            changed |= name == "*" ? !watch.Wildcard && (watch.Wildcard = true) : watch.AddName(Server.Canonical(name));
+            changed |= name == "*" ? !watch.Wildcard && (watch.Wildcard = true) : watch.AddName(name);
         }
 
         foreach (var name in request.ResourceNamesUnsubscribe)

@@ -23,7 +23,7 @@ internal sealed class SotwStream(DiscoveryServer server, IServerStreamWriter<Dis
     {
         var type = request.TypeUrl;
         Connection.Watched.TryGetValue(type, out var watch);
-        var names = request.ResourceNames.Select(Server.Canonical).ToHashSet(StringComparer.Ordinal);
+        var names = request.ResourceNames.ToHashSet(StringComparer.Ordinal);
         if (request.ResponseNonce.Length == 0 || watch == null)
         {
             // A new subscription, or a proxy that reconnected from another Server.

@@ -61,7 +61,7 @@ internal static class MemoryView
     /// VmRSS, VmHWM and the resident set by kind (RssAnon, RssFile) in KB, and the thread count, from
     /// /proc/self/status (Linux only).
     /// </summary>
-    private static IEnumerable<(string Name, long Kb)> StatusFields()
+    private static IEnumerable<(string Name, long Value)> StatusFields()
     {
         const string status = "/proc/self/status";
         if (!File.Exists(status))
