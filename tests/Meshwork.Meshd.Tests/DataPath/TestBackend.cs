@@ -38,6 +38,20 @@ public sealed class TestBackend : IAsyncDisposable
     /// <summary>The last request's headers as received.</summary>
     public IReadOnlyDictionary<string, string> LastHeaders { get; private set; } = new Dictionary<string, string>();
 
+    private readonly Queue<IReadOnlyDictionary<string, string>> _recentHeaders = new();
+
+    /// <summary>
+    /// The headers of a recent request (of the last 64) carrying <paramref name="name"/>: <paramref name="value"/>,
+    /// or null. Copies a proxy sends on its own (mirrors) may arrive after later requests, so the last one may be another.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? RecentHeadersWith(string name, string value)
+    {
+        lock (_recentHeaders)
+        {
+            return _recentHeaders.LastOrDefault(h => h.GetValueOrDefault(name) == value);
+        }
+    }
+
     public void FailNext(int count) => Volatile.Write(ref _failuresLeft, count);
 
     public static async Task<TestBackend> StartAsync(string name, HttpProtocols protocols = HttpProtocols.Http1AndHttp2, IPAddress? address = null)
@@ -67,6 +81,14 @@ public sealed class TestBackend : IAsyncDisposable
         Interlocked.Increment(ref _requests);
         var query = context.Request.Query;
         LastHeaders = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
+        lock (_recentHeaders)
+        {
+            _recentHeaders.Enqueue(LastHeaders);
+            while (_recentHeaders.Count > 64)
+            {
+                _recentHeaders.Dequeue();
+            }
+        }
         if (query.TryGetValue("delay", out var delay))
         {
             await Task.Delay(int.Parse(delay!, System.Globalization.CultureInfo.InvariantCulture), context.RequestAborted);
