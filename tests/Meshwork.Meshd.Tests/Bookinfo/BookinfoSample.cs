@@ -43,9 +43,12 @@ public sealed class BookinfoSample : IAsyncLifetime
         await Task.WhenAll(_runs.Select(r => r.WaitStartedAsync()));
     }
 
-    /// <summary>Puts Istio's routing file <paramref name="sample"/> in force alone and waits until productpage's sidecar has applied it.</summary>
+    /// <summary>
+    /// Puts Istio's routing file <paramref name="sample"/> in force alone and waits until every sidecar has
+    /// applied it: a rule for ratings acts in the reviews sidecars, not in productpage's.
+    /// </summary>
     public Task ApplyAsync(string sample, string marker, params string[] absent) =>
-        BookinfoMesh.ApplySampleAsync(Mesh, ProductPage.Admin("/config_dump"), sample, marker, absent);
+        BookinfoMesh.ApplySampleAsync(Mesh, _runs.Select(r => r.Admin("/config_dump")).ToList(), sample, marker, absent);
 
     /// <summary>GETs productpage's page through its sidecar (the service port on its pod IP), as a browser would; not 2xx throws.</summary>
     public async Task<string> PageAsync(HttpClient http, string? user = null)

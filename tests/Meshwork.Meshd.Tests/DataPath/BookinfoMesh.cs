@@ -51,7 +51,11 @@ public sealed class BookinfoMesh : IAsyncLifetime
         ApplySampleAsync(Mesh, ProductPage.Admin("/config_dump"), sample, marker, absent);
 
     /// <summary>As above, for any mesh: the sidecar whose <paramref name="configDump"/> is watched is the caller's.</summary>
-    public static async Task ApplySampleAsync(MeshHarness mesh, Uri configDump, string sample, string marker, params string[] absent)
+    public static Task ApplySampleAsync(MeshHarness mesh, Uri configDump, string sample, string marker, params string[] absent) =>
+        ApplySampleAsync(mesh, [configDump], sample, marker, absent);
+
+    /// <summary>As above, waiting for every sidecar in <paramref name="configDumps"/>: a rule may act in another hop than the caller's.</summary>
+    public static async Task ApplySampleAsync(MeshHarness mesh, IReadOnlyList<Uri> configDumps, string sample, string marker, params string[] absent)
     {
         foreach (var old in Directory.GetFiles(mesh.ConfigDirectory, "virtual-service-*.yaml"))
         {
@@ -60,16 +64,19 @@ public sealed class BookinfoMesh : IAsyncLifetime
 
         await mesh.ApplyAsync(sample, await File.ReadAllTextAsync(Path.Combine(Networking, sample)));
         using var http = new HttpClient();
-        var dump = string.Empty;
-        await MeshHarness.Eventually(
-            async () =>
-            {
-                dump = await http.GetStringAsync(configDump);
-                var routes = dump[dump.IndexOf("RouteConfiguration", StringComparison.Ordinal)..dump.IndexOf("envoy.config.cluster.v3.Cluster", StringComparison.Ordinal)];
-                return routes.Contains(marker, StringComparison.Ordinal) && !absent.Any(a => routes.Contains(a, StringComparison.Ordinal));
-            },
-            $"{sample} applied by productpage's sidecar",
-            () => dump);
+        foreach (var configDump in configDumps)
+        {
+            var dump = string.Empty;
+            await MeshHarness.Eventually(
+                async () =>
+                {
+                    dump = await http.GetStringAsync(configDump);
+                    var routes = dump[dump.IndexOf("RouteConfiguration", StringComparison.Ordinal)..dump.IndexOf("envoy.config.cluster.v3.Cluster", StringComparison.Ordinal)];
+                    return routes.Contains(marker, StringComparison.Ordinal) && !absent.Any(a => routes.Contains(a, StringComparison.Ordinal));
+                },
+                $"{sample} applied by the sidecar at {configDump}",
+                () => dump);
+        }
     }
 
     public async Task DisposeAsync() => await Mesh.DisposeAsync();
