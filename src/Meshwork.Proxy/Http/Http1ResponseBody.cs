@@ -1,3 +1,5 @@
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Meshwork.Proxy.Upstream;
 
 namespace Meshwork.Proxy.Http;
@@ -147,12 +149,19 @@ internal static class Http1ResponseBody
     private static async ValueTask<bool> MoreAsync(Http1Connection connection) =>
         connection.MakeRoom(Http1Client.MaxHeadBytes) && await FillAsync(connection).ConfigureAwait(false) > 0;
 
-    /// <summary>Bytes received, 0 at end of stream, -1 when the connection failed (reset, closed by a timeout).</summary>
+    /// <summary>
+    /// Receives more bytes after the connection's buffered ones (call <see cref="Http1Connection.MakeRoom"/> first):
+    /// how many, 0 at end of stream, -1 when the connection failed (reset, closed by a timeout). The response of
+    /// nearly every exchange waits here, so its state machine comes from a pool instead of the heap.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public static async ValueTask<int> FillAsync(Http1Connection connection)
     {
         try
         {
-            return await connection.FillAsync().ConfigureAwait(false);
+            var read = await connection.Socket.ReceiveAsync(connection.Buffer.AsMemory(connection.End), SocketFlags.None).ConfigureAwait(false);
+            connection.End += read;
+            return read;
         }
         catch (Exception e) when (Http1Client.IsIo(e))
         {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Meshwork.Proxy.Authn;
 using Meshwork.Proxy.Listeners;
 using Meshwork.Proxy.Routing;
@@ -109,7 +110,8 @@ internal sealed partial class RequestPath(DataPlane plane, UpstreamCaller upstre
         return true;
     }
 
-    private async Task RouteAsync(HttpContext context, HttpConnectionState connection, HttpManager manager, RequestOutcome outcome)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask RouteAsync(HttpContext context, HttpConnectionState connection, HttpManager manager, RequestOutcome outcome)
     {
         var request = context.Request;
         ForwardingHeaders.Apply(context, manager, connection.IsTls);

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Meshwork.Proxy.Runtime;
 using Meshwork.Proxy.Upstream;
 using Microsoft.AspNetCore.Http.Features;
@@ -31,16 +32,15 @@ internal sealed class UpstreamCaller(DataPlane plane, IHttpForwarder forwarder, 
         ResponseStarted,
     }
 
-    public async Task ForwardAsync(Exchange exchange, RequestOutcome outcome)
+    public ValueTask ForwardAsync(Exchange exchange, RequestOutcome outcome)
+    {
+        var chosen = mirrors.Choose(exchange.Route.Mirrors);
+        return chosen.Count == 0 ? CallAsync(exchange, outcome) : MirrorAndCallAsync(exchange, outcome, chosen);
+    }
+
+    private async ValueTask MirrorAndCallAsync(Exchange exchange, RequestOutcome outcome, IReadOnlyList<Routing.MirrorPolicy> chosen)
     {
         var context = exchange.Context;
-        var chosen = mirrors.Choose(exchange.Route.Mirrors);
-        if (chosen.Count == 0)
-        {
-            await CallAsync(exchange, outcome);
-            return;
-        }
-
         if (exchange.Body == null)
         {
             mirrors.Send(context, exchange.Authority, exchange.PathAndQuery, chosen, null, bodyTooLarge: false);
@@ -59,7 +59,8 @@ internal sealed class UpstreamCaller(DataPlane plane, IHttpForwarder forwarder, 
         }
     }
 
-    private async Task CallAsync(Exchange exchange, RequestOutcome outcome)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask CallAsync(Exchange exchange, RequestOutcome outcome)
     {
         var context = exchange.Context;
         var route = exchange.Route;
@@ -82,8 +83,9 @@ internal sealed class UpstreamCaller(DataPlane plane, IHttpForwarder forwarder, 
         string? setCookie = null;
         var hash = route.HashPolicy?.ComputeHash(context.Request, context.Connection.RemoteIpAddress, out setCookie);
         exchange.SetCookie = setCookie;
+        // Only ORIGINAL_DST clusters pick by the request's host; HostString.Host is a new string whenever a port follows it.
         var host = context.Request.Host;
-        var originalHost = host.Host;
+        var originalHost = cluster.Model.Discovery == UpstreamDiscovery.OriginalDst ? host.Host : null;
         var originalPort = host.Port ?? (context.Request.IsHttps ? 443 : 80);
         using var routeTimeout = route.Timeouts.Timeout is { } limit && limit > TimeSpan.Zero ? new CancellationTokenSource(limit, time) : null;
         List<UpstreamEndpoint>? tried = null;

@@ -161,11 +161,15 @@ internal sealed class MixerCaller(DataPlane plane, TimeProvider time)
     /// <summary>Adds the finished request to the report batch (unless the service's reports are off).</summary>
     public void Report(HttpContext context, RequestOutcome outcome, int status, TimeSpan elapsed)
     {
-        if (outcome.Mixer is not { } state || state.Service.DisableReport)
+        if (outcome.Mixer is { Service.DisableReport: false } state)
         {
-            return;
+            Report(context, state, status, elapsed);
         }
+    }
 
+    // Apart from the check above: the lambda's closure is allocated where its scope begins, which would be every request.
+    private void Report(HttpContext context, MixerRequest state, int status, TimeSpan elapsed)
+    {
         var plan = state.Plan;
         plan.Stats.ReportCalls.Increment();
         RequestAttributes.AddResponse(state.Attributes, context, status, elapsed, time.GetUtcNow(), state);

@@ -75,14 +75,6 @@ internal sealed class Http1Connection
         return true;
     }
 
-    /// <summary>Receives more bytes after <see cref="End"/>; 0 at end of stream. Call <see cref="MakeRoom"/> first.</summary>
-    public async ValueTask<int> FillAsync()
-    {
-        var read = await Socket.ReceiveAsync(Buffer.AsMemory(End), SocketFlags.None).ConfigureAwait(false);
-        End += read;
-        return read;
-    }
-
     /// <summary>Closes the socket once (also what a timeout or a downstream abort calls to end pending I/O).</summary>
     public void Close()
     {
