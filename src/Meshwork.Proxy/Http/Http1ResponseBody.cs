@@ -159,7 +159,18 @@ internal static class Http1ResponseBody
     {
         try
         {
-            var read = await connection.Socket.ReceiveAsync(connection.Buffer.AsMemory(connection.End), SocketFlags.None).ConfigureAwait(false);
+            var receive = connection.Socket.ReceiveAsync(connection.Buffer.AsMemory(connection.End), SocketFlags.None);
+            int read;
+            if (receive.IsCompleted)
+            {
+                read = receive.GetAwaiter().GetResult();
+            }
+            else
+            {
+                read = await receive.ConfigureAwait(false);
+                connection.EventThread = Environment.CurrentManagedThreadId;
+            }
+
             connection.End += read;
             return read;
         }

@@ -47,6 +47,9 @@ internal sealed class Http1Connection
     /// <summary>Requests started on this connection (max_requests_per_connection counts these).</summary>
     public int Requests { get; set; }
 
+    /// <summary>The managed thread its last receive completed on after waiting: its socket engine's event thread when completions run inline (0 before that).</summary>
+    public int EventThread { get; set; }
+
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
 
     /// <summary>Moves unread bytes to the front and grows the buffer when it is full, up to <paramref name="limit"/> bytes; false when at the limit.</summary>

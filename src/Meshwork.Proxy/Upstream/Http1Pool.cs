@@ -20,7 +20,8 @@ internal sealed class Http1Pool : IDisposable
     private readonly TimeSpan _connectTimeout;
     private readonly TimeSpan _idleTimeout;
     private readonly TimeSpan? _lifetime;
-    private readonly Stack<Http1Connection> _idle = new();
+    // Idle connections, most recently returned last (taken from the end, so the warmest go first).
+    private readonly List<Http1Connection> _idle = [];
     private readonly Queue<TaskCompletionSource<Http1Connection?>> _waiters = new();
     private readonly ITimer _scavenger;
     private readonly TimeSpan _scavengePeriod;
@@ -71,7 +72,7 @@ internal sealed class Http1Pool : IDisposable
         lock (_idle)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            while (!fresh && _idle.TryPop(out var idle))
+            while (!fresh && TakeIdle() is { } idle)
             {
                 if (Usable(idle))
                 {
@@ -160,7 +161,7 @@ internal sealed class Http1Pool : IDisposable
                 }
 
                 connection.IdleSinceTimestamp = _time.GetTimestamp();
-                _idle.Push(connection);
+                _idle.Add(connection);
                 if (!_scavenging)
                 {
                     _scavenging = true;
@@ -218,6 +219,35 @@ internal sealed class Http1Pool : IDisposable
         }
     }
 
+    /// <summary>
+    /// The idle connection to use next (under the lock): one whose socket events are handled on this
+    /// thread when there is one among the most recent, so a request's downstream and upstream sockets
+    /// are served by the same event thread; otherwise the most recently returned.
+    /// </summary>
+    private Http1Connection? TakeIdle()
+    {
+        var count = _idle.Count;
+        if (count == 0)
+        {
+            return null;
+        }
+
+        var at = count - 1;
+        var thread = Environment.CurrentManagedThreadId;
+        for (var i = count - 1; i >= Math.Max(0, count - 8); i--)
+        {
+            if (_idle[i].EventThread == thread)
+            {
+                at = i;
+                break;
+            }
+        }
+
+        var connection = _idle[at];
+        _idle.RemoveAt(at);
+        return connection;
+    }
+
     private bool Usable(Http1Connection connection)
     {
         var now = _time.GetTimestamp();
@@ -261,10 +291,7 @@ internal sealed class Http1Pool : IDisposable
             }
 
             _idle.Clear();
-            for (var i = keep.Count - 1; i >= 0; i--)
-            {
-                _idle.Push(keep[i]);
-            }
+            _idle.AddRange(keep);
 
             _open -= expired.Count;
         }

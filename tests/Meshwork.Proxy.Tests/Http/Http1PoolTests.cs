@@ -129,6 +129,32 @@ public sealed class Http1PoolTests
         Assert.Equal(2, upstream.Connections);
     }
 
+    [Fact]
+    public async Task IdleConnections_OneServedByThisThreadGoesFirst_ThenTheMostRecent()
+    {
+        await using var upstream = new ScriptedUpstream(Http1Fixtures.Ok);
+        using var pool = Http1Fixtures.Pool(_stats, upstream.Port);
+        var (mine, _) = await pool.RentAsync(fresh: false, CancellationToken.None);
+        var (other, _) = await pool.RentAsync(fresh: false, CancellationToken.None);
+        var (newest, _) = await pool.RentAsync(fresh: false, CancellationToken.None);
+        pool.Return(mine, reusable: true);
+        pool.Return(other, reusable: true);
+        pool.Return(newest, reusable: true);
+
+        // Set and rented without an await in between: the same thread asks.
+        mine.EventThread = Environment.CurrentManagedThreadId;
+        other.EventThread = Environment.CurrentManagedThreadId + 1;
+        newest.EventThread = Environment.CurrentManagedThreadId + 1;
+        var first = pool.RentAsync(fresh: false, CancellationToken.None);
+        Assert.True(first.IsCompletedSuccessfully);
+        Assert.Same(mine, first.Result.Connection);
+        Assert.True(first.Result.Reused);
+
+        var second = await pool.RentAsync(fresh: false, CancellationToken.None);
+        Assert.Same(newest, second.Connection);
+        Assert.Equal(3, upstream.Connections);
+    }
+
     [Theory]
     [InlineData("Done", "None")]
     [InlineData("ConnectFailure", "ConnectFailure")]
