@@ -152,7 +152,9 @@ internal static class Http1ResponseBody
     /// <summary>
     /// Receives more bytes after the connection's buffered ones (call <see cref="Http1Connection.MakeRoom"/> first):
     /// how many, 0 at end of stream, -1 when the connection failed (reset, closed by a timeout). The response of
-    /// nearly every exchange waits here, so its state machine comes from a pool instead of the heap.
+    /// nearly every exchange waits here, so its state machine comes from the builder's pool (one per thread
+    /// and one per core) when one is free. A receive that waited records the thread it completed on, which
+    /// <see cref="Http1Pool"/> uses to hand the connection to requests on that thread.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public static async ValueTask<int> FillAsync(Http1Connection connection)

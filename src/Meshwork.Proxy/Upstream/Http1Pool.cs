@@ -115,7 +115,7 @@ internal sealed class Http1Pool : IDisposable
         }
     }
 
-    /// <summary>Takes a connection back: reusable ones go to a waiter or the idle stack, others are closed and free their slot.</summary>
+    /// <summary>Takes a connection back: reusable ones go to a waiter or the idle list, others are closed and free their slot.</summary>
     public void Return(Http1Connection connection, bool reusable)
     {
         if (!reusable || connection.IsClosed || (_maxRequests > 0 && connection.Requests >= _maxRequests))
